@@ -1,0 +1,93 @@
+"""Typed access to environment variables, with errors that name the variable.
+
+Only settings modules call these, at settings import time; nothing else reads the
+environment directly.
+"""
+
+import os
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if required:
+            raise ImproperlyConfigured(f"{name} is not set (required in this settings profile)")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def env_list(name: str, default: list[str] | None = None, *, required: bool = False) -> list[str]:
+    value = env_str(name, required=required)
+    if value is None:
+        return list(default or [])
+    items = [part.strip() for part in value.split(",") if part.strip()]
+    if required and not items:
+        raise ImproperlyConfigured(f"{name} is empty (required in this settings profile)")
+    return items
+
+
+def env_database(name: str, default: str | None = None, *, require_server: bool = False) -> dict:
+    """Parse a database URL; ``require_server`` refuses SQLite (production needs PostgreSQL)."""
+    url = env_str(name, default, required=default is None)
+    assert url is not None
+    scheme = urlparse(url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"{name} must be a postgres:// or sqlite:// URL, got scheme {scheme or '(none)'!r}"
+        )
+    if require_server and scheme == "sqlite":
+        raise ImproperlyConfigured(f"{name} must point at PostgreSQL in production, not SQLite")
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is malformed: {error}") from None
+    if scheme != "sqlite" and not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} names no database (expected .../DBNAME)")
+    return config
+
+
+def env_redis_url(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    url = env_str(name, default, required=required)
+    if url is None:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in {"redis", "rediss"} or not parsed.hostname:
+        # The URL itself is not echoed: it may carry a password.
+        raise ImproperlyConfigured(f"{name} must be a redis://HOST:PORT/DB URL")
+    try:
+        parsed.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has an invalid port") from None
+    return url

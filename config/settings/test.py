@@ -1,0 +1,15 @@
+"""Test profile: SQLite by default so `make test` works anywhere; CI sets DATABASE_URL to
+PostgreSQL and CELERY_BROKER_URL to a real Redis, which the integration tests then use."""
+
+from config.env import env_database
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-secret"  # noqa: S105
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'test.sqlite3'}")}
+# Unit tests run tasks in-process; integration tests send to the real broker explicitly.
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DEMO_SEEDS_ALLOWED = True

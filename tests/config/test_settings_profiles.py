@@ -1,0 +1,107 @@
+"""Each settings profile loads, and production refuses to start half-configured.
+
+Profiles are loaded in a child process (settings are read once per process) through manage.py,
+the same entry point operators use.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "x" * 20 + "-throwaway-test-secret-key-not-used-anywhere-0123456789"
+PRODUCTION_ENV = {
+    "SECRET_KEY": GOOD_SECRET,
+    "ALLOWED_HOSTS": "screening.example.org",
+    "DATABASE_URL": "postgres://app:pw@127.0.0.1:5432/screening",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+CONFIG_VARS = [
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "DJANGO_SETTINGS_MODULE",
+]
+
+
+def load_profile(profile: str, **overrides: str | None) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
+    env["DJANGO_SETTINGS_MODULE"] = f"config.settings.{profile}"
+    for key, value in overrides.items():
+        if value is not None:
+            env[key] = value
+    code = (
+        "from django.conf import settings;"
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_local_profile_defaults_to_sqlite_and_eager_celery():
+    result = load_profile("local")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+
+
+def test_test_profile_loads():
+    result = load_profile("test")
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_profile_loads_with_every_variable_set():
+    result = load_profile("production", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"]
+)
+def test_production_refuses_to_start_without_a_required_variable(missing):
+    result = load_profile("production", **{**PRODUCTION_ENV, missing: None})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("configuration error:")
+    assert missing in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DATABASE_URL", "sqlite:///prod.sqlite3", "not SQLite"),
+        ("DATABASE_URL", "mysql://a@b/c", "postgres://"),
+        ("DATABASE_URL", "postgres://app@127.0.0.1:5432/", "names no database"),
+        ("CELERY_BROKER_URL", "amqp://guest@localhost//", "redis://"),
+        ("CELERY_BROKER_URL", "redis://:s3cret@127.0.0.1:notaport/0", "invalid port"),
+        ("SECRET_KEY", "short", "at least 50"),
+    ],
+)
+def test_production_names_a_malformed_variable_in_one_line(variable, value, expected):
+    result = load_profile("production", **{**PRODUCTION_ENV, variable: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert expected in lines[0]
+    assert "s3cret" not in result.stderr  # a password in a URL is never echoed
+
+
+def test_a_malformed_boolean_names_the_variable():
+    result = load_profile("local", CELERY_TASK_ALWAYS_EAGER="maybe")
+    assert result.returncode == 2
+    assert "CELERY_TASK_ALWAYS_EAGER" in result.stderr

@@ -1,0 +1,42 @@
+"""factory_boy factories shared by the suite. All people are fictional."""
+
+import factory
+from django.contrib.auth.models import Group
+
+from screening.models import Agency, Case, User
+from screening.roles import Role
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Test Agency {n}")
+    kind = Agency.Kind.NGO_SOCIAL_SERVICES
+    region = "Testshire"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Person{n}")
+    agency = factory.SubFactory(AgencyFactory)
+    password = factory.django.Password("correct-horse-battery")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        role = extracted or Role.FRONTLINE_OFFICER
+        if create:
+            self.groups.add(Group.objects.get(name=Role(role).value))
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+
+    agency = factory.SubFactory(AgencyFactory)
+    created_by = factory.SubFactory(UserFactory, agency=factory.SelfAttribute("..agency"))
