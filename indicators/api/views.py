@@ -1,0 +1,69 @@
+from django.http import Http404
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from indicators.api.serializers import InstrumentListOutputSerializer, ScoreInputSerializer
+from indicators.engine import AnswerError
+from indicators.exporting import version_document
+from indicators.selectors import (
+    InstrumentVersionNotFound,
+    instrument_definition,
+    instrument_list,
+    instrument_version_get,
+)
+from indicators.services import instrument_version_score
+from screening.permissions import IsAgencyStaff
+
+
+def _published_version(slug: str, number: int):
+    try:
+        return instrument_version_get(slug=slug, number=number, published_only=True)
+    except InstrumentVersionNotFound:
+        raise Http404 from None
+
+
+class InstrumentListApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    def get(self, request: Request) -> Response:
+        instruments = instrument_list(published_only=True)
+        return Response({"results": InstrumentListOutputSerializer(instruments, many=True).data})
+
+
+class InstrumentVersionDetailApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    def get(self, request: Request, slug: str, number: int) -> Response:
+        version = _published_version(slug, number)
+        return Response(version_document(version, instrument_definition(version)))
+
+
+class InstrumentVersionScoreApi(APIView):
+    """Dry run: score answers against a published version and return the result; stores nothing."""
+
+    permission_classes = [IsAgencyStaff]
+
+    def post(self, request: Request, slug: str, number: int) -> Response:
+        version = _published_version(slug, number)
+        serializer = ScoreInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = instrument_version_score(
+                version=version,
+                answers=serializer.validated_data["answers"],
+                context=serializer.validated_data["context"],
+            )
+        except AnswerError as error:
+            return Response(
+                {
+                    "detail": "Some answers are not valid for this instrument version.",
+                    "errors": [
+                        {"field": f"{problem.section}.{problem.key}", "message": problem.message}
+                        for problem in error.problems
+                    ],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(result)
