@@ -1,9 +1,12 @@
 import secrets
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from screening.querysets import CaseQuerySet, ConsentQuerySet, ScreeningQuerySet
 from screening.roles import Role
 
 
@@ -69,20 +72,89 @@ def new_case_reference() -> str:
     return f"C-{body[:4]}-{body[4:]}"
 
 
+class YesNoUnknown(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Not known"
+
+
 class Case(models.Model):
-    """One person or situation being screened. Holds no names here: identifying fields are
-    added (encrypted) by the screening feature; the reference is the only handle anywhere."""
+    """One person or situation being screened. The reference is the only handle used in URLs,
+    page titles and logs. Identifying and narrative fields are plain text for now and are kept
+    apart (the `identifying_` prefix) so field-level encryption can replace them in place."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
+    class AgeBand(models.TextChoices):
+        UNKNOWN = "unknown", "Not known"
+        MINOR = "minor", "Under 18"
+        ADULT = "adult", "18 or over"
+
+    class Gender(models.TextChoices):
+        NOT_STATED = "not_stated", "Not stated"
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        ANOTHER = "another", "Another gender"
+
+    class ExploitationType(models.TextChoices):
+        # The engine's context vocabulary (indicators/engine/vocabulary.py EXPLOITATION_TYPES).
+        UNKNOWN = "unknown", "Not known yet"
+        LABOUR = "labour", "Labour"
+        SEXUAL = "sexual", "Sexual"
+        BOTH = "both", "Labour and sexual"
+        CRIMINALITY = "criminality", "Forced criminality"
+
+    MAX_AGE = 120
+
     reference = models.CharField(max_length=16, unique=True, default=new_case_reference)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases")
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="cases_created")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+
+    # Identifying data (to be encrypted by a later issue; never in logs, URLs or messages).
+    identifying_name = models.TextField(blank=True)
+    identifying_phone = models.TextField(blank=True)
+    identifying_documents = models.TextField(blank=True)
+    narrative = models.TextField(blank=True)
+
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_band = models.CharField(max_length=16, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
+    gender = models.CharField(max_length=16, choices=Gender.choices, default=Gender.NOT_STATED)
+    languages = models.JSONField(default=list, blank=True)
+    nationality = models.CharField(max_length=64, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    exploitation_type = models.CharField(
+        max_length=16, choices=ExploitationType.choices, default=ExploitationType.UNKNOWN
+    )
+
+    assigned_workers = models.ManyToManyField(
+        User,
+        through="CaseAssignment",
+        through_fields=("case", "worker"),
+        related_name="cases_assigned",
+        blank=True,
+    )
+
+    # Safety of the person's devices and contacts: a controller may watch their phone.
+    safe_to_contact = models.CharField(
+        max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
+    )
+    do_not_contact = models.BooleanField(default=False)
+    # Raised by screening_submit (under 18) and case_create (age given under 18).
+    mandatory_report_required = models.BooleanField(default=False)
+    urgent = models.BooleanField(default=False)
+
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="cases_closed"
+    )
+    close_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -94,10 +166,384 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=["open", "closed"]), name="case_status_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(age_band__in=["unknown", "minor", "adult"]),
+                name="case_age_band_valid",
+            ),
+            # A known age decides the band: nobody can record a 15-year-old as an adult.
+            models.CheckConstraint(
+                condition=models.Q(age__isnull=True)
+                | models.Q(age__lt=18, age_band="minor")
+                | models.Q(age__gte=18, age__lte=120, age_band="adult"),
+                name="case_age_matches_band",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gender__in=["not_stated", "female", "male", "another"]),
+                name="case_gender_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    exploitation_type__in=["unknown", "labour", "sexual", "both", "criminality"]
+                ),
+                name="case_exploitation_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(safe_to_contact__in=["yes", "no", "unknown"]),
+                name="case_safe_to_contact_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_at__isnull=True, closed_by__isnull=True)
+                | models.Q(status="closed", closed_at__isnull=False, closed_by__isnull=False),
+                name="case_closed_has_when_and_who",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def is_minor(self) -> bool:
+        return self.age_band == self.AgeBand.MINOR
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class CaseAssignment(models.Model):
+    """A worker assigned to a case: who assigned them and when."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    worker = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assigned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "worker"], name="case_assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.worker}"
+
+
+class CaseShare(models.Model):
+    """An explicit, reasoned grant letting another agency's staff view a case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
+    shared_with_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="cases_shared_in"
+    )
+    reason = models.TextField()
+    shared_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    shared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["shared_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "shared_with_agency"], name="case_share_unique_per_agency"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="case_share_reason_required"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} shared with {self.shared_with_agency}"
+
+
+class Consent(models.Model):
+    """One consent given by the person, for one scope. Withdrawal takes effect at once and is
+    recorded, never deleted: the row is the evidence of what was allowed when."""
+
+    class Scope(models.TextChoices):
+        SCREENING = "screening", "Screening"
+        REFERRAL_SERVICE_TYPE = "referral_service_type", "Referral to a type of service"
+        REFERRAL_PROVIDER = "referral_provider", "Referral to a named provider"
+        LAW_ENFORCEMENT_SHARING = "law_enforcement_sharing", "Sharing with law enforcement"
+
+    class Method(models.TextChoices):
+        VERBAL = "verbal", "Verbal"
+        WRITTEN = "written", "Written"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    scope = models.CharField(max_length=32, choices=Scope.choices)
+    # For referral scopes; the referrals feature adds a foreign key to its provider directory.
+    service_type = models.CharField(max_length=64, blank=True)
+    provider_name = models.CharField(max_length=200, blank=True)
+    provider_ref = models.CharField(max_length=64, blank=True)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    interpreter_used = models.BooleanField(default=False)
+    interpreter_language = models.CharField(max_length=32, blank=True)
+    witness = models.CharField(max_length=200, blank=True)
+    given_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    given_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawal_note = models.TextField(blank=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-given_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    scope__in=[
+                        "screening",
+                        "referral_service_type",
+                        "referral_provider",
+                        "law_enforcement_sharing",
+                    ]
+                ),
+                name="consent_scope_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(method__in=["verbal", "written"]), name="consent_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(scope="referral_service_type") | ~models.Q(service_type=""),
+                name="consent_service_type_named",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(scope="referral_provider")
+                | ~models.Q(provider_name="")
+                | ~models.Q(provider_ref=""),
+                name="consent_provider_named",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(interpreter_used=False) | ~models.Q(interpreter_language=""),
+                name="consent_interpreter_language_given",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gt=models.F("given_at")),
+                name="consent_valid_until_after_given",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True)
+                | models.Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False),
+                name="consent_withdrawal_has_when_and_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} consent for {self.case}"
+
+    def is_active(self, at: datetime | None = None) -> bool:
+        """Given by `at` (default now), not expired and not withdrawn by then."""
+        at = at or timezone.now()
+        if self.given_at > at:
+            return False
+        if self.valid_until is not None and self.valid_until <= at:
+            return False
+        return self.withdrawn_at is None or self.withdrawn_at > at
+
+
+class Screening(models.Model):
+    """One screening of a case with one exact instrument version.
+
+    Draft answers are autosaved; on submit the engine's result is stored as a snapshot that
+    never changes. A correction is a new screening or a `ScreeningOverride`.
+    """
+
+    class Setting(models.TextChoices):
+        STREET_FIELD = "street_field", "Street / field"
+        STATION = "station", "Police station"
+        CLINIC = "clinic", "Clinic"
+        SHELTER = "shelter", "Shelter"
+        HOTLINE = "hotline", "Hotline"
+        PREMISES_INSPECTION = "premises_inspection", "Premises inspection"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        REVIEWED = "reviewed", "Reviewed"
+        VOIDED = "voided", "Voided"
+
+    class SafetyAnswer(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="screenings")
+    instrument_version = models.ForeignKey(
+        "indicators.InstrumentVersion", on_delete=models.PROTECT, related_name="screenings"
+    )
+    screener = models.ForeignKey(User, on_delete=models.PROTECT, related_name="screenings")
+    setting = models.CharField(max_length=32, choices=Setting.choices)
+
+    # Safety gate: a screening only exists when the person said it is safe to talk now.
+    safe_to_talk = models.CharField(max_length=8, choices=SafetyAnswer.choices)
+    alone = models.CharField(max_length=8, choices=SafetyAnswer.choices)
+    interpreter_used = models.BooleanField(default=False)
+    interpreter_language = models.CharField(max_length=32, blank=True)
+    # Not a family member, companion or someone from the person's community (practice guide).
+    interpreter_independent = models.BooleanField(null=True, blank=True)
+    # RESTRICT: a consent a screening rests on cannot be deleted on its own, only with the case.
+    consent = models.ForeignKey(
+        Consent, null=True, blank=True, on_delete=models.RESTRICT, related_name="screenings"
+    )
+
+    answers = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    result = models.JSONField(null=True, blank=True)
+    outcome = models.CharField(max_length=64, blank=True)
+    engine_version = models.CharField(max_length=32, blank=True)
+    # Optimistic concurrency: every write bumps it; writers send the version they read.
+    version = models.PositiveIntegerField(default=1)
+
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_note = models.TextField(blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.TextField(blank=True)
+
+    objects = ScreeningQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "submitted", "reviewed", "voided"]),
+                name="screening_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    setting__in=[
+                        "street_field",
+                        "station",
+                        "clinic",
+                        "shelter",
+                        "hotline",
+                        "premises_inspection",
+                    ]
+                ),
+                name="screening_setting_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(safe_to_talk="yes"), name="screening_only_when_safe_to_talk"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(alone__in=["yes", "no"]), name="screening_alone_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(interpreter_used=False)
+                | (~models.Q(interpreter_language="") & models.Q(interpreter_independent=True)),
+                name="screening_interpreter_named_and_independent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="screening_version_gte_1"
+            ),
+            # A draft has no result; a submitted or reviewed screening has its full snapshot.
+            models.CheckConstraint(
+                condition=~models.Q(status="draft")
+                | models.Q(result__isnull=True, submitted_at__isnull=True),
+                name="screening_draft_has_no_result",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["submitted", "reviewed"])
+                | (
+                    models.Q(
+                        result__isnull=False,
+                        submitted_at__isnull=False,
+                        submitted_by__isnull=False,
+                    )
+                    & ~models.Q(outcome="")
+                    & ~models.Q(engine_version="")
+                ),
+                name="screening_submitted_has_result",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="reviewed")
+                | models.Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="screening_reviewed_has_when_and_who",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="voided")
+                | (
+                    models.Q(voided_at__isnull=False, voided_by__isnull=False)
+                    & ~models.Q(void_reason="")
+                ),
+                name="screening_voided_has_when_who_and_why",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"screening {self.pk} of {self.case}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def has_result(self) -> bool:
+        return self.status in (self.Status.SUBMITTED, self.Status.REVIEWED)
+
+
+class ScreeningOverride(models.Model):
+    """A supervisor's different outcome for a submitted screening, with reason code and note.
+
+    The computed `Screening.result` is never touched: recommendation and decision stay apart.
+    The newest override is the one in force.
+    """
+
+    class ReasonCode(models.TextChoices):
+        ADDITIONAL_INFORMATION = "additional_information", "Information the questions missed"
+        PROFESSIONAL_JUDGEMENT = "professional_judgement", "Professional judgement"
+        INTERPRETATION_CONCERN = "interpretation_concern", "Concern about interpretation"
+        SAFETY_CONCERN = "safety_concern", "Safety concern"
+        OTHER = "other", "Other (explained in the note)"
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="overrides")
+    outcome = models.CharField(max_length=64)
+    reason_code = models.CharField(max_length=32, choices=ReasonCode.choices)
+    note = models.TextField()
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    reason_code__in=[
+                        "additional_information",
+                        "professional_judgement",
+                        "interpretation_concern",
+                        "safety_concern",
+                        "other",
+                    ]
+                ),
+                name="screening_override_reason_code_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(note=""), name="screening_override_note_required"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome="") & ~models.Q(outcome="indeterminate"),
+                name="screening_override_outcome_is_a_band",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"override of screening {self.screening_id}: {self.outcome}"
 
 
 # Direct foreign-key object-permission tables (django-guardian "performance tuning"): one row

@@ -1,8 +1,54 @@
-"""Who may do what. Object-level access functions for cases arrive with the screening feature."""
+"""Who may do what with cases and screenings. Every page, endpoint and service fetches a case
+or screening through `case_access` / `screening_access`; nothing else decides.
 
+The rules (issue 4):
+- The creator and assigned workers hold guardian `view_case` + `change_case` grants (rows in
+  the direct-FK table `CaseUserObjectPermission`): they may view, change and close the case.
+- Supervisors may view, change, close, assign and share every case of their own agency. That
+  is agency scope, a queryset filter, not per-object rows.
+- Staff of an agency a case was shared with (`CaseShare`) may view it, nothing more.
+- Nobody else sees the case.
+
+Errors: a case the user cannot view raises `CaseNotFound`, exactly as a missing one does (404).
+A case the user *can* view but may not act on in the way asked raises `ActionNotAllowed`
+(403): e.g. a shared-to agency changing it, or a worker assigning or sharing it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
 from rest_framework.permissions import BasePermission
 
+from screening.errors import ActionNotAllowed, CaseNotFound, ConsentNotFound, ScreeningNotFound
+from screening.models import Case, Consent, Screening, User
 from screening.roles import Role
+
+
+class CaseAction(models.TextChoices):
+    VIEW = "view", "View"
+    CHANGE = "change", "Change"
+    ASSIGN = "assign", "Assign workers"
+    SHARE = "share", "Share with another agency"
+    CLOSE = "close", "Close"
+
+
+class ScreeningAction(models.TextChoices):
+    VIEW = "view", "View"
+    CHANGE = "change", "Start, fill in, submit"
+    REVIEW = "review", "Review"
+    OVERRIDE = "override", "Override the outcome"
+    VOID = "void", "Void"
+
+
+# The case-level action each screening action needs. Voiding a *submitted* screening needs a
+# supervisor too; the service checks that against the screening's state.
+_SCREENING_NEEDS: dict[str, str] = {
+    ScreeningAction.VIEW: CaseAction.VIEW,
+    ScreeningAction.CHANGE: CaseAction.CHANGE,
+    ScreeningAction.REVIEW: CaseAction.ASSIGN,
+    ScreeningAction.OVERRIDE: CaseAction.ASSIGN,
+    ScreeningAction.VOID: CaseAction.CHANGE,
+}
 
 
 def is_agency_staff(user) -> bool:
@@ -17,3 +63,109 @@ class IsAgencyStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_agency_staff(request.user)
+
+
+def _case_lookup(case_reference_or_id: str | int) -> models.Q | None:
+    if isinstance(case_reference_or_id, int) and not isinstance(case_reference_or_id, bool):
+        return models.Q(pk=case_reference_or_id)
+    if isinstance(case_reference_or_id, str):
+        text = case_reference_or_id.strip()
+        if text.isdigit():
+            return models.Q(pk=int(text))
+        return models.Q(reference=text.upper()) if text else None
+    return None
+
+
+def _check_action(case: Case, action: str) -> None:
+    """`case` carries the annotations of `CaseQuerySet.with_access`."""
+    if action == CaseAction.VIEW:
+        return
+    if action in (CaseAction.CHANGE, CaseAction.CLOSE):
+        allowed = case.user_can_change
+    else:  # assign, share: supervisors of the owning agency only
+        allowed = case.user_supervises
+    if not allowed:
+        raise ActionNotAllowed(f"You may not {CaseAction(action).label.lower()} this case.")
+
+
+def case_access(
+    *, user: User, case_reference_or_id: str | int, action: str, for_update: bool = False
+) -> Case:
+    """The case, if `user` may do `action` with it (see the module docstring).
+
+    Raises `CaseNotFound` when it does not exist or the user may not view it, and
+    `ActionNotAllowed` when they may view it but not do `action`. One query.
+    `for_update=True` locks the row for the caller's transaction.
+    """
+    action = CaseAction(action)
+    lookup = _case_lookup(case_reference_or_id)
+    if lookup is None:
+        raise CaseNotFound()
+    cases = Case.objects.visible_to(user).with_access(user).select_related("agency")
+    if for_update:
+        cases = cases.select_for_update(of=("self",))
+    case = cases.filter(lookup).first()
+    if case is None:
+        raise CaseNotFound()
+    _check_action(case, action)
+    return case
+
+
+def screening_access(
+    *, user: User, screening_id: int | str, action: str, for_update: bool = False
+) -> Screening:
+    """The screening, if `user` may do `action` with it: decided by its case's access.
+
+    Raises `ScreeningNotFound` for a missing screening or one on a case the user cannot view,
+    `ActionNotAllowed` as `case_access` does. `screening.case` is the checked case.
+    """
+    action = ScreeningAction(action)
+    try:
+        screening_pk = int(screening_id)
+    except (TypeError, ValueError):
+        raise ScreeningNotFound() from None
+    screenings = Screening.objects.visible_to(user).select_related("instrument_version")
+    screening = screenings.filter(pk=screening_pk).first()
+    if screening is None:
+        raise ScreeningNotFound()
+    try:
+        # Lock order everywhere: the case first, then its screenings.
+        case = case_access(
+            user=user,
+            case_reference_or_id=screening.case_id,
+            action=_SCREENING_NEEDS[action],
+            for_update=for_update,
+        )
+    except CaseNotFound:
+        raise ScreeningNotFound() from None
+    if for_update:
+        screening = screenings.select_for_update(of=("self",)).get(pk=screening_pk)
+    screening.case = case
+    return screening
+
+
+def consent_access(
+    *, user: User, consent_id: int | str, action: str, for_update: bool = False
+) -> Consent:
+    """The consent, if `user` may do `action` (a `CaseAction`) with its case; otherwise
+    `ConsentNotFound` (missing or not visible) or `ActionNotAllowed`."""
+    try:
+        consent_pk = int(consent_id)
+    except (TypeError, ValueError):
+        raise ConsentNotFound() from None
+    case_id = (
+        Consent.objects.filter(pk=consent_pk, case__in=Case.objects.visible_to(user).values("pk"))
+        .values_list("case_id", flat=True)
+        .first()
+    )
+    if case_id is None:
+        raise ConsentNotFound()
+    case = case_access(
+        user=user, case_reference_or_id=case_id, action=action, for_update=for_update
+    )
+    consents = Consent.objects.filter(pk=consent_pk)
+    if for_update:
+        consents = consents.select_for_update()
+    consent = consents.get()
+    consent.case = case
+    return consent

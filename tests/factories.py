@@ -2,8 +2,9 @@
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from screening.models import Agency, Case, User
+from screening.models import Agency, Case, Consent, User
 from screening.roles import Role
 
 
@@ -40,3 +41,16 @@ class CaseFactory(factory.django.DjangoModelFactory):
 
     agency = factory.SubFactory(AgencyFactory)
     created_by = factory.SubFactory(UserFactory, agency=factory.SelfAttribute("..agency"))
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """A verbal screening consent given now. Bypasses services: use for setting the scene."""
+
+    class Meta:
+        model = Consent
+
+    case = factory.SubFactory(CaseFactory)
+    scope = Consent.Scope.SCREENING
+    method = Consent.Method.VERBAL
+    given_by = factory.SelfAttribute("case.created_by")
+    given_at = factory.LazyFunction(timezone.now)

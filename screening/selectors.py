@@ -1,0 +1,70 @@
+"""Reads for cases, consents and screenings. Every read goes through the access rules in
+`screening.permissions`; lists filter in the database with one query per page."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from screening.models import Case, Consent, Screening, ScreeningOverride, User
+from screening.permissions import (
+    CaseAction,
+    ScreeningAction,
+    case_access,
+    screening_access,
+)
+
+
+def case_list(
+    *, user: User, status: str | None = None, assigned_to_me: bool = False
+) -> QuerySet[Case]:
+    """Cases `user` may view, newest first, with what they may do with each
+    (`user_can_change`, `user_supervises`). One query, however many cases."""
+    cases = Case.objects.visible_to(user).with_access(user).with_related()
+    if status is not None:
+        cases = cases.filter(status=status)
+    if assigned_to_me:
+        cases = cases.assigned_to(user)
+    return cases.order_by("-created_at", "-pk")
+
+
+def agency_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
+    """The supervisor's view: cases owned by the user's own agency that they may view."""
+    return case_list(user=user, status=status).filter(agency_id=user.agency_id)
+
+
+def case_get(*, user: User, case_reference_or_id: str | int) -> Case:
+    """The case, or `CaseNotFound` for missing and forbidden alike."""
+    return case_access(user=user, case_reference_or_id=case_reference_or_id, action=CaseAction.VIEW)
+
+
+def consent_list(*, user: User, case_reference_or_id: str | int) -> QuerySet[Consent]:
+    case = case_get(user=user, case_reference_or_id=case_reference_or_id)
+    return case.consents.select_related("given_by", "withdrawn_by").order_by("-given_at", "-pk")
+
+
+def consent_active_for(*, case: Case, scope: str) -> Consent | None:
+    """The newest active consent of `scope` on a case the caller already accessed."""
+    return case.consents.filter(scope=scope).active().order_by("-given_at", "-pk").first()
+
+
+def screening_list(*, user: User, case_reference_or_id: str | int) -> QuerySet[Screening]:
+    case = case_get(user=user, case_reference_or_id=case_reference_or_id)
+    return case.screenings.select_related("instrument_version__instrument", "screener").order_by(
+        "-started_at", "-pk"
+    )
+
+
+def screening_get(*, user: User, screening_id: int | str) -> Screening:
+    """The screening, or `ScreeningNotFound` for missing and forbidden alike."""
+    return screening_access(user=user, screening_id=screening_id, action=ScreeningAction.VIEW)
+
+
+def screening_override_current(*, screening: Screening) -> ScreeningOverride | None:
+    """The override in force (the newest), if any."""
+    return screening.overrides.select_related("by").order_by("-at", "-pk").first()
+
+
+def screening_outcome_in_force(*, screening: Screening) -> str:
+    """The supervisor's override if there is one, else the computed outcome ("" for drafts)."""
+    override = screening_override_current(screening=screening)
+    return override.outcome if override else screening.outcome

@@ -1,0 +1,206 @@
+"""Writes for cases: create, assign, share, close."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from screening.errors import ConsentRequired, InvalidState
+from screening.models import Agency, Case, CaseAssignment, CaseShare, Consent, Screening, User
+from screening.permissions import CaseAction, case_access
+from screening.querysets import CASE_WORKER_ROLES
+from screening.services._common import (
+    clean_text,
+    full_clean,
+    grant_worker,
+    raise_if,
+    require_case_worker,
+    revoke_worker,
+)
+
+MAX_LANGUAGES = 20
+
+
+def _age_band(age: int | None, age_band: str | None, problems: dict[str, list[str]]) -> str:
+    if age is not None:
+        if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= Case.MAX_AGE:
+            problems.setdefault("age", []).append(
+                f"Give the age as a whole number of years from 0 to {Case.MAX_AGE}."
+            )
+            return Case.AgeBand.UNKNOWN
+        band = Case.AgeBand.MINOR if age < 18 else Case.AgeBand.ADULT
+        if age_band not in (None, "", Case.AgeBand.UNKNOWN, band):
+            problems.setdefault("age_band", []).append("The age band does not match the age.")
+        return band
+    if age_band in (None, ""):
+        return Case.AgeBand.UNKNOWN
+    if age_band not in Case.AgeBand.values:
+        problems.setdefault("age_band", []).append(
+            f"Choose one of: {', '.join(Case.AgeBand.values)}."
+        )
+        return Case.AgeBand.UNKNOWN
+    return age_band
+
+
+def _languages(languages: Sequence[str], problems: dict[str, list[str]]) -> list[str]:
+    if isinstance(languages, str) or not all(
+        isinstance(language, str) and language.strip() for language in languages
+    ):
+        problems.setdefault("languages", []).append("Give a list of language names or codes.")
+        return []
+    cleaned = list(dict.fromkeys(language.strip() for language in languages))
+    if len(cleaned) > MAX_LANGUAGES:
+        problems.setdefault("languages", []).append(f"At most {MAX_LANGUAGES} languages.")
+    return cleaned
+
+
+@transaction.atomic
+def case_create(
+    *,
+    created_by: User,
+    age: int | None = None,
+    age_band: str | None = None,
+    gender: str = Case.Gender.NOT_STATED,
+    languages: Sequence[str] = (),
+    nationality: str = "",
+    region: str = "",
+    exploitation_type: str = Case.ExploitationType.UNKNOWN,
+    safe_to_contact: str = "unknown",
+    do_not_contact: bool = False,
+    identifying_name: str = "",
+    identifying_phone: str = "",
+    identifying_documents: str = "",
+    narrative: str = "",
+) -> Case:
+    """Open a case owned by the creator's agency; the creator may view and change it.
+
+    A known age under 18 raises `mandatory_report_required` at once.
+    """
+    require_case_worker(created_by)
+    problems: dict[str, list[str]] = {}
+    band = _age_band(age, age_band, problems)
+    cleaned_languages = _languages(languages, problems)
+    raise_if(problems)
+    case = Case(
+        agency_id=created_by.agency_id,
+        created_by=created_by,
+        age=age,
+        age_band=band,
+        gender=gender,
+        languages=cleaned_languages,
+        nationality=clean_text(nationality),
+        region=clean_text(region),
+        exploitation_type=exploitation_type,
+        safe_to_contact=safe_to_contact,
+        do_not_contact=do_not_contact,
+        identifying_name=clean_text(identifying_name),
+        identifying_phone=clean_text(identifying_phone),
+        identifying_documents=clean_text(identifying_documents),
+        narrative=(narrative or "").strip(),
+        # Under 18: child welfare must be told whatever the screening finds (practice guide).
+        mandatory_report_required=band == Case.AgeBand.MINOR,
+    )
+    full_clean(case, exclude=["reference"])
+    case.save()
+    grant_worker(case=case, user=created_by)
+    return case
+
+
+@transaction.atomic
+def case_assign(*, case: Case, worker: User, by: User) -> CaseAssignment:
+    """A supervisor assigns a worker of the case's own agency; the worker may then view and
+    change it. Assigning someone already assigned returns the existing assignment."""
+    case = case_access(
+        user=by, case_reference_or_id=case.pk, action=CaseAction.ASSIGN, for_update=True
+    )
+    if not case.is_open:
+        raise InvalidState("This case is closed; reopen it before assigning workers.")
+    # Only people who could be given this case at all: never a side door to another agency.
+    # Checked in the database, not on the caller's (possibly stale) user object.
+    eligible = User.objects.filter(
+        pk=worker.pk,
+        is_active=True,
+        agency_id=case.agency_id,
+        groups__name__in=list(CASE_WORKER_ROLES),
+    ).exists()
+    raise_if({} if eligible else {"worker": ["Choose an active case worker of the case's agency."]})
+    assignment, created = CaseAssignment.objects.get_or_create(
+        case=case, worker=worker, defaults={"assigned_by": by}
+    )
+    if created:
+        grant_worker(case=case, user=worker)
+    return assignment
+
+
+@transaction.atomic
+def case_unassign(*, case: Case, worker: User, by: User) -> None:
+    """A supervisor takes a worker off a case; the creator keeps their own grants."""
+    case = case_access(
+        user=by, case_reference_or_id=case.pk, action=CaseAction.ASSIGN, for_update=True
+    )
+    deleted, _ = CaseAssignment.objects.filter(case=case, worker=worker).delete()
+    if deleted and worker.pk != case.created_by_id:
+        revoke_worker(case=case, user=worker)
+
+
+@transaction.atomic
+def case_share(*, case: Case, agency: Agency, reason: str, by: User) -> CaseShare:
+    """A supervisor lets another agency's staff view the case, with a reason.
+
+    Sharing with law enforcement needs the person's active `law_enforcement_sharing` consent,
+    unless the case carries a mandatory report (a minor), where the law requires reporting.
+    """
+    case = case_access(
+        user=by, case_reference_or_id=case.pk, action=CaseAction.SHARE, for_update=True
+    )
+    agency = Agency.objects.get(pk=agency.pk)
+    problems: dict[str, list[str]] = {}
+    if not clean_text(reason):
+        problems["reason"] = ["Say why the case is shared."]
+    if agency.pk == case.agency_id:
+        problems["agency"] = ["The case already belongs to this agency."]
+    elif not agency.is_active:
+        problems["agency"] = ["This agency is no longer active."]
+    raise_if(problems)
+    if CaseShare.objects.filter(case=case, shared_with_agency=agency).exists():
+        raise InvalidState("The case is already shared with this agency.")
+    if (
+        agency.kind == Agency.Kind.LAW_ENFORCEMENT
+        and not case.mandatory_report_required
+        and not case.consents.filter(scope=Consent.Scope.LAW_ENFORCEMENT_SHARING).active().exists()
+    ):
+        raise ConsentRequired(
+            "Sharing with law enforcement needs the person's consent to that sharing."
+        )
+    return CaseShare.objects.create(
+        case=case, shared_with_agency=agency, reason=clean_text(reason), shared_by=by
+    )
+
+
+@transaction.atomic
+def case_close(*, case: Case, by: User, reason: str = "") -> Case:
+    """Close the case. Draft screenings still open on it are voided (never submitted later).
+    Closing a closed case changes nothing."""
+    case = case_access(
+        user=by, case_reference_or_id=case.pk, action=CaseAction.CLOSE, for_update=True
+    )
+    if not case.is_open:
+        return case
+    now = timezone.now()
+    Screening.objects.filter(case=case, status=Screening.Status.DRAFT).update(
+        status=Screening.Status.VOIDED,
+        voided_at=now,
+        voided_by=by,
+        void_reason="Case closed.",
+        updated_at=now,
+        version=F("version") + 1,
+    )
+    case.status = Case.Status.CLOSED
+    case.closed_at = now
+    case.closed_by = by
+    case.close_reason = clean_text(reason)
+    case.save(update_fields=["status", "closed_at", "closed_by", "close_reason", "updated_at"])
+    return case
