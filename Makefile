@@ -23,6 +23,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py load_instruments
+	$(BIN)/python manage.py load_referral_seeds
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: the whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI sets both).

@@ -555,3 +555,172 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class Contact(models.Model):
+    """One hotline contact (call, text, chat, email, web form, walk-in), logged by hotline staff
+    while it goes on: a draft until finalised. Callers may stay anonymous; the summary and the
+    location of the situation are sensitive (never in logs, URLs or error messages)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        FINALISED = "finalised", "Finalised"
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone"
+        TEXT = "text", "Text message"
+        CHAT = "chat", "Online chat"
+        EMAIL = "email", "Email"
+        WEB_FORM = "web_form", "Web form"
+        WALK_IN = "walk_in", "In person"
+
+    class CallerType(models.TextChoices):
+        POSSIBLE_VICTIM = "possible_victim", "Possible victim"
+        COMMUNITY_MEMBER = "community_member", "Community member"
+        FAMILY_FRIEND = "family_friend", "Family member or friend"
+        LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
+        SERVICE_PROVIDER = "service_provider", "Service provider"
+        ANONYMOUS = "anonymous", "Anonymous"
+
+    class ContactType(models.TextChoices):
+        # National Human Trafficking Hotline practice (docs: instruments.md §6).
+        CRISIS = "crisis", "Crisis"
+        TIP = "tip", "Tip"
+        REFERRAL_REQUEST = "referral_request", "Referral request"
+        INFORMATION = "information", "General information"
+        TRAINING = "training", "Training / technical assistance"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="contacts")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="contacts_logged")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    caller_type = models.CharField(
+        max_length=32, choices=CallerType.choices, default=CallerType.ANONYMOUS
+    )
+    language = models.CharField(max_length=32, blank=True)
+    caller_region = models.CharField(max_length=100, blank=True)
+    contact_type = models.CharField(max_length=32, choices=ContactType.choices)
+    immediate_danger = models.BooleanField(default=False)
+    minor_involved = models.BooleanField(default=False)
+    exploitation_type = models.CharField(
+        max_length=16,
+        choices=Case.ExploitationType.choices,
+        default=Case.ExploitationType.UNKNOWN,
+    )
+    # Sensitive free text (to be encrypted with the case fields by a later issue).
+    situation_location = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+
+    # SET_NULL: purging a case must not be blocked by the contact that led to it.
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+
+    triage_instrument_version = models.ForeignKey(
+        "indicators.InstrumentVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+    )
+    triage_answers = models.JSONField(null=True, blank=True)
+    triage_result = models.JSONField(null=True, blank=True)
+    triage_outcome = models.CharField(max_length=64, blank=True)
+
+    # Optimistic concurrency (the API's ETag): every write bumps it.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    finalised_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["agency", "-created_at"], name="contact_agency_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "finalised"]), name="contact_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    channel__in=["phone", "text", "chat", "email", "web_form", "walk_in"]
+                ),
+                name="contact_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    caller_type__in=[
+                        "possible_victim",
+                        "community_member",
+                        "family_friend",
+                        "law_enforcement",
+                        "service_provider",
+                        "anonymous",
+                    ]
+                ),
+                name="contact_caller_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    contact_type__in=[
+                        "crisis",
+                        "tip",
+                        "referral_request",
+                        "information",
+                        "training",
+                    ]
+                ),
+                name="contact_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    exploitation_type__in=["unknown", "labour", "sexual", "both", "criminality"]
+                ),
+                name="contact_exploitation_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="contact_version_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft", finalised_at__isnull=True)
+                | models.Q(status="finalised", finalised_at__isnull=False),
+                name="contact_finalised_has_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.pk}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class ApiToken(models.Model):
+    """A personal API token for an integration (e.g. contact-centre software). Presented as
+    `Bearer <prefix>.<secret>`; only the SHA-256 of the secret is stored, never the secret."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="api_token_name_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix} ({self.name})"
+
+    def is_usable(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return self.revoked_at is None and self.expires_at > at

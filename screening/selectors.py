@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from screening.models import Case, Consent, Screening, ScreeningOverride, User
+from screening.models import Case, CaseAssignment, Consent, Screening, ScreeningOverride, User
 from screening.permissions import (
     CaseAction,
     ScreeningAction,
@@ -25,6 +25,15 @@ def case_list(
     if assigned_to_me:
         cases = cases.assigned_to(user)
     return cases.order_by("-created_at", "-pk")
+
+
+def my_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
+    """The cases `user` created or is assigned to ("my cases"), not the whole agency a
+    supervisor can see. One query, however many cases."""
+    created_or_assigned = Q(created_by_id=user.pk) | Exists(
+        CaseAssignment.objects.filter(case=OuterRef("pk"), worker_id=user.pk)
+    )
+    return case_list(user=user, status=status).filter(created_or_assigned)
 
 
 def agency_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:

@@ -1,4 +1,5 @@
-from rest_framework.authentication import SessionAuthentication
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 
 
 class SessionAuthentication401(SessionAuthentication):
@@ -10,3 +11,30 @@ class SessionAuthentication401(SessionAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Session realm="api"'
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <prefix>.<secret>` with a personal API token (screening.ApiToken).
+
+    A request without a Bearer header is left to the next class (the browser's session); a
+    Bearer token that is unknown, wrong, expired or revoked is refused with 401, always with
+    the same message.
+    """
+
+    keyword = "bearer"
+
+    def authenticate(self, request):
+        from screening.services.tokens import api_token_authenticate
+
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != self.keyword:
+            return None
+        credentials = credentials.strip()
+        token = api_token_authenticate(credentials) if credentials else None
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked API token.")
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'

@@ -23,6 +23,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "config.apps.CoreConfig",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "screening",
     "indicators",
@@ -76,6 +79,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Where the quick-exit control sends the browser: a neutral page that gives nothing away to
+# someone looking over the shoulder (practice guide: a controller may be watching).
+QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 
 # Sessions: idle timeout (every request renews the cookie) and cookies the browser script
 # cannot read. Practice guide: screenings happen on shared devices in stations and clinics.
@@ -94,15 +102,45 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- REST API ----------------------------------------------------------------------------
+# Conventions (docs/api.md): token or session auth, problem+json errors, cursor pagination,
+# throttling per token. Bearer first: its challenge is the one a 401 carries.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "config.api.authentication.ApiTokenAuthentication",
         "config.api.authentication.SessionAuthentication401",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.api.exceptions.problem_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.ApiTokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": env_str("API_THROTTLE_RATE", "600/min")},
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.ProblemAutoSchema",
+}
+# How long a replayable Idempotency-Key response is kept (it may hold case data).
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Case-screening decision support API",
+    "DESCRIPTION": "Hotline contacts, cases and instruments. Walkthrough: docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.add_problem_component",
+    ],
 }
 
 # --- Celery ------------------------------------------------------------------------------
@@ -128,8 +166,46 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Periodic tasks; later features add their entries here (outbox relay, overdue referrals).
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- Referrals ---------------------------------------------------------------------------
+# The routing rule set in force: the newest published version of this slug (seeds/routing/).
+REFERRAL_ROUTING_RULES = env_str("REFERRAL_ROUTING_RULES", "default-routing")
+# Hours a supervisor has to decide a proposed referral, by priority (1 urgent … 4 low).
+REFERRAL_APPROVAL_DUE_HOURS = {1: 2, 2: 24, 3: 72, 4: 168}
+REFERRAL_WEBHOOK_TIMEOUT_SECONDS = env_int("REFERRAL_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+REFERRAL_DELIVERY_MAX_ATTEMPTS = env_int("REFERRAL_DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
+# Exponential backoff with jitter: base * 2^(attempt-1), capped (and never beyond half the
+# visibility timeout, see referrals/services/delivery.py).
+REFERRAL_RETRY_BASE_SECONDS = env_int("REFERRAL_RETRY_BASE_SECONDS", 30, minimum=0)
+REFERRAL_RETRY_MAX_SECONDS = env_int("REFERRAL_RETRY_MAX_SECONDS", 1200, minimum=0)
+# A published outbox row not completed within the lease is published again (a worker died
+# holding its message). Must exceed the task time limit.
+REFERRAL_OUTBOX_LEASE_SECONDS = env_int(
+    "REFERRAL_OUTBOX_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT * 2, minimum=1
+)
+REFERRAL_RELAY_INTERVAL_SECONDS = env_int("REFERRAL_RELAY_INTERVAL_SECONDS", 5, minimum=1)
+REFERRAL_RELAY_BATCH_SIZE = env_int("REFERRAL_RELAY_BATCH_SIZE", 100, minimum=1)
+REFERRAL_CALLBACK_WINDOW_SECONDS = env_int("REFERRAL_CALLBACK_WINDOW_SECONDS", 300, minimum=30)
+# A sent referral still unanswered this long after its due time expires.
+REFERRAL_EXPIRY_HOURS = env_int("REFERRAL_EXPIRY_HOURS", 7 * 24, minimum=1)
+REFERRAL_ESCALATION_INTERVAL_SECONDS = env_int(
+    "REFERRAL_ESCALATION_INTERVAL_SECONDS", 300, minimum=10
+)
+
+# Periodic tasks (run `make beat`): the outbox relay and overdue referrals. Each expires before
+# the next run so a backlog after an outage does not pile up identical runs.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "referrals-relay-outbox": {
+        "task": "referrals.relay_outbox",
+        "schedule": float(REFERRAL_RELAY_INTERVAL_SECONDS),
+        "options": {"expires": float(REFERRAL_RELAY_INTERVAL_SECONDS)},
+    },
+    "referrals-escalate-overdue": {
+        "task": "referrals.escalate_overdue_referrals",
+        "schedule": float(REFERRAL_ESCALATION_INTERVAL_SECONDS),
+        "options": {"expires": float(REFERRAL_ESCALATION_INTERVAL_SECONDS)},
+    },
+}
 
 # --- Logging -----------------------------------------------------------------------------
 # Case data never goes to logs: log ids and event names only (see docs/privacy.md).

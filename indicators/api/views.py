@@ -1,5 +1,6 @@
 from django.http import Http404
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +15,7 @@ from indicators.selectors import (
     instrument_version_get,
 )
 from indicators.services import instrument_version_score
+from screening.errors import ValidationError
 from screening.permissions import IsAgencyStaff
 
 
@@ -27,6 +29,12 @@ def _published_version(slug: str, number: int):
 class InstrumentListApi(APIView):
     permission_classes = [IsAgencyStaff]
 
+    @extend_schema(
+        tags=["instruments"],
+        responses=inline_serializer(
+            "InstrumentList", {"results": InstrumentListOutputSerializer(many=True)}
+        ),
+    )
     def get(self, request: Request) -> Response:
         instruments = instrument_list(published_only=True)
         return Response({"results": InstrumentListOutputSerializer(instruments, many=True).data})
@@ -35,6 +43,7 @@ class InstrumentListApi(APIView):
 class InstrumentVersionDetailApi(APIView):
     permission_classes = [IsAgencyStaff]
 
+    @extend_schema(tags=["instruments"], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, slug: str, number: int) -> Response:
         version = _published_version(slug, number)
         return Response(version_document(version, instrument_definition(version)))
@@ -45,6 +54,9 @@ class InstrumentVersionScoreApi(APIView):
 
     permission_classes = [IsAgencyStaff]
 
+    @extend_schema(
+        tags=["instruments"], request=ScoreInputSerializer, responses={200: OpenApiTypes.OBJECT}
+    )
     def post(self, request: Request, slug: str, number: int) -> Response:
         version = _published_version(slug, number)
         serializer = ScoreInputSerializer(data=request.data)
@@ -56,14 +68,10 @@ class InstrumentVersionScoreApi(APIView):
                 context=serializer.validated_data["context"],
             )
         except AnswerError as error:
-            return Response(
-                {
-                    "detail": "Some answers are not valid for this instrument version.",
-                    "errors": [
-                        {"field": f"{problem.section}.{problem.key}", "message": problem.message}
-                        for problem in error.problems
-                    ],
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            problems: dict[str, list[str]] = {}
+            for problem in error.problems:
+                problems.setdefault(f"{problem.section}.{problem.key}", []).append(problem.message)
+            raise ValidationError(
+                "Some answers are not valid for this instrument version.", problems
+            ) from None
         return Response(result)

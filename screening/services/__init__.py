@@ -9,6 +9,7 @@ from screening.services.cases import (
     case_unassign,
 )
 from screening.services.consents import consent_record, consent_withdraw
+from screening.services.contacts import contact_create, contact_finalise, contact_update
 from screening.services.screenings import (
     screening_override,
     screening_review,
@@ -18,10 +19,22 @@ from screening.services.screenings import (
     screening_void,
 )
 from screening.services.staff import EnsureResult, agency_ensure, staff_ensure
+from screening.services.tokens import (
+    CreatedToken,
+    api_token_authenticate,
+    api_token_create,
+    api_token_list,
+    api_token_revoke,
+)
 
 __all__ = [
+    "CreatedToken",
     "EnsureResult",
     "agency_ensure",
+    "api_token_authenticate",
+    "api_token_create",
+    "api_token_list",
+    "api_token_revoke",
     "case_assign",
     "case_close",
     "case_create",
@@ -29,6 +42,9 @@ __all__ = [
     "case_unassign",
     "consent_record",
     "consent_withdraw",
+    "contact_create",
+    "contact_finalise",
+    "contact_update",
     "screening_override",
     "screening_review",
     "screening_save_answers",

@@ -119,10 +119,13 @@ def consent_withdraw(*, consent: Consent, by: User, note: str = "") -> Consent:
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
     # Draft screenings resting on this consent cannot be saved or submitted any more: the
     # screening services check `consent.is_active()` on every write.
-    _cancel_referrals_covered_by(consent_id=consent.pk)
+    _cancel_referrals_covered_by(consent_id=consent.pk, by=by)
     return consent
 
 
-def _cancel_referrals_covered_by(*, consent_id: int) -> None:
-    """HOOK for the referrals issue: cancel, in this same transaction, every pending referral
-    (and unsent outbox message) that only this consent covered. A no-op until referrals exist."""
+def _cancel_referrals_covered_by(*, consent_id: int, by: User) -> None:
+    """Cancel, in this same transaction, every not-yet-accepted referral that only this
+    consent covered; providers that already received one are told to discard it."""
+    from referrals.services import referrals_cancel_for_withdrawn_consent
+
+    referrals_cancel_for_withdrawn_consent(consent_id=consent_id, by=by)

@@ -258,15 +258,18 @@ def screening_submit(
     if changed:
         case.save(update_fields=[*changed, "updated_at"])
 
-    # Referral routing (referrals issue) plugs in here: after commit, so it never acts on a
-    # result that was rolled back. The referrals issue replaces this with an outbox row.
+    # Referral routing, after commit so it never acts on a result that was rolled back: the
+    # hook writes an outbox row that the relay publishes (it survives a broker outage).
     transaction.on_commit(partial(_hand_over_to_routing, screening.pk))
     return screening
 
 
 def _hand_over_to_routing(screening_id: int) -> None:
-    """HOOK for the referrals issue: propose referrals for this screening's result (and its
-    newest override). A no-op until referral routing exists."""
+    """Ask for referral routing of this screening's result (and its newest override): an
+    outbox row the relay publishes as `referrals.route_screening` (idempotent)."""
+    from referrals.services import routing_request
+
+    routing_request(screening_id=screening_id)
 
 
 @transaction.atomic
@@ -330,7 +333,7 @@ def screening_override(
     override = ScreeningOverride.objects.create(
         screening=screening, outcome=outcome, reason_code=reason_code, note=clean_text(note), by=by
     )
-    # Routing looks at the outcome in force, which just changed (referrals issue plugs in).
+    # Routing looks at the outcome in force, which just changed.
     transaction.on_commit(partial(_hand_over_to_routing, screening.pk))
     return override
 

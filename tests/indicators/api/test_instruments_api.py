@@ -111,4 +111,5 @@ def test_bad_answers_give_400_naming_the_key(staff_client, loaded, payload, name
 def test_a_body_without_answers_is_400(staff_client, loaded):
     response = staff_client.post(SCORE_URL, {"context": {}}, content_type="application/json")
     assert response.status_code == 400
-    assert "answers" in response.json()
+    assert response["Content-Type"] == "application/problem+json"
+    assert [error["field"] for error in response.json()["errors"]] == ["answers"]

@@ -1,0 +1,48 @@
+"""ETag / If-Match for optimistic concurrency on updates.
+
+Responses carry `ETag: "v<version>"`. A PATCH must send `If-Match` with the ETag it read:
+none → 428, a different one → 412 (someone else saved first; read again).
+"""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+
+from config.api.problems import PreconditionFailed, PreconditionRequired
+
+
+def etag_for(version: int) -> str:
+    return f'"v{version}"'
+
+
+def _versions_in(header: str) -> list[int | None]:
+    """The versions an If-Match header names; None stands for `*` (any version)."""
+    versions: list[int | None] = []
+    for part in header.split(","):
+        tag = part.strip()
+        if tag == "*":
+            versions.append(None)
+            continue
+        tag = tag.removeprefix("W/")
+        if len(tag) >= 4 and tag[0] == tag[-1] == '"' and tag[1] == "v" and tag[2:-1].isdigit():
+            versions.append(int(tag[2:-1]))
+    return versions
+
+
+def expected_version(request: Request, *, required: bool = True) -> int | None:
+    """The version the client last read, from If-Match; None when absent and not required or
+    when it is `*`. Raises 428 when required and absent, 412 when it names no version."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        if required:
+            raise PreconditionRequired()
+        return None
+    versions = _versions_in(header)
+    if not versions:
+        raise PreconditionFailed()
+    if None in versions:
+        return None
+    if len(versions) > 1:
+        # Several tags: none can be checked atomically against one row; ask for exactly one.
+        raise PreconditionFailed("Send exactly one ETag in If-Match.")
+    return versions[0]

@@ -1,0 +1,159 @@
+"""One exception handler for the whole API: every error is `application/problem+json`
+(RFC 9457) with `type`, `title`, `status`, `detail` and, for bad input, field-level `errors`.
+
+Domain errors of `screening.errors` map here, in one place:
+NotFound → 404, ActionNotAllowed → 403, ValidationError → 400, ConflictError → 409,
+InvalidState → 409, ConsentRequired → 409 (the request is fine; the case's consents are not
+in a state that allows it — record the consent and retry), SafetyStop → 422.
+
+Details are fixed, safe messages: never a stack trace, never case data. Unexpected exceptions
+are left to Django (logged server-side, a bare 500 to the client).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from screening import errors as domain
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Identifiers, not links: docs/api.md lists every type and what to do about it.
+PROBLEM_BASE = "urn:ht-screening:problem:"
+
+# status → (type slug, title). Titles are the same for every occurrence of a type (RFC 9457).
+_TYPES: dict[int, tuple[str, str]] = {
+    400: ("invalid-request", "Your request is not valid."),
+    401: ("not-authenticated", "Authentication is required."),
+    403: ("forbidden", "You may not do this."),
+    404: ("not-found", "Not found."),
+    405: ("method-not-allowed", "Method not allowed."),
+    406: ("not-acceptable", "Not acceptable."),
+    409: ("conflict", "The request conflicts with the current state."),
+    412: ("precondition-failed", "The resource changed since you read it."),
+    415: ("unsupported-media-type", "Unsupported media type."),
+    422: ("unprocessable", "The request cannot be carried out."),
+    428: ("precondition-required", "If-Match is required."),
+    429: ("throttled", "Too many requests."),
+}
+
+_SPECIFIC_TYPES: dict[str, tuple[str, str]] = {
+    "idempotency_key_reused": ("idempotency-key-reused", "Idempotency-Key reused."),
+    "idempotency_key_in_progress": ("idempotency-key-in-progress", "Request in progress."),
+    "consent_required": ("consent-required", "Consent required."),
+    "invalid_state": ("invalid-state", "Not allowed in the current state."),
+    "safety_stop": ("safety-stop", "Stopped for safety."),
+    "version_conflict": ("version-conflict", "Someone else saved first."),
+}
+
+
+def problem_response(
+    status_code: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    slug, title = _SPECIFIC_TYPES.get(code or "", _TYPES.get(status_code, ("error", "Error.")))
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    """DRF's nested error structure as a flat list of `{field, message}`; `field` is a dotted
+    path (`triage_answers.immediate_danger`, `languages.0`); non-field errors have `field` "".
+    """
+    if isinstance(detail, dict):
+        flat: list[dict[str, str]] = []
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "__all__") else str(key)
+            flat += flatten_errors(value, f"{prefix}.{name}" if prefix and name else prefix or name)
+        return flat
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [{"field": prefix, "message": _safe_message(item)} for item in detail]
+        flat = []
+        for index, item in enumerate(detail):
+            if item:
+                flat += flatten_errors(item, f"{prefix}.{index}" if prefix else str(index))
+        return flat
+    return [{"field": prefix, "message": _safe_message(detail)}]
+
+
+# DRF messages that quote the client's input back; input may be case data, so say it plainly.
+_QUOTING_CODES = {
+    "invalid_choice": "Not one of the allowed values (see the schema).",
+    "not_a_list": "Expected a list.",
+    "not_a_dict": "Expected an object.",
+}
+
+
+def _safe_message(message: Any) -> str:
+    return _QUOTING_CODES.get(getattr(message, "code", None) or "", str(message))
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]."""
+    response = _problem_for(exc)
+    if response is not None:
+        set_rollback()
+    return response
+
+
+def _problem_for(exc: Exception) -> Response | None:  # noqa: C901 - one flat mapping table
+    # Domain errors first: NotFound subclasses Http404, ActionNotAllowed Django's PermissionDenied.
+    if isinstance(exc, domain.NotFound):
+        return problem_response(404, exc.message)
+    if isinstance(exc, domain.ActionNotAllowed):
+        return problem_response(403, exc.message)
+    if isinstance(exc, domain.ValidationError):
+        errors = [
+            {"field": field, "message": message}
+            for field, messages in exc.field_errors.items()
+            for message in messages
+        ]
+        return problem_response(400, exc.message, errors=errors)
+    if isinstance(exc, domain.ConflictError):
+        return problem_response(409, exc.message, code="version_conflict")
+    if isinstance(exc, domain.InvalidState):
+        return problem_response(409, exc.message, code="invalid_state")
+    if isinstance(exc, domain.ConsentRequired):
+        return problem_response(409, exc.message, code="consent_required")
+    if isinstance(exc, domain.SafetyStop):
+        return problem_response(422, exc.message, code="safety_stop")
+    if isinstance(exc, Http404):
+        return problem_response(404, "Not found.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return problem_response(403, "You may not do this.")
+    if isinstance(exc, exceptions.ValidationError):
+        return problem_response(
+            400,
+            "Please correct the fields listed in errors.",
+            errors=flatten_errors(exc.detail),
+        )
+    if isinstance(exc, exceptions.APIException):
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+        code = exc.default_code if isinstance(exc.default_code, str) else None
+        return problem_response(exc.status_code, str(detail), code=code, headers=headers)
+    return None
+
+
+__all__ = ["PROBLEM_CONTENT_TYPE", "problem_exception_handler", "problem_response"]

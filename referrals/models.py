@@ -1,0 +1,372 @@
+"""Provider directory, routing rule versions, referrals with their append-only history, and the
+transactional outbox that carries delivery work to Celery."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class ServiceType(models.TextChoices):
+    SHELTER = "shelter", "Shelter"
+    MEDICAL = "medical", "Medical care"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    LEGAL_AID = "legal_aid", "Legal aid"
+    IMMIGRATION_LEGAL = "immigration_legal", "Immigration legal help"
+    LABOUR_RIGHTS = "labour_rights", "Labour rights"
+    CHILD_WELFARE = "child_welfare", "Child welfare"
+    LAW_ENFORCEMENT_ATU = "law_enforcement_atu", "Law-enforcement anti-trafficking unit"
+    INTERPRETATION = "interpretation", "Interpretation"
+    CASE_MANAGEMENT = "case_management", "Case management"
+
+
+class Priority(models.IntegerChoices):
+    """Lower sorts first in the supervisor queue."""
+
+    URGENT = 1, "Urgent"
+    HIGH = 2, "High"
+    NORMAL = 3, "Normal"
+    LOW = 4, "Low"
+
+
+class ServiceProvider(models.Model):
+    """A service a referral can go to, with who it serves and how it receives referrals."""
+
+    class Capacity(models.TextChoices):
+        AVAILABLE = "available", "Taking referrals"
+        LIMITED = "limited", "Limited capacity"
+        FULL = "full", "Full"
+        CLOSED = "closed", "Not taking referrals"
+
+    class Channel(models.TextChoices):
+        WEBHOOK = "webhook", "Signed webhook"
+        EMAIL = "email", "Email"
+        INBOX = "inbox", "In-system inbox"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    agency = models.ForeignKey(
+        "screening.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_providers",
+        help_text="The agency whose provider staff answer in-system referrals.",
+    )
+    service_types = models.JSONField(default=list)
+    regions = models.JSONField(default=list, help_text='Regions covered; "national" covers all.')
+    min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    genders = models.JSONField(default=list, blank=True, help_text="Empty: all genders.")
+    exploitation_types = models.JSONField(default=list, blank=True, help_text="Empty: all.")
+    languages = models.JSONField(default=list, blank=True)
+    capacity = models.CharField(max_length=16, choices=Capacity.choices, default="available")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    webhook_url = models.URLField(max_length=500, blank=True)
+    # Used to compute HMACs both ways, so it cannot be stored hashed.
+    webhook_secret = models.CharField(max_length=128, blank=True)
+    email = models.EmailField(blank=True)
+    response_due_hours = models.PositiveIntegerField(default=72)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(capacity__in=["available", "limited", "full", "closed"]),
+                name="provider_capacity_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel="webhook", webhook_url__gt="", webhook_secret__gt="")
+                | models.Q(channel="email", email__gt="")
+                | models.Q(channel="inbox", agency__isnull=False),
+                name="provider_channel_configured",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_age__isnull=True)
+                | models.Q(max_age__isnull=True)
+                | models.Q(min_age__lte=models.F("max_age")),
+                name="provider_age_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(response_due_hours__gte=1), name="provider_due_hours_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRuleSet(models.Model):
+    """One version of a routing rule file (seeds/routing/*.yaml), frozen once published."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    slug = models.SlugField(max_length=80)
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    title = models.CharField(max_length=300)
+    definition = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    source_file = models.CharField(max_length=300, blank=True)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "number"], name="routing_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "published"]),
+                name="routing_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug} v{self.number}"
+
+
+class ReferralStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    BLOCKED_NEEDS_CONSENT = "blocked_needs_consent", "Blocked: needs consent"
+    PENDING_APPROVAL = "pending_approval", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    SENT = "sent", "Sent"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    SERVICES_STARTED = "services_started", "Services started"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    FAILED = "failed", "Delivery failed"
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class Referral(models.Model):
+    """A proposal, then a decision, then a delivery of one case to one provider for one service.
+
+    The status only changes through `referrals.services.transitions.referral_transition`.
+    """
+
+    class DeclineReason(models.TextChoices):
+        # Supervisor reasons
+        NOT_APPROPRIATE = "not_appropriate", "Not appropriate for this person"
+        PERSON_DECLINED = "person_declined", "The person does not want it"
+        DUPLICATE = "duplicate", "Duplicate of another referral"
+        SAFETY_CONCERN = "safety_concern", "Safety concern"
+        # Provider reasons
+        NO_CAPACITY = "no_capacity", "No capacity"
+        OUT_OF_SCOPE = "out_of_scope", "Outside the provider's services"
+        NOT_ELIGIBLE = "not_eligible", "Person not eligible"
+        OTHER = "other", "Other (explained in the note)"
+
+    class DecidedBy(models.TextChoices):
+        SUPERVISOR = "supervisor", "Supervisor"
+        PROVIDER = "provider", "Provider"
+
+    case = models.ForeignKey("screening.Case", on_delete=models.CASCADE, related_name="referrals")
+    screening = models.ForeignKey(
+        "screening.Screening", on_delete=models.CASCADE, related_name="referrals"
+    )
+    provider = models.ForeignKey(
+        ServiceProvider, on_delete=models.PROTECT, related_name="referrals"
+    )
+    service_type = models.CharField(max_length=32, choices=ServiceType.choices)
+    status = models.CharField(
+        max_length=32, choices=ReferralStatus.choices, default=ReferralStatus.PROPOSED
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    mandatory = models.BooleanField(
+        default=False,
+        help_text="Required by law (child welfare for a minor): consent cannot block.",
+    )
+    routing_rule_set = models.ForeignKey(
+        RoutingRuleSet, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    rule_key = models.CharField(max_length=100, blank=True)
+    consent_used = models.ForeignKey(
+        "screening.Consent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+    )
+    missing_consent = models.CharField(max_length=300, blank=True)
+    fields_disclosed = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=64, unique=True, default=new_idempotency_key)
+    due_at = models.DateTimeField()
+    decline_reason = models.CharField(max_length=32, choices=DeclineReason.choices, blank=True)
+    declined_by = models.CharField(max_length=16, choices=DecidedBy.choices, blank=True)
+    delivery_attempts = models.PositiveIntegerField(default=0)
+    last_delivery_error = models.CharField(max_length=200, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        "screening.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "due_at", "pk"]
+        constraints = [
+            # Routing twice never proposes the same referral twice.
+            models.UniqueConstraint(
+                fields=["screening", "service_type", "provider"],
+                name="referral_unique_per_screening_service_provider",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReferralStatus.values), name="referral_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(service_type__in=ServiceType.values),
+                name="referral_service_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="declined") | ~models.Q(decline_reason=""),
+                name="referral_declined_has_reason",
+            ),
+            # Consent cannot be bypassed: past approval, a referral is mandatory or consented.
+            models.CheckConstraint(
+                condition=models.Q(mandatory=True)
+                | models.Q(consent_used__isnull=False)
+                | models.Q(
+                    status__in=[
+                        "proposed",
+                        "blocked_needs_consent",
+                        "cancelled",
+                        "declined",
+                        "expired",
+                    ]
+                ),
+                name="referral_consented_or_mandatory",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "priority", "due_at"], name="referral_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"referral {self.pk} ({self.service_type}, {self.status})"
+
+
+class ReferralEvent(models.Model):
+    """Append-only history of a referral: transitions, delivery attempts, escalations."""
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", "Status change"
+        DELIVERY_ATTEMPT = "delivery_attempt", "Delivery attempt"
+        ESCALATED = "escalated", "Escalated"
+        CONSENT = "consent", "Consent change"
+        DISCARD_NOTICE = "discard_notice", "Provider told to discard"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.TRANSITION)
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32, blank=True)
+    by = models.ForeignKey(
+        "screening.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_provider = models.ForeignKey(
+        ServiceProvider, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason_code = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_status}→{self.to_status} on referral {self.referral_id}"
+
+
+class OutboxMessage(models.Model):
+    """Work for Celery written in the same transaction as the change that needs it.
+
+    The relay publishes rows whose `available_at` has come; publishing leases the row until
+    `available_at` again, so a message lost with a crashed worker is published once more.
+    The handler sets `completed_at` when the work is done for good.
+    """
+
+    class Topic(models.TextChoices):
+        DISPATCH_REFERRAL = "dispatch_referral", "Deliver a referral"
+        DISCARD_REFERRAL = "discard_referral", "Tell a provider to discard a referral"
+        ROUTE_SCREENING = "route_screening", "Route a screening"
+
+    topic = models.CharField(max_length=32, choices=Topic.choices)
+    # Ids only: never case data.
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
+    )
+    screening = models.ForeignKey(
+        "screening.Screening",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    publish_count = models.PositiveIntegerField(default=0)
+    publish_failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["available_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(topic__in=["dispatch_referral", "discard_referral"])
+                & models.Q(referral__isnull=False)
+                | models.Q(topic="route_screening", screening__isnull=False),
+                name="outbox_message_has_its_object",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["available_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(completed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"outbox {self.pk} {self.topic}"
+
+
+class ProviderCallbackReceipt(models.Model):
+    """One signed provider callback, kept by its idempotency key so a replay returns the first
+    answer instead of acting twice."""
+
+    provider = models.ForeignKey(
+        ServiceProvider, on_delete=models.CASCADE, related_name="callback_receipts"
+    )
+    idempotency_key = models.CharField(max_length=100)
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "idempotency_key"], name="callback_receipt_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"callback {self.idempotency_key} from {self.provider_id}"

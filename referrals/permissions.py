@@ -1,0 +1,73 @@
+"""Who may see and decide referrals. One access function; "missing" and "forbidden" are the
+same `ReferralNotFound` (404).
+
+- Viewing a referral follows its case (`case_access` with `view`).
+- Approving, declining and retrying delivery need a supervisor of the case's owning agency
+  (`case_access` with `assign`, which is exactly that).
+- Provider staff answer referrals sent to a provider of their own agency.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from referrals.errors import ReferralNotFound
+from referrals.models import Referral
+from screening.errors import ActionNotAllowed, CaseNotFound
+from screening.models import User
+from screening.permissions import CaseAction, case_access
+from screening.roles import Role
+
+
+def is_active_staff(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.agency_id)
+
+
+class ReferralAction(models.TextChoices):
+    VIEW = "view", "View"
+    DECIDE = "decide", "Approve, decline, retry delivery"
+    ANSWER = "answer", "Answer as the provider"
+
+
+def referral_access(
+    *, user: User, referral_id: int | str, action: str, for_update: bool = False
+) -> Referral:
+    """The referral, if `user` may do `action` with it; else `ReferralNotFound` (cannot see it)
+    or `ActionNotAllowed` (can see it, may not do this)."""
+    action = ReferralAction(action)
+    try:
+        referral_pk = int(referral_id)
+    except (TypeError, ValueError):
+        raise ReferralNotFound() from None
+    referrals = Referral.objects.select_related("provider")
+    if action == ReferralAction.ANSWER:
+        if not (is_active_staff(user) and user.has_role(Role.PROVIDER_STAFF)):
+            raise ReferralNotFound()
+        referrals = referrals.filter(provider__agency_id=user.agency_id)
+        if for_update:
+            referrals = referrals.select_for_update(of=("self",))
+        referral = referrals.filter(pk=referral_pk).first()
+        if referral is None:
+            raise ReferralNotFound()
+        return referral
+    case_id = Referral.objects.filter(pk=referral_pk).values_list("case_id", flat=True).first()
+    if case_id is None:
+        raise ReferralNotFound()
+    try:
+        case = case_access(
+            user=user,
+            case_reference_or_id=case_id,
+            action=CaseAction.ASSIGN if action == ReferralAction.DECIDE else CaseAction.VIEW,
+            for_update=for_update,
+        )
+    except CaseNotFound:
+        raise ReferralNotFound() from None
+    except ActionNotAllowed:
+        raise ActionNotAllowed(
+            "Only a supervisor of the case's agency decides referrals."
+        ) from None
+    if for_update:
+        referrals = referrals.select_for_update(of=("self",))
+    referral = referrals.get(pk=referral_pk)
+    referral.case = case
+    return referral

@@ -1,0 +1,55 @@
+"""Reads for referrals: the supervisor queue and a referral's history."""
+
+from __future__ import annotations
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from referrals.models import Referral, ReferralEvent
+from referrals.models import ReferralStatus as S
+from referrals.permissions import ReferralAction, is_active_staff, referral_access
+from screening.errors import ActionNotAllowed
+from screening.models import User
+from screening.roles import Role
+
+QUEUE_STATUSES = (S.FAILED, S.PENDING_APPROVAL, S.BLOCKED_NEEDS_CONSENT)
+
+
+def referral_queue(
+    *,
+    user: User,
+    status: str | None = None,
+    service_type: str | None = None,
+    region: str | None = None,
+) -> QuerySet[Referral]:
+    """The supervisor's queue: referrals of cases their agency owns that wait for someone —
+    failed deliveries first, then by priority and due time. Escalated (sent, unacknowledged
+    past due) referrals are in it too. Two queries: the role check and the list."""
+    if not (is_active_staff(user) and user.has_role(Role.SUPERVISOR)):
+        raise ActionNotAllowed("Only supervisors work the referral queue.")
+    waiting = Q(status__in=QUEUE_STATUSES) | Q(status=S.SENT, escalated_at__isnull=False)
+    referrals = (
+        Referral.objects.filter(waiting, case__agency_id=user.agency_id)
+        .select_related("case", "provider")
+        .annotate(
+            failed_first=Case(
+                When(status=S.FAILED, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("failed_first", "priority", "due_at", "pk")
+    )
+    if status:
+        referrals = referrals.filter(status=status)
+    if service_type:
+        referrals = referrals.filter(service_type=service_type)
+    if region:
+        referrals = referrals.filter(case__region__iexact=region)
+    return referrals
+
+
+def referral_get(*, user: User, referral_id: int | str) -> Referral:
+    return referral_access(user=user, referral_id=referral_id, action=ReferralAction.VIEW)
+
+
+def referral_event_list(*, user: User, referral_id: int | str) -> QuerySet[ReferralEvent]:
+    referral = referral_get(user=user, referral_id=referral_id)
+    return referral.events.select_related("by", "by_provider").order_by("at", "pk")

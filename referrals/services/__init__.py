@@ -1,0 +1,29 @@
+"""Writes for referrals, by topic. Views, commands and tasks call these."""
+
+from referrals.services.answers import referral_provider_answer
+from referrals.services.decisions import (
+    referral_approve,
+    referral_decline,
+    referral_retry_delivery,
+)
+from referrals.services.delivery import referral_discard_notify, referral_dispatch
+from referrals.services.escalation import referrals_escalate_overdue
+from referrals.services.outbox import outbox_relay
+from referrals.services.routing import referral_route_screening, routing_request
+from referrals.services.transitions import referral_transition
+from referrals.services.withdrawal import referrals_cancel_for_withdrawn_consent
+
+__all__ = [
+    "outbox_relay",
+    "referral_approve",
+    "referral_decline",
+    "referral_discard_notify",
+    "referral_dispatch",
+    "referral_provider_answer",
+    "referral_retry_delivery",
+    "referral_route_screening",
+    "referral_transition",
+    "referrals_cancel_for_withdrawn_consent",
+    "referrals_escalate_overdue",
+    "routing_request",
+]

@@ -1,0 +1,380 @@
+"""Delivering referrals: the minimal disclosure packet, the three channels (signed webhook,
+email, in-system inbox), retries with exponential backoff and jitter, and the discard notice
+sent when consent is withdrawn after delivery.
+
+No case data is logged or put in error messages; the packet only leaves through the channel.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from referrals.errors import DeliveryRetry
+from referrals.models import OutboxMessage, Referral, ReferralEvent, ServiceProvider
+from referrals.models import ReferralStatus as S
+from referrals.services.consent_gate import covering_consent, missing_consent_text
+from referrals.services.outbox import outbox_complete, outbox_postpone
+from referrals.services.transitions import referral_note_event, referral_transition
+from referrals.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from screening.models import Consent, YesNoUnknown
+
+logger = logging.getLogger(__name__)
+
+# --- the disclosure packet -----------------------------------------------------------------
+# Every packet: enough for the provider to triage and to answer, nothing about who the person is.
+BASE_FIELDS = (
+    "referral",
+    "service_type",
+    "priority",
+    "respond_by",
+    "referring_agency",
+    "region",
+    "age_band",
+    "languages",
+    "urgent",
+    "mandatory",
+    "contact_person_directly",
+)
+# A mandatory child-welfare report without consent: minimal facts only (practice guide: leave
+# details to a forensic interviewer).
+MANDATORY_FIELDS = (*BASE_FIELDS, "age", "report_reasons")
+# A consent covering the service type or the provider: what the service needs to help.
+CONSENTED_FIELDS = (*BASE_FIELDS, "age", "gender", "exploitation_type", "outcome", "flags")
+# Identifying and narrative fields need a release naming this provider (VAWA: per recipient).
+IDENTIFYING_FIELDS = ("name", "phone", "narrative")
+# Email is not a confidential channel: a notice to log in and nothing more.
+EMAIL_FIELDS = ("referral", "service_type", "priority", "respond_by", "referring_agency")
+
+
+def packet_fields(referral: Referral, consent: Consent | None) -> tuple[str, ...]:
+    if consent is None:
+        fields = MANDATORY_FIELDS if referral.mandatory else ()
+    else:
+        fields = CONSENTED_FIELDS
+        if consent.scope == Consent.Scope.REFERRAL_PROVIDER:
+            fields = (*fields, *IDENTIFYING_FIELDS)
+    if referral.provider.channel == ServiceProvider.Channel.EMAIL:
+        fields = tuple(name for name in fields if name in EMAIL_FIELDS)
+    return fields
+
+
+def _may_contact_person(case) -> bool:
+    return not case.do_not_contact and case.safe_to_contact == YesNoUnknown.YES
+
+
+def build_packet(referral: Referral, consent: Consent | None) -> dict[str, Any]:
+    """The minimal disclosure packet: only the fields `packet_fields` allows."""
+    case = referral.case
+    result = referral.screening.result or {}
+    may_contact = _may_contact_person(case)
+    values: dict[str, Any] = {
+        "referral": referral.idempotency_key,
+        "service_type": referral.service_type,
+        "priority": referral.get_priority_display().lower(),
+        "respond_by": (timezone.now() + timedelta(hours=referral.provider.response_due_hours))
+        .replace(microsecond=0)
+        .isoformat(),
+        "referring_agency": case.agency.name,
+        "region": case.region,
+        "age_band": case.age_band,
+        "languages": list(case.languages or []),
+        "urgent": case.urgent,
+        "mandatory": referral.mandatory,
+        # Do not contact / not safe: the provider goes through the referring agency.
+        "contact_person_directly": may_contact,
+        "age": case.age,
+        "report_reasons": sorted(
+            set(result.get("flags") or ()) & {"minor", "mandatory_report", "immediate_danger"}
+        ),
+        "gender": case.gender,
+        "exploitation_type": case.exploitation_type,
+        "outcome": referral.screening.outcome,
+        "flags": sorted(result.get("flags") or ()),
+        "name": case.identifying_name,
+        "phone": case.identifying_phone if may_contact else "",
+        "narrative": case.narrative,
+    }
+    return {name: values[name] for name in packet_fields(referral, consent)}
+
+
+# --- channels ------------------------------------------------------------------------------
+
+
+class TemporaryDeliveryError(Exception):
+    """Network trouble, a timeout, a 5xx, 408 or 429: worth another try."""
+
+
+class PermanentDeliveryError(Exception):
+    """A 4xx or a bad configuration: retrying will not help; a supervisor must look."""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        return None
+
+
+def webhook_post(*, provider: ServiceProvider, body: bytes, idempotency_key: str) -> int:
+    """POST a signed body; returns the HTTP status of a 2xx answer or raises."""
+    url = provider.webhook_url
+    if not url.startswith(("https://", "http://")):
+        raise PermanentDeliveryError("webhook URL is not http(s)")
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(secret=provider.webhook_secret, timestamp=timestamp, body=body),
+            IDEMPOTENCY_HEADER: idempotency_key,
+            "User-Agent": "ht-screening-referrals/1",
+        },
+    )
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=settings.REFERRAL_WEBHOOK_TIMEOUT_SECONDS) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise TemporaryDeliveryError(f"network error ({type(reason).__name__})") from None
+    if 200 <= status < 300:
+        return status
+    if status >= 500 or status in (408, 429):
+        raise TemporaryDeliveryError(f"HTTP {status}")
+    raise PermanentDeliveryError(f"HTTP {status}")
+
+
+def _deliver(referral: Referral, payload: dict[str, Any], *, key_suffix: str = "") -> str:
+    """Send `payload` through the provider's channel; returns a short description."""
+    provider = referral.provider
+    if provider.channel == ServiceProvider.Channel.WEBHOOK:
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        status = webhook_post(
+            provider=provider, body=body, idempotency_key=referral.idempotency_key + key_suffix
+        )
+        return f"webhook HTTP {status}"
+    if provider.channel == ServiceProvider.Channel.EMAIL:
+        lines = [f"{key}: {value}" for key, value in payload.items()]
+        try:
+            send_mail(
+                subject=f"Referral {referral.idempotency_key[:8]} ({referral.service_type})",
+                message="\n".join(
+                    [
+                        *lines,
+                        "",
+                        "Sign in to the referral service to read and answer it.",
+                    ]
+                ),
+                from_email=None,
+                recipient_list=[provider.email],
+            )
+        except (ConnectionError, OSError) as error:
+            raise TemporaryDeliveryError(f"mail error ({type(error).__name__})") from None
+        return "email"
+    return "in-system inbox"
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with equal jitter, never beyond the broker's visibility timeout
+    (a longer countdown would be redelivered while it still waits)."""
+    cap = min(
+        float(settings.REFERRAL_RETRY_MAX_SECONDS),
+        settings.CELERY_BROKER_VISIBILITY_TIMEOUT * 0.5,
+    )
+    exponential = min(cap, settings.REFERRAL_RETRY_BASE_SECONDS * (2 ** max(attempt - 1, 0)))
+    return exponential / 2 + random.uniform(0, exponential / 2)  # noqa: S311 - jitter only
+
+
+# --- dispatch ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DispatchOutcome:
+    status: str  # sent | failed | blocked | skipped | busy | retry
+    countdown: float = 0.0
+    reason: str = ""
+
+
+def referral_dispatch(*, referral_id: int) -> DispatchOutcome:
+    """Deliver an approved referral once. Raises `DeliveryRetry` (after recording the attempt)
+    when another attempt is due; after the last attempt the referral is `failed`.
+
+    Idempotent: a referral that is no longer `approved` is left alone, and a referral another
+    worker is delivering right now (row locked) is skipped.
+    """
+    outcome = _dispatch_locked(referral_id)
+    if outcome.status == "retry":
+        raise DeliveryRetry(
+            referral_id=referral_id, countdown=outcome.countdown, reason=outcome.reason
+        )
+    return outcome
+
+
+@transaction.atomic
+def _dispatch_locked(referral_id: int) -> DispatchOutcome:
+    topic = OutboxMessage.Topic.DISPATCH_REFERRAL
+    # The lock is held while the request is in flight, so two workers never deliver the same
+    # referral at once; the provider still deduplicates by idempotency key after a crash.
+    referral = (
+        Referral.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("provider", "case", "case__agency", "screening")
+        .filter(pk=referral_id)
+        .first()
+    )
+    if referral is None:
+        if not Referral.objects.filter(pk=referral_id).exists():
+            return DispatchOutcome("skipped", reason="no such referral")
+        return DispatchOutcome("busy")
+    if referral.status != S.APPROVED:
+        outbox_complete(topic=topic, referral_id=referral_id)
+        return DispatchOutcome("skipped", reason=f"status {referral.status}")
+
+    consent = None
+    if referral.consent_used_id is not None:
+        consent = Consent.objects.filter(pk=referral.consent_used_id).active().first()
+    if consent is None:
+        consent = covering_consent(
+            case_id=referral.case_id, provider=referral.provider, service_type=referral.service_type
+        )
+    if consent is None and not referral.mandatory:
+        referral.missing_consent = missing_consent_text(
+            provider=referral.provider, service_type=referral.service_type
+        )
+        referral.consent_used = None
+        referral_transition(
+            referral=referral,
+            to=S.BLOCKED_NEEDS_CONSENT,
+            note="The consent ran out before delivery.",
+            update_fields=("missing_consent", "consent_used"),
+        )
+        outbox_complete(topic=topic, referral_id=referral_id)
+        return DispatchOutcome("blocked")
+
+    payload = build_packet(referral, consent)
+    referral.delivery_attempts += 1
+    attempt = referral.delivery_attempts
+    try:
+        how = _deliver(referral, payload)
+    except PermanentDeliveryError as error:
+        return _give_up(referral, f"attempt {attempt}: {error}; not retried")
+    except TemporaryDeliveryError as error:
+        if attempt >= settings.REFERRAL_DELIVERY_MAX_ATTEMPTS:
+            return _give_up(referral, f"attempt {attempt} (the last): {error}")
+        countdown = backoff_seconds(attempt)
+        referral.last_delivery_error = str(error)[:200]
+        referral.save(update_fields=["delivery_attempts", "last_delivery_error", "updated_at"])
+        referral_note_event(
+            referral=referral,
+            kind=ReferralEvent.Kind.DELIVERY_ATTEMPT,
+            note=f"attempt {attempt} failed: {error}; retry in {countdown:.1f}s",
+        )
+        outbox_postpone(topic=topic, referral_id=referral_id, seconds=countdown)
+        logger.info("referral %s: attempt %s failed (%s)", referral_id, attempt, error)
+        return DispatchOutcome("retry", countdown=countdown, reason=str(error))
+
+    now = timezone.now()
+    referral.fields_disclosed = list(payload)
+    referral.consent_used = consent
+    referral.sent_at = now
+    referral.due_at = now + timedelta(hours=referral.provider.response_due_hours)
+    referral.last_delivery_error = ""
+    referral_transition(
+        referral=referral,
+        to=S.SENT,
+        note=f"delivered by {how} on attempt {attempt}",
+        update_fields=(
+            "fields_disclosed",
+            "consent_used",
+            "sent_at",
+            "due_at",
+            "delivery_attempts",
+            "last_delivery_error",
+        ),
+    )
+    outbox_complete(topic=topic, referral_id=referral_id)
+    logger.info("referral %s: delivered on attempt %s", referral_id, attempt)
+    return DispatchOutcome("sent")
+
+
+def _give_up(referral: Referral, reason: str) -> DispatchOutcome:
+    referral.last_delivery_error = reason[:200]
+    referral_transition(
+        referral=referral,
+        to=S.FAILED,
+        note=f"delivery failed: {reason}",
+        update_fields=("delivery_attempts", "last_delivery_error"),
+    )
+    outbox_complete(topic=OutboxMessage.Topic.DISPATCH_REFERRAL, referral_id=referral.pk)
+    logger.warning("referral %s: delivery failed", referral.pk)
+    return DispatchOutcome("failed", reason=reason)
+
+
+# --- discard notice ------------------------------------------------------------------------
+
+
+def referral_discard_notify(*, referral_id: int) -> DispatchOutcome:
+    """Tell the provider of a cancelled referral to discard what it received. Only the
+    referral's reference goes out. Retries like delivery; raises `DeliveryRetry`."""
+    topic = OutboxMessage.Topic.DISCARD_REFERRAL
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("provider")
+            .filter(pk=referral_id)
+            .first()
+        )
+        if referral is None:
+            return DispatchOutcome("busy")
+        attempts = referral.events.filter(kind=ReferralEvent.Kind.DISCARD_NOTICE).count() + 1
+        payload = {
+            "type": "referral.discard",
+            "referral": referral.idempotency_key,
+            "reason": "consent_withdrawn",
+            "instruction": "Delete the information received with this referral.",
+        }
+        try:
+            how = _deliver(referral, payload, key_suffix=":discard")
+        except PermanentDeliveryError as error:
+            referral_note_event(
+                referral=referral,
+                kind=ReferralEvent.Kind.DISCARD_NOTICE,
+                note=f"discard notice failed: {error}; tell the provider another way",
+            )
+            outbox_complete(topic=topic, referral_id=referral_id)
+            return DispatchOutcome("failed", reason=str(error))
+        except TemporaryDeliveryError as error:
+            note = f"discard notice attempt {attempts} failed: {error}"
+            referral_note_event(
+                referral=referral, kind=ReferralEvent.Kind.DISCARD_NOTICE, note=note
+            )
+            if attempts >= settings.REFERRAL_DELIVERY_MAX_ATTEMPTS:
+                outbox_complete(topic=topic, referral_id=referral_id)
+                return DispatchOutcome("failed", reason=str(error))
+            countdown = backoff_seconds(attempts)
+            outbox_postpone(topic=topic, referral_id=referral_id, seconds=countdown)
+            outcome = DispatchOutcome("retry", countdown=countdown, reason=str(error))
+        else:
+            referral_note_event(
+                referral=referral,
+                kind=ReferralEvent.Kind.DISCARD_NOTICE,
+                note=f"provider told to discard the referral ({how})",
+            )
+            outbox_complete(topic=topic, referral_id=referral_id)
+            return DispatchOutcome("sent")
+    raise DeliveryRetry(referral_id=referral_id, countdown=outcome.countdown, reason=outcome.reason)

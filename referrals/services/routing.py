@@ -1,0 +1,273 @@
+"""Routing a submitted screening: evaluate the published routing rules, rank matching
+providers and propose referrals, each behind the consent gate (minors' child-welfare referral
+excepted). Idempotent: running it again proposes nothing twice."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from referrals.models import (
+    OutboxMessage,
+    Priority,
+    Referral,
+    ReferralStatus,
+    RoutingRuleSet,
+    ServiceProvider,
+    ServiceType,
+)
+from referrals.routing import RoutingFacts, ServiceNeed, evaluate_rules, parse_routing
+from referrals.services.consent_gate import covering_consent, missing_consent_text
+from referrals.services.transitions import referral_transition
+from screening.models import Case, Screening
+
+logger = logging.getLogger(__name__)
+
+# The law, not the rule file, says a child goes to child welfare (practice guide: minors).
+MINOR_FLAGS = frozenset({"minor", "mandatory_report", "child_welfare_referral"})
+OPEN_STATUSES = frozenset(
+    {
+        ReferralStatus.PROPOSED,
+        ReferralStatus.BLOCKED_NEEDS_CONSENT,
+        ReferralStatus.PENDING_APPROVAL,
+        ReferralStatus.APPROVED,
+        ReferralStatus.SENT,
+        ReferralStatus.ACKNOWLEDGED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.SERVICES_STARTED,
+        ReferralStatus.FAILED,
+    }
+)
+_CAPACITY_RANK = {"available": 0, "limited": 1, "full": 2}
+
+
+@dataclass
+class RoutingReport:
+    screening_id: int
+    rule_set: str | None = None
+    proposed: list[int] = field(default_factory=list)
+    unblocked: list[int] = field(default_factory=list)
+    existing: list[int] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def routing_rule_set_current() -> RoutingRuleSet | None:
+    return (
+        RoutingRuleSet.objects.filter(
+            slug=settings.REFERRAL_ROUTING_RULES, status=RoutingRuleSet.Status.PUBLISHED
+        )
+        .order_by("-number")
+        .first()
+    )
+
+
+def routing_request(*, screening_id: int) -> OutboxMessage:
+    """Ask for routing in the caller's transaction (an outbox row); the relay publishes it."""
+    message = OutboxMessage.objects.create(
+        topic=OutboxMessage.Topic.ROUTE_SCREENING, screening_id=screening_id
+    )
+    from referrals.services.outbox import outbox_kick_on_commit
+
+    outbox_kick_on_commit()
+    return message
+
+
+def _case_facts(case: Case) -> dict[str, Any]:
+    return {
+        "age": case.age,
+        "age_band": case.age_band,
+        "gender": case.gender,
+        "exploitation_type": case.exploitation_type,
+        "region": case.region,
+        "nationality": case.nationality,
+        "languages": list(case.languages or []),
+        "urgent": case.urgent,
+        "mandatory_report_required": case.mandatory_report_required,
+    }
+
+
+def _age_fits(provider: ServiceProvider, case: Case) -> bool:
+    low, high = provider.min_age, provider.max_age
+    if case.age is not None:
+        return (low is None or case.age >= low) and (high is None or case.age <= high)
+    if case.age_band == Case.AgeBand.MINOR:
+        return low is None or low < 18
+    if case.age_band == Case.AgeBand.ADULT:
+        return high is None or high >= 18
+    return True
+
+
+def _serves(provider: ServiceProvider, case: Case, service_type: str) -> bool:
+    if service_type not in provider.service_types:
+        return False
+    regions = {region.lower() for region in provider.regions}
+    if case.region and "national" not in regions and case.region.lower() not in regions:
+        return False
+    if not _age_fits(provider, case):
+        return False
+    if (
+        provider.genders
+        and case.gender != Case.Gender.NOT_STATED
+        and case.gender not in provider.genders
+    ):
+        return False
+    if provider.exploitation_types and case.exploitation_type not in ("unknown", ""):
+        wanted = {case.exploitation_type}
+        if case.exploitation_type == "both":
+            wanted = {"labour", "sexual", "both"}
+        if not wanted & set(provider.exploitation_types):
+            return False
+    return True
+
+
+def provider_ranking(*, case: Case, service_type: str) -> list[ServiceProvider]:
+    """Providers that serve this person for this service, best first: region (local before
+    national), a shared language, then capacity. Full providers only when no other serves."""
+    providers = ServiceProvider.objects.filter(is_active=True).exclude(
+        capacity=ServiceProvider.Capacity.CLOSED
+    )
+    languages = set(case.languages or [])
+    region = (case.region or "").lower()
+
+    def rank(provider: ServiceProvider) -> tuple:
+        local = 0 if region and region in {r.lower() for r in provider.regions} else 1
+        speaks = 0 if not languages or languages & set(provider.languages) else 1
+        return (_CAPACITY_RANK.get(provider.capacity, 3), local, speaks, provider.name)
+
+    matching = sorted((p for p in providers if _serves(p, case, service_type)), key=rank)
+    open_ones = [p for p in matching if p.capacity != ServiceProvider.Capacity.FULL]
+    return open_ones or matching
+
+
+def _needs(screening: Screening, case: Case, rule_set: RoutingRuleSet | None) -> list[ServiceNeed]:
+    override = screening.overrides.order_by("-at", "-pk").first()
+    outcome = override.outcome if override else screening.outcome
+    facts = RoutingFacts.from_result(
+        outcome=outcome, result=screening.result or {}, case=_case_facts(case)
+    )
+    needs: list[ServiceNeed] = []
+    if rule_set is not None:
+        definition = parse_routing(rule_set.definition, origin=str(rule_set))
+        needs = evaluate_rules(definition, facts)
+    if case.is_minor or facts.flags & MINOR_FLAGS:
+        child = [n for n in needs if n.service_type == ServiceType.CHILD_WELFARE]
+        needs = [n for n in needs if n.service_type != ServiceType.CHILD_WELFARE]
+        needs.insert(
+            0,
+            ServiceNeed(
+                service_type=ServiceType.CHILD_WELFARE,
+                priority=Priority.URGENT,
+                mandatory=True,
+                providers=child[0].providers if child else 1,
+                rule_key=child[0].rule_key if child else "law:minor_child_welfare",
+            ),
+        )
+    return needs
+
+
+def referral_route_screening(*, screening_id: int) -> RoutingReport:
+    """Propose referrals for a submitted screening (see the module docstring)."""
+    report = RoutingReport(screening_id=screening_id)
+    with transaction.atomic():
+        screening = Screening.objects.filter(pk=screening_id).select_related("case").first()
+        if screening is None or not screening.has_result:
+            OutboxMessage.objects.filter(
+                screening_id=screening_id, completed_at__isnull=True
+            ).update(completed_at=timezone.now())
+            return report
+        # Lock the case: two routing runs for one case never interleave.
+        case = Case.objects.select_for_update().get(pk=screening.case_id)
+        rule_set = routing_rule_set_current()
+        report.rule_set = str(rule_set) if rule_set else None
+        now = timezone.now()
+        for need in _needs(screening, case, rule_set):
+            providers = provider_ranking(case=case, service_type=need.service_type)
+            if not providers:
+                report.unmatched.append(need.service_type)
+                logger.warning(
+                    "routing: no provider for %s (screening %s)", need.service_type, screening_id
+                )
+                continue
+            for provider in providers[: need.providers]:
+                _propose(report, screening, case, provider, need, rule_set, now)
+        OutboxMessage.objects.filter(
+            topic=OutboxMessage.Topic.ROUTE_SCREENING,
+            screening_id=screening_id,
+            completed_at__isnull=True,
+        ).update(completed_at=now)
+    logger.info(
+        "routing: screening %s proposed %s unblocked %s",
+        screening_id,
+        len(report.proposed),
+        len(report.unblocked),
+    )
+    return report
+
+
+def _propose(report, screening, case, provider, need, rule_set, now) -> None:
+    existing = (
+        Referral.objects.select_for_update()
+        .filter(
+            case=case,
+            provider=provider,
+            service_type=need.service_type,
+            status__in=OPEN_STATUSES,
+        )
+        .first()
+    )
+    consent = covering_consent(case_id=case.pk, provider=provider, service_type=need.service_type)
+    if existing is not None:
+        report.existing.append(existing.pk)
+        if existing.status == ReferralStatus.BLOCKED_NEEDS_CONSENT and consent is not None:
+            existing.consent_used = consent
+            existing.missing_consent = ""
+            referral_transition(
+                referral=existing,
+                to=ReferralStatus.PENDING_APPROVAL,
+                note="A covering consent is now recorded.",
+                update_fields=("consent_used", "missing_consent"),
+            )
+            report.unblocked.append(existing.pk)
+        return
+    approval_hours = settings.REFERRAL_APPROVAL_DUE_HOURS[need.priority]
+    referral = Referral.objects.create(
+        case=case,
+        screening=screening,
+        provider=provider,
+        service_type=need.service_type,
+        priority=need.priority,
+        mandatory=need.mandatory,
+        routing_rule_set=rule_set,
+        rule_key=need.rule_key,
+        due_at=now + timedelta(hours=approval_hours),
+        created_at=now,
+    )
+    referral.events.create(
+        kind="transition", from_status="", to_status=ReferralStatus.PROPOSED, note=need.rule_key
+    )
+    if need.mandatory or consent is not None:
+        referral.consent_used = consent
+        note = "Mandatory report: consent cannot block it." if consent is None else ""
+        referral_transition(
+            referral=referral,
+            to=ReferralStatus.PENDING_APPROVAL,
+            note=note,
+            update_fields=("consent_used",),
+        )
+    else:
+        referral.missing_consent = missing_consent_text(
+            provider=provider, service_type=need.service_type
+        )
+        referral_transition(
+            referral=referral,
+            to=ReferralStatus.BLOCKED_NEEDS_CONSENT,
+            note="No active consent covers this referral.",
+            update_fields=("missing_consent",),
+        )
+    report.proposed.append(referral.pk)

@@ -1,0 +1,122 @@
+"""The referral state machine: the one table of legal steps and the one function that takes
+them. Every status change in the app goes through `referral_transition`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from referrals.errors import IllegalTransition
+from referrals.models import Referral, ReferralEvent, ServiceProvider
+from referrals.models import ReferralStatus as S
+from screening.errors import ValidationError
+from screening.models import User
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PROPOSED: frozenset({S.BLOCKED_NEEDS_CONSENT, S.PENDING_APPROVAL, S.CANCELLED}),
+    S.BLOCKED_NEEDS_CONSENT: frozenset({S.PENDING_APPROVAL, S.DECLINED, S.CANCELLED, S.EXPIRED}),
+    S.PENDING_APPROVAL: frozenset(
+        {S.APPROVED, S.DECLINED, S.BLOCKED_NEEDS_CONSENT, S.CANCELLED, S.EXPIRED}
+    ),
+    # An approved referral whose consent ran out before delivery goes back to blocked.
+    S.APPROVED: frozenset({S.SENT, S.FAILED, S.BLOCKED_NEEDS_CONSENT, S.CANCELLED}),
+    S.SENT: frozenset({S.ACKNOWLEDGED, S.ACCEPTED, S.DECLINED, S.CANCELLED, S.EXPIRED}),
+    S.ACKNOWLEDGED: frozenset({S.ACCEPTED, S.DECLINED, S.CANCELLED, S.EXPIRED}),
+    S.ACCEPTED: frozenset({S.SERVICES_STARTED, S.CLOSED}),
+    S.SERVICES_STARTED: frozenset({S.CLOSED}),
+    # A supervisor may try delivery again (back to approved) or give up.
+    S.FAILED: frozenset({S.APPROVED, S.CANCELLED}),
+    S.DECLINED: frozenset(),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+# Not yet accepted by the provider: what consent withdrawal cancels.
+NOT_YET_ACCEPTED = frozenset(
+    {
+        S.PROPOSED,
+        S.BLOCKED_NEEDS_CONSENT,
+        S.PENDING_APPROVAL,
+        S.APPROVED,
+        S.SENT,
+        S.ACKNOWLEDGED,
+        S.FAILED,
+    }
+)
+# The provider holds the disclosure packet in these states.
+DELIVERED = frozenset({S.SENT, S.ACKNOWLEDGED, S.ACCEPTED, S.SERVICES_STARTED})
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+def referral_transition(
+    *,
+    referral: Referral,
+    to: str,
+    by: User | None = None,
+    by_provider: ServiceProvider | None = None,
+    reason_code: str = "",
+    note: str = "",
+    at: datetime | None = None,
+    update_fields: tuple[str, ...] = (),
+) -> Referral:
+    """Move `referral` (whose row the caller holds locked) to `to`, and record the event.
+
+    Raises `IllegalTransition` for a step the table does not allow; a decline needs a reason.
+    `update_fields` names other fields the caller changed on the instance, saved together.
+    """
+    from_status = referral.status
+    if not can_transition(from_status, to):
+        raise IllegalTransition(from_status, to)
+    fields = {"status", "updated_at", *update_fields}
+    if to == S.DECLINED:
+        if reason_code not in Referral.DeclineReason.values:
+            raise ValidationError(
+                "Say why the referral is declined.",
+                {"reason_code": [f"Choose one of: {', '.join(Referral.DeclineReason.values)}."]},
+            )
+        referral.decline_reason = reason_code
+        referral.declined_by = (
+            Referral.DecidedBy.PROVIDER
+            if by_provider is not None
+            else Referral.DecidedBy.SUPERVISOR
+        )
+        fields |= {"decline_reason", "declined_by"}
+    referral.status = to
+    referral.save(update_fields=sorted(fields))
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.TRANSITION,
+        from_status=from_status,
+        to_status=to,
+        by=by,
+        by_provider=by_provider,
+        reason_code=reason_code,
+        note=note,
+        at=at or timezone.now(),
+    )
+    return referral
+
+
+def referral_note_event(
+    *,
+    referral: Referral,
+    kind: str,
+    note: str,
+    by: User | None = None,
+    by_provider: ServiceProvider | None = None,
+) -> ReferralEvent:
+    """A history entry that is not a status change (delivery attempt, escalation, consent)."""
+    return ReferralEvent.objects.create(
+        referral=referral,
+        kind=kind,
+        from_status=referral.status,
+        to_status=referral.status,
+        by=by,
+        by_provider=by_provider,
+        note=note,
+    )

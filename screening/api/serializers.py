@@ -1,0 +1,93 @@
+"""Output shapes shared by several API views (inputs are nested in each view)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from screening.models import Case, Contact
+
+
+class TriageOutputSerializer(serializers.Serializer):
+    instrument = serializers.CharField(source="triage_instrument_version.instrument.slug")
+    instrument_version = serializers.IntegerField(source="triage_instrument_version.number")
+    answers = serializers.DictField(source="triage_answers", child=serializers.JSONField())
+    outcome = serializers.CharField(source="triage_outcome")
+    result = serializers.DictField(
+        source="triage_result",
+        child=serializers.JSONField(),
+        help_text="The engine's full, explained result (see the instruments endpoints).",
+    )
+
+
+class ContactOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Contact.Status.choices)
+    channel = serializers.ChoiceField(choices=Contact.Channel.choices)
+    caller_type = serializers.ChoiceField(choices=Contact.CallerType.choices)
+    language = serializers.CharField()
+    caller_region = serializers.CharField()
+    contact_type = serializers.ChoiceField(choices=Contact.ContactType.choices)
+    immediate_danger = serializers.BooleanField()
+    minor_involved = serializers.BooleanField()
+    exploitation_type = serializers.ChoiceField(choices=Case.ExploitationType.choices)
+    situation_location = serializers.CharField(help_text="Sensitive.")
+    summary = serializers.CharField(help_text="Sensitive.")
+    case = serializers.CharField(
+        source="case.reference", allow_null=True, help_text="The linked case's reference."
+    )
+    triage = serializers.SerializerMethodField()
+    version = serializers.IntegerField(help_text="Also sent as the ETag header.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    finalised_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(TriageOutputSerializer(allow_null=True))
+    def get_triage(self, contact: Contact) -> dict | None:
+        if contact.triage_answers is None:
+            return None
+        return TriageOutputSerializer(contact).data
+
+
+# Identifying and narrative fields: only for users who may change the case (the creator,
+# assignees, supervisors of the owning agency). A shared-to agency never sees them.
+RESTRICTED_CASE_FIELDS = (
+    "identifying_name",
+    "identifying_phone",
+    "identifying_documents",
+    "narrative",
+)
+
+
+class CaseOutputSerializer(serializers.Serializer):
+    """A case as the user may see it. `case.user_can_change` — annotated by the access
+    queryset (`CaseQuerySet.with_access`), never decided here — says whether the identifying
+    and narrative fields are included; otherwise they are absent, not empty."""
+
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    agency = serializers.CharField(source="agency.name")
+    age = serializers.IntegerField(allow_null=True)
+    age_band = serializers.ChoiceField(choices=Case.AgeBand.choices)
+    gender = serializers.ChoiceField(choices=Case.Gender.choices)
+    languages = serializers.ListField(child=serializers.CharField())
+    nationality = serializers.CharField()
+    region = serializers.CharField()
+    exploitation_type = serializers.ChoiceField(choices=Case.ExploitationType.choices)
+    safe_to_contact = serializers.CharField()
+    do_not_contact = serializers.BooleanField()
+    mandatory_report_required = serializers.BooleanField()
+    urgent = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    identifying_name = serializers.CharField(required=False, help_text="Restricted.")
+    identifying_phone = serializers.CharField(required=False, help_text="Restricted.")
+    identifying_documents = serializers.CharField(required=False, help_text="Restricted.")
+    narrative = serializers.CharField(required=False, help_text="Restricted.")
+
+    def to_representation(self, case: Case) -> dict:
+        data = super().to_representation(case)
+        if not getattr(case, "user_can_change", False):
+            for field in RESTRICTED_CASE_FIELDS:
+                data.pop(field, None)
+        return data

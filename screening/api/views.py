@@ -1,0 +1,353 @@
+"""REST API for hotline contacts and cases (issue 6). One view per operation; views only
+validate shapes, call selectors/services and render. Conventions: docs/api.md."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.etags import etag_for, expected_version
+from config.api.idempotency import idempotent
+from config.api.pagination import ApiCursorPagination, paginated_response
+from config.api.problems import PreconditionFailed
+from screening import services
+from screening.api.serializers import CaseOutputSerializer, ContactOutputSerializer
+from screening.contacts import contact_get, contact_list, may_log_contacts
+from screening.errors import ConflictError
+from screening.filters import CaseFilter, apply_filters
+from screening.models import Case, Contact
+from screening.permissions import CaseAction, IsAgencyStaff, case_access
+from screening.selectors import case_get, case_list
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Send a unique key (e.g. a UUID) to make a retry safe: the same key and body "
+    "replay the first response; the same key with another body is a 409.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag you read (e.g. "v3"). Missing → 428, stale → 412.',
+)
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, description='The ETag you read (e.g. "v3").'
+)
+
+
+class IsContactStaff(BasePermission):
+    message = "Only hotline staff and supervisors may work with contacts."
+
+    def has_permission(self, request, view) -> bool:
+        return may_log_contacts(request.user)
+
+
+def _contact_response(contact: Contact, *, status_code: int = status.HTTP_200_OK) -> Response:
+    headers = {"ETag": etag_for(contact.version)}
+    if status_code == status.HTTP_201_CREATED:
+        headers["Location"] = reverse("api-contact-detail", args=[contact.pk])
+    return Response(ContactOutputSerializer(contact).data, status=status_code, headers=headers)
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+class ContactListApi(APIView):
+    permission_classes = [IsContactStaff]
+    pagination_class = ApiCursorPagination
+
+    @extend_schema_serializer(component_name="ContactFilter")
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Contact.Status.choices, required=False)
+        contact_type = serializers.ChoiceField(choices=Contact.ContactType.choices, required=False)
+        channel = serializers.ChoiceField(choices=Contact.Channel.choices, required=False)
+        exploitation_type = serializers.ChoiceField(
+            choices=Case.ExploitationType.choices, required=False
+        )
+        immediate_danger = serializers.BooleanField(required=False, allow_null=True, default=None)
+        minor_involved = serializers.BooleanField(required=False, allow_null=True, default=None)
+        region = serializers.CharField(
+            required=False, help_text="The caller's region (exact match, any case)."
+        )
+        created_after = serializers.DateTimeField(required=False)
+        created_before = serializers.DateTimeField(required=False)
+
+    @extend_schema(
+        operation_id="contacts_list",
+        parameters=[FilterSerializer],
+        responses=ContactOutputSerializer(many=True),
+        tags=["contacts"],
+    )
+    def get(self, request: Request) -> Response:
+        """Your agency's contacts, newest first, cursor-paginated, filtered."""
+        filters = ContactListApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        contacts = contact_list(
+            user=request.user,
+            filters={k: v for k, v in request.query_params.items() if k in filters.validated_data},
+        )
+        return paginated_response(
+            request=request,
+            queryset=contacts,
+            serializer_class=ContactOutputSerializer,
+            view=self,
+        )
+
+
+class ContactCreateApi(APIView):
+    permission_classes = [IsContactStaff]
+
+    @extend_schema_serializer(component_name="ContactCreateInput")
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=Contact.Channel.choices)
+        contact_type = serializers.ChoiceField(choices=Contact.ContactType.choices)
+        caller_type = serializers.ChoiceField(
+            choices=Contact.CallerType.choices, default=Contact.CallerType.ANONYMOUS
+        )
+        language = serializers.CharField(max_length=32, required=False, allow_blank=True)
+        caller_region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        immediate_danger = serializers.BooleanField(default=False)
+        minor_involved = serializers.BooleanField(default=False)
+        exploitation_type = serializers.ChoiceField(
+            choices=Case.ExploitationType.choices, default=Case.ExploitationType.UNKNOWN
+        )
+        situation_location = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True
+        )
+        summary = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+        triage_answers = serializers.DictField(
+            child=serializers.JSONField(),
+            required=False,
+            allow_null=True,
+            help_text="Extra hotline-triage answers by item key, e.g. needs_response_24h.",
+        )
+        case = serializers.CharField(
+            max_length=16,
+            required=False,
+            allow_null=True,
+            source="case_reference",
+            help_text="Reference of a case your agency can see, to link.",
+        )
+        create_case = serializers.BooleanField(default=False)
+
+    @extend_schema(
+        operation_id="contacts_create",
+        request=InputSerializer,
+        responses={201: ContactOutputSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["contacts"],
+    )
+    def post(self, request: Request) -> Response:
+        """Log a contact (a draft). Idempotent with an Idempotency-Key."""
+
+        def create() -> Response:
+            serializer = ContactCreateApi.InputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            contact = services.contact_create(created_by=request.user, **serializer.validated_data)
+            return _contact_response(contact, status_code=status.HTTP_201_CREATED)
+
+        return idempotent(request, create)
+
+
+class ContactsApi(ContactListApi, ContactCreateApi):
+    """`/contacts/`: GET lists (ContactListApi), POST creates (ContactCreateApi)."""
+
+
+class ContactDetailApi(APIView):
+    permission_classes = [IsContactStaff]
+
+    @extend_schema(
+        operation_id="contacts_retrieve", responses=ContactOutputSerializer, tags=["contacts"]
+    )
+    def get(self, request: Request, contact_id: int) -> Response:
+        """One contact of your agency; the ETag header is its version."""
+        return _contact_response(contact_get(user=request.user, contact_id=contact_id))
+
+
+class ContactUpdateApi(APIView):
+    permission_classes = [IsContactStaff]
+
+    @extend_schema_serializer(component_name="ContactUpdateInput")
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=Contact.Channel.choices, required=False)
+        contact_type = serializers.ChoiceField(choices=Contact.ContactType.choices, required=False)
+        caller_type = serializers.ChoiceField(choices=Contact.CallerType.choices, required=False)
+        language = serializers.CharField(max_length=32, required=False, allow_blank=True)
+        caller_region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        immediate_danger = serializers.BooleanField(required=False)
+        minor_involved = serializers.BooleanField(required=False)
+        exploitation_type = serializers.ChoiceField(
+            choices=Case.ExploitationType.choices, required=False
+        )
+        situation_location = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True
+        )
+        summary = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+        triage_answers = serializers.DictField(
+            child=serializers.JSONField(), required=False, allow_null=True
+        )
+        case = serializers.CharField(max_length=16, required=False, allow_null=True)
+
+    @extend_schema(
+        operation_id="contacts_partial_update",
+        request=InputSerializer,
+        responses=ContactOutputSerializer,
+        parameters=[IF_MATCH],
+        tags=["contacts"],
+    )
+    def patch(self, request: Request, contact_id: int) -> Response:
+        """Change a draft contact. Needs If-Match with the ETag you read."""
+        contact = contact_get(user=request.user, contact_id=contact_id)
+        version = expected_version(request, required=True)
+        serializer = ContactUpdateApi.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            contact = services.contact_update(
+                contact=contact,
+                by=request.user,
+                expected_version=version,
+                changes=dict(serializer.validated_data),
+            )
+        except ConflictError:
+            raise PreconditionFailed() from None
+        return _contact_response(contact)
+
+
+class ContactItemApi(ContactDetailApi, ContactUpdateApi):
+    """`/contacts/{id}/`: GET (ContactDetailApi), PATCH a draft (ContactUpdateApi)."""
+
+
+class ContactFinaliseApi(APIView):
+    permission_classes = [IsContactStaff]
+
+    @extend_schema(
+        operation_id="contacts_finalise",
+        request=None,
+        responses=ContactOutputSerializer,
+        parameters=[IF_MATCH_OPTIONAL],
+        tags=["contacts"],
+    )
+    def post(self, request: Request, contact_id: int) -> Response:
+        """Finalise the contact: no more changes. Safe to retry."""
+        contact = contact_get(user=request.user, contact_id=contact_id)
+        version = expected_version(request, required=False)
+        try:
+            contact = services.contact_finalise(
+                contact=contact, by=request.user, expected_version=version
+            )
+        except ConflictError:
+            raise PreconditionFailed() from None
+        return _contact_response(contact)
+
+
+# --- cases --------------------------------------------------------------------------------
+
+
+class CaseListApi(APIView):
+    permission_classes = [IsAgencyStaff]
+    pagination_class = ApiCursorPagination
+
+    @extend_schema_serializer(component_name="CaseFilter")
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
+        exploitation_type = serializers.ChoiceField(
+            choices=Case.ExploitationType.choices, required=False
+        )
+        age_band = serializers.ChoiceField(choices=Case.AgeBand.choices, required=False)
+        urgent = serializers.BooleanField(required=False, allow_null=True, default=None)
+        region = serializers.CharField(required=False, help_text="Exact match, any case.")
+        created_after = serializers.DateTimeField(required=False)
+        created_before = serializers.DateTimeField(required=False)
+
+    @extend_schema(
+        operation_id="cases_list",
+        parameters=[FilterSerializer],
+        responses=CaseOutputSerializer(many=True),
+        tags=["cases"],
+    )
+    def get(self, request: Request) -> Response:
+        """Cases you may see, newest first; restricted fields only where you may change the case."""
+        filters = CaseListApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        cases = apply_filters(
+            CaseFilter,
+            {k: v for k, v in request.query_params.items() if k in filters.validated_data},
+            case_list(user=request.user),
+        )
+        return paginated_response(
+            request=request, queryset=cases, serializer_class=CaseOutputSerializer, view=self
+        )
+
+
+class CaseCreateApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    @extend_schema_serializer(component_name="CaseCreateInput")
+    class InputSerializer(serializers.Serializer):
+        age = serializers.IntegerField(
+            min_value=0, max_value=Case.MAX_AGE, required=False, allow_null=True
+        )
+        age_band = serializers.ChoiceField(choices=Case.AgeBand.choices, required=False)
+        gender = serializers.ChoiceField(choices=Case.Gender.choices, required=False)
+        languages = serializers.ListField(
+            child=serializers.CharField(max_length=32), required=False, max_length=20
+        )
+        nationality = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        exploitation_type = serializers.ChoiceField(
+            choices=Case.ExploitationType.choices, required=False
+        )
+        safe_to_contact = serializers.ChoiceField(choices=["yes", "no", "unknown"], required=False)
+        do_not_contact = serializers.BooleanField(required=False)
+        identifying_name = serializers.CharField(required=False, allow_blank=True)
+        identifying_phone = serializers.CharField(required=False, allow_blank=True)
+        identifying_documents = serializers.CharField(required=False, allow_blank=True)
+        narrative = serializers.CharField(required=False, allow_blank=True)
+
+    @extend_schema(
+        operation_id="cases_create",
+        request=InputSerializer,
+        responses={201: CaseOutputSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["cases"],
+    )
+    def post(self, request: Request) -> Response:
+        """Open a case owned by your agency. Idempotent with an Idempotency-Key."""
+
+        def create() -> Response:
+            serializer = CaseCreateApi.InputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            created = services.case_create(created_by=request.user, **serializer.validated_data)
+            # Read back through the access function: it annotates what the user may see.
+            case = case_access(
+                user=request.user, case_reference_or_id=created.pk, action=CaseAction.VIEW
+            )
+            return Response(
+                CaseOutputSerializer(case).data,
+                status=status.HTTP_201_CREATED,
+                headers={"Location": reverse("api-case-detail", args=[case.reference])},
+            )
+
+        return idempotent(request, create)
+
+
+class CasesApi(CaseListApi, CaseCreateApi):
+    """`/cases/`: GET lists (CaseListApi), POST creates (CaseCreateApi)."""
+
+
+class CaseDetailApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    @extend_schema(operation_id="cases_retrieve", responses=CaseOutputSerializer, tags=["cases"])
+    def get(self, request: Request, reference: str) -> Response:
+        """One case by its reference; restricted fields only if you may change it."""
+        case = case_get(user=request.user, case_reference_or_id=reference)
+        return Response(CaseOutputSerializer(case).data)

@@ -1,0 +1,71 @@
+"""The access rule and reads for hotline contacts (issue 6).
+
+Hotline staff and supervisors work with their own agency's contacts. Any other role gets
+`ActionNotAllowed` (403); a contact of another agency raises `ContactNotFound` exactly as a
+missing one does (404). Kept apart from permissions.py/selectors.py while those change; fold
+them in there later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from screening.errors import ActionNotAllowed, NotFound
+from screening.filters import ContactFilter, apply_filters
+from screening.models import Contact, User
+from screening.roles import Role
+
+CONTACT_ROLES: tuple[str, ...] = (Role.HOTLINE_STAFF, Role.SUPERVISOR)
+# What rendering a contact reads: joined, so a page costs one query however long.
+_RELATED = ("case", "triage_instrument_version__instrument")
+
+
+class ContactNotFound(NotFound):
+    def __init__(self, message: str = "No such contact.") -> None:
+        super().__init__(message)
+
+
+def may_log_contacts(user: User | None) -> bool:
+    """Active hotline staff or supervisor of an agency."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.agency_id
+        and user.groups.filter(name__in=list(CONTACT_ROLES)).exists()
+    )
+
+
+def require_contact_role(user: User | None) -> None:
+    if not may_log_contacts(user):
+        raise ActionNotAllowed("Only hotline staff and supervisors may work with contacts.")
+
+
+def contact_access(*, user: User, contact_id: int | str, for_update: bool = False) -> Contact:
+    """The contact, if `user` may work with it: `ActionNotAllowed` for a role that may not use
+    contacts at all, `ContactNotFound` for missing and other agencies' contacts alike."""
+    require_contact_role(user)
+    try:
+        contact_pk = int(contact_id)
+    except (TypeError, ValueError):
+        raise ContactNotFound() from None
+    contacts = Contact.objects.filter(pk=contact_pk, agency_id=user.agency_id)
+    if for_update:
+        contacts = contacts.select_for_update(of=("self",))
+    contact = contacts.select_related(*_RELATED).first()
+    if contact is None:
+        raise ContactNotFound()
+    return contact
+
+
+def contact_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Contact]:
+    """The agency's contacts, newest first, filtered (see `ContactFilter`). One query a page."""
+    require_contact_role(user)
+    contacts = Contact.objects.filter(agency_id=user.agency_id).select_related(*_RELATED)
+    return apply_filters(ContactFilter, filters, contacts).order_by("-created_at", "-pk")
+
+
+def contact_get(*, user: User, contact_id: int | str) -> Contact:
+    return contact_access(user=user, contact_id=contact_id)

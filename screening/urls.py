@@ -1,0 +1,62 @@
+"""Web page URLs. Only the pseudonymous case reference and screening ids appear in them."""
+
+from django.urls import path, register_converter
+
+from screening import views
+
+
+class CaseReferenceConverter:
+    """`C-XXXX-XXXX` (see `models.new_case_reference`): never a name, never a database id."""
+
+    regex = r"C-[A-Z0-9]{4}-[A-Z0-9]{4}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(CaseReferenceConverter, "caseref")
+
+app_name = "screening"
+
+urlpatterns = [
+    path("", views.my_cases, name="my-cases"),
+    path("quick-exit", views.quick_exit, name="quick-exit"),
+    path("cases/agency/", views.agency_cases, name="agency-cases"),
+    path("cases/new/", views.case_new, name="case-new"),
+    path("cases/<caseref:reference>/", views.case_detail, name="case-detail"),
+    path(
+        "cases/<caseref:reference>/consents/<int:consent_id>/withdraw",
+        views.consent_withdraw,
+        name="consent-withdraw",
+    ),
+    path("cases/<caseref:reference>/screenings/new/", views.screening_gate, name="screening-gate"),
+    path(
+        "cases/<caseref:reference>/screenings/new/consent",
+        views.screening_consent,
+        name="screening-consent",
+    ),
+    path(
+        "screenings/<int:screening_id>/step/<int:step>/",
+        views.screening_section,
+        name="screening-section",
+    ),
+    path(
+        "screenings/<int:screening_id>/review/",
+        views.screening_review_page,
+        name="screening-review",
+    ),
+    path("screenings/<int:screening_id>/", views.screening_result, name="screening-result"),
+    path(
+        "screenings/<int:screening_id>/override",
+        views.screening_override,
+        name="screening-override",
+    ),
+    path(
+        "screenings/<int:screening_id>/reviewed",
+        views.screening_review,
+        name="screening-mark-reviewed",
+    ),
+]

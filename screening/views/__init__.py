@@ -1,0 +1,34 @@
+"""The server-rendered web pages. Thin: they fetch through selectors and access functions,
+write through services, and turn domain errors into form errors or 404/403."""
+
+from screening.views.cases import (
+    agency_cases,
+    case_detail,
+    case_new,
+    consent_withdraw,
+    my_cases,
+    quick_exit,
+)
+from screening.views.result import screening_override, screening_result, screening_review
+from screening.views.wizard import (
+    screening_consent,
+    screening_gate,
+    screening_review_page,
+    screening_section,
+)
+
+__all__ = [
+    "agency_cases",
+    "case_detail",
+    "case_new",
+    "consent_withdraw",
+    "my_cases",
+    "quick_exit",
+    "screening_consent",
+    "screening_gate",
+    "screening_override",
+    "screening_result",
+    "screening_review",
+    "screening_review_page",
+    "screening_section",
+]

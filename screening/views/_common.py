@@ -1,0 +1,67 @@
+"""Helpers shared by the screening pages: rendering with the navigation's facts, the error
+summary, and the language a screening's questions are shown in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from indicators.engine import InstrumentDefinition
+from screening.roles import Role
+
+SESSION_LANGUAGES = "screening_languages"
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """Render with what every page's header needs (one query, whatever the page shows)."""
+    context = {"is_supervisor": request.user.has_role(Role.SUPERVISOR), **context}
+    return render(request, template, context, status=status)
+
+
+def error_summary(*forms_: forms.Form) -> list[dict[str, str]]:
+    """Every error of the forms, each linked to the control it is about (GOV.UK pattern)."""
+    summary = []
+    for form in forms_:
+        if form is None or not form.is_bound:
+            continue
+        for name, errors in form.errors.items():
+            if name == forms.forms.NON_FIELD_ERRORS or name not in form.fields:
+                anchor = "main-content"
+            else:
+                bound = form[name]
+                choice_widget = isinstance(
+                    bound.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple
+                )
+                anchor = f"{bound.auto_id}_0" if choice_widget else bound.auto_id
+            summary.extend({"anchor": anchor, "text": str(text)} for text in errors)
+    return summary
+
+
+def screening_language(
+    request: HttpRequest, definition: InstrumentDefinition, screening_id: int
+) -> str:
+    """`?lang=xx` when the instrument has that language (remembered for this screening in the
+    session), else the remembered one, else the instrument's first language."""
+    remembered = request.session.get(SESSION_LANGUAGES, {})
+    requested = request.GET.get("lang")
+    if requested in definition.languages:
+        if remembered.get(str(screening_id)) != requested:
+            request.session[SESSION_LANGUAGES] = {**remembered, str(screening_id): requested}
+        return requested
+    stored = remembered.get(str(screening_id))
+    return stored if stored in definition.languages else definition.languages[0]
+
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
+
+
+def language_links(definition: InstrumentDefinition, current: str) -> list[dict[str, Any]]:
+    return [
+        {"code": code, "name": LANGUAGE_NAMES.get(code, code), "current": code == current}
+        for code in definition.languages
+    ]

@@ -1,0 +1,128 @@
+"""Case pages: my cases, agency cases (supervisors), new case, case detail, consent
+withdrawal, and the quick exit. Reads go through selectors, writes through services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from screening import selectors, services
+from screening.errors import (
+    ActionNotAllowed,
+    ApplicationError,
+    ConsentNotFound,
+    ValidationError,
+)
+from screening.forms import CaseCreateForm, ConsentWithdrawForm, add_service_errors
+from screening.permissions import CaseAction, consent_access
+from screening.roles import Role
+from screening.views._common import error_summary, render_page
+
+CASES_PER_PAGE = 25
+
+
+def _case_list_page(
+    request: HttpRequest, cases, *, title: str, heading: str, intro: str
+) -> HttpResponse:
+    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    return render_page(
+        request,
+        "screening/case_list.html",
+        {"page": page, "title": title, "heading": heading, "intro": intro},
+    )
+
+
+@login_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    return _case_list_page(
+        request,
+        selectors.my_case_list(user=request.user),
+        title="My cases",
+        heading="My cases",
+        intro="Cases you opened or are assigned to.",
+    )
+
+
+@login_required
+def agency_cases(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("Only supervisors see all of their agency's cases.")
+    return _case_list_page(
+        request,
+        selectors.agency_case_list(user=request.user),
+        title="Agency cases",
+        heading="Agency cases",
+        intro="Every case of your agency.",
+    )
+
+
+@login_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    form = CaseCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_create(created_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error.field_errors, error.message)
+        else:
+            messages.success(request, f"Case {case.reference} opened.")
+            return redirect("screening:case-detail", reference=case.reference)
+    status = 400 if form.is_bound else 200
+    return render_page(
+        request,
+        "screening/case_new.html",
+        {"form": form, "errors": error_summary(form)},
+        status=status,
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_get(user=request.user, case_reference_or_id=reference)
+    consents = selectors.consent_list(user=request.user, case_reference_or_id=reference)
+    screenings = selectors.screening_list(user=request.user, case_reference_or_id=reference)
+    return render_page(
+        request,
+        "screening/case_detail.html",
+        {
+            "case": case,
+            "consents": consents,
+            "screenings": screenings,
+            "can_change": case.user_can_change,
+        },
+    )
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: HttpRequest, reference: str, consent_id: int) -> HttpResponse:
+    consent = consent_access(user=request.user, consent_id=consent_id, action=CaseAction.VIEW)
+    if consent.case.reference != reference:
+        raise ConsentNotFound()
+    form = ConsentWithdrawForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.consent_withdraw(consent=consent, by=request.user, note=note)
+    except ActionNotAllowed:
+        raise
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Consent withdrawn. It no longer covers anything from now on.")
+    return redirect("screening:case-detail", reference=reference)
+
+
+@csrf_exempt  # it only ends the session; it must work from any page, even a stale one
+def quick_exit(request: HttpRequest) -> HttpResponse:
+    """Leave at once: end the session (logging out) and show a neutral page."""
+    request.session.flush()
+    response = HttpResponseRedirect(settings.QUICK_EXIT_URL)
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response

@@ -1,0 +1,67 @@
+/* Progressive enhancement only: every page works without this file.
+   - Esc anywhere: quick exit (the same form the visible button submits).
+   - Screening section pages: save the draft when an answer changes, posting the same form to
+     the same URL with an X-Autosave header; saves run one after another so each sends the
+     version the previous one returned. */
+(function () {
+  "use strict";
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var exit = document.querySelector("[data-quick-exit]");
+    if (exit) {
+      event.preventDefault();
+      exit.form.submit();
+    }
+  });
+
+  var errorSummary = document.querySelector("[data-error-summary]");
+  if (errorSummary) errorSummary.focus();
+
+  var form = document.querySelector("form[data-autosave]");
+  if (!form || !window.fetch || !window.FormData) return;
+  var status = form.querySelector("[data-autosave-status]");
+  var versionInput = form.querySelector("input[name=_version]");
+  var queue = Promise.resolve();
+  var pending = 0;
+
+  function say(text) { if (status) status.textContent = text; }
+
+  function save() {
+    pending += 1;
+    queue = queue.then(function () {
+      var body = new FormData(form);
+      return fetch(form.action || window.location.href, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { "X-Autosave": "1", "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().then(function (data) {
+          if (response.ok && data.saved) {
+            versionInput.value = data.version;
+            say("Saved");
+          } else {
+            say((data.errors || ["Not saved"]).join(" "));
+          }
+        });
+      }).catch(function () {
+        say("Not saved automatically: your answers are saved when you continue.");
+      }).then(function () { pending -= 1; });
+    });
+  }
+
+  form.addEventListener("change", function (event) {
+    if (event.target && event.target.name && event.target.name !== "_action") save();
+  });
+
+  form.addEventListener("submit", function (event) {
+    if (pending === 0) return;
+    event.preventDefault();
+    var submitter = event.submitter;
+    queue.then(function () {
+      if (form.requestSubmit) form.requestSubmit(submitter || undefined);
+      else form.submit();
+    });
+  });
+})();

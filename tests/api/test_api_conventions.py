@@ -1,0 +1,76 @@
+"""Conventions every endpoint shares: problem+json errors, ETag parsing, the schema and docs."""
+
+import pytest
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.test import APIRequestFactory
+
+from config.api.etags import expected_version
+from config.api.exceptions import flatten_errors
+from config.api.problems import PreconditionFailed, PreconditionRequired
+from tests.api.helpers import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_malformed_json_is_a_400_problem(api):
+    response = api.generic(
+        "POST", "/api/v1/contacts/", "{not json", content_type="application/json"
+    )
+    assert_problem(response, 400)
+
+
+def test_an_unsupported_method_is_a_405_problem(api):
+    assert_problem(api.delete("/api/v1/contacts/"), 405)
+
+
+def test_a_non_json_body_is_a_415_problem(api):
+    response = api.generic("POST", "/api/v1/contacts/", "a=b", content_type="text/plain")
+    assert_problem(response, 415)
+
+
+def test_nested_drf_errors_flatten_to_dotted_fields():
+    detail = {
+        "channel": [ErrorDetail("Not a valid choice.")],
+        "triage_answers": {"immediate_danger": [ErrorDetail("Not valid.")]},
+        "languages": [{}, [ErrorDetail("Too long.")]],
+        "non_field_errors": [ErrorDetail("Inconsistent.")],
+    }
+    assert flatten_errors(detail) == [
+        {"field": "channel", "message": "Not a valid choice."},
+        {"field": "triage_answers.immediate_danger", "message": "Not valid."},
+        {"field": "languages.1", "message": "Too long."},
+        {"field": "", "message": "Inconsistent."},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "version"),
+    [('"v3"', 3), ('W/"v3"', 3), ("*", None)],
+)
+def test_if_match_names_the_version_read(header, version):
+    request = APIRequestFactory().patch("/", HTTP_IF_MATCH=header)
+    assert expected_version(request) == version
+
+
+@pytest.mark.parametrize("header", ['"3"', "v3", '"v3", "v4"', '""'])
+def test_an_if_match_naming_no_single_version_fails(header):
+    request = APIRequestFactory().patch("/", HTTP_IF_MATCH=header)
+    with pytest.raises(PreconditionFailed):
+        expected_version(request)
+
+
+def test_a_missing_if_match_is_required_or_not():
+    request = APIRequestFactory().patch("/")
+    with pytest.raises(PreconditionRequired):
+        expected_version(request)
+    assert expected_version(request, required=False) is None
+
+
+def test_the_schema_and_the_docs_are_served_without_a_cdn(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/contacts/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"drf_spectacular_sidecar" in docs.content
+    assert b"cdn." not in docs.content

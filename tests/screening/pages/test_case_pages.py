@@ -1,0 +1,261 @@
+"""My cases, agency cases, new case, case detail and consent withdrawal pages."""
+
+import pytest
+from django.urls import reverse
+
+from screening import services
+from screening.models import Case, Consent
+
+pytestmark = pytest.mark.django_db
+
+
+def _login_redirect(response, url):
+    return response.status_code == 302 and response["Location"].startswith(
+        f"/accounts/login/?next={url}"
+    )
+
+
+# --- my cases ------------------------------------------------------------------------------
+
+
+def test_my_cases_needs_login(client):
+    assert _login_redirect(client.get("/"), "/")
+
+
+def test_my_cases_lists_created_and_assigned_cases_only(
+    client_for, officer, colleague, supervisor, outsider, case
+):
+    assigned = services.case_create(created_by=supervisor, age=40)
+    services.case_assign(case=assigned, worker=colleague, by=supervisor)
+    not_mine = services.case_create(created_by=supervisor, age=41)
+    foreign = services.case_create(created_by=outsider, age=42)
+
+    page = client_for(colleague).get("/").content.decode()
+
+    assert assigned.reference in page
+    assert case.reference not in page  # a colleague's case, not assigned to them
+    assert not_mine.reference not in page
+    assert foreign.reference not in page
+    officer_page = client_for(officer).get("/").content.decode()
+    assert case.reference in officer_page
+
+
+def test_my_cases_page_shows_no_identifying_data(client_for, officer):
+    services.case_create(created_by=officer, identifying_name="Maria Fictional", age=30)
+    page = client_for(officer).get("/").content.decode()
+    assert "Maria Fictional" not in page
+
+
+def _make_cases(user, count):
+    for _ in range(count):
+        services.case_create(created_by=user, age=30)
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_my_cases_runs_a_fixed_number_of_queries(
+    client_for, officer, count, django_assert_num_queries
+):
+    _make_cases(officer, count)
+    client = client_for(officer)
+    # session, user, supervisor-role check (header), count, page rows, and the session save
+    # every request makes for the idle timeout (savepoint, update, release)
+    with django_assert_num_queries(8):
+        response = client.get("/")
+    assert response.content.decode().count('class="case-card"') == count
+
+
+def test_my_cases_is_paginated(client_for, officer):
+    _make_cases(officer, 27)
+    client = client_for(officer)
+    first = client.get("/").content.decode()
+    second = client.get("/?page=2").content.decode()
+    assert first.count('class="case-card"') == 25
+    assert second.count('class="case-card"') == 2
+    assert "Page 2 of 2" in second
+
+
+# --- agency cases --------------------------------------------------------------------------
+
+
+def test_agency_cases_needs_login(client):
+    url = reverse("screening:agency-cases")
+    assert _login_redirect(client.get(url), url)
+
+
+def test_agency_cases_is_for_supervisors_only(client_for, officer):
+    assert client_for(officer).get(reverse("screening:agency-cases")).status_code == 403
+
+
+def test_agency_cases_lists_every_case_of_the_agency_and_no_other(
+    client_for, supervisor, officer, outsider, case
+):
+    foreign = services.case_create(created_by=outsider, age=30)
+    page = client_for(supervisor).get(reverse("screening:agency-cases")).content.decode()
+    assert case.reference in page
+    assert foreign.reference not in page
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_agency_cases_runs_a_fixed_number_of_queries(
+    client_for, supervisor, officer, count, django_assert_num_queries
+):
+    _make_cases(officer, count)
+    client = client_for(supervisor)
+    # session, user, role check (view), role check (header), count, page rows, session save (3)
+    with django_assert_num_queries(9):
+        response = client.get(reverse("screening:agency-cases"))
+    assert response.content.decode().count('class="case-card"') == count
+
+
+# --- new case ------------------------------------------------------------------------------
+
+
+def test_new_case_needs_login(client):
+    url = reverse("screening:case-new")
+    assert _login_redirect(client.get(url), url)
+    assert client.post(url, {"age": "30"}).status_code == 302
+    assert not Case.objects.exists()
+
+
+def test_new_case_is_for_case_workers_only(client_for, agency):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(agency=agency, role="agency_admin")
+    response = client_for(admin).post(
+        reverse("screening:case-new"),
+        {
+            "age_band": "unknown",
+            "gender": "not_stated",
+            "exploitation_type": "unknown",
+            "safe_to_contact": "unknown",
+        },
+    )
+    assert response.status_code == 403
+    assert not Case.objects.exists()
+
+
+def test_new_case_opens_a_case_and_shows_it(client_for, officer):
+    response = client_for(officer).post(
+        reverse("screening:case-new"),
+        {
+            "age": "16",
+            "age_band": "unknown",
+            "gender": "female",
+            "languages": "es, en",
+            "exploitation_type": "labour",
+            "safe_to_contact": "no",
+            "identifying_name": "Ana Fictional",
+        },
+        follow=True,
+    )
+    case = Case.objects.get()
+    assert response.redirect_chain[-1][0] == f"/cases/{case.reference}/"
+    assert case.languages == ["es", "en"]
+    assert case.mandatory_report_required
+    page = response.content.decode()
+    assert "Mandatory report" in page
+    assert "Ana Fictional" not in page  # not in the title nor anywhere on the page
+    assert f"<title>Case {case.reference} ·" in page
+
+
+def test_new_case_with_a_bad_age_shows_errors_and_saves_nothing(client_for, officer):
+    response = client_for(officer).post(
+        reverse("screening:case-new"),
+        {
+            "age": "16",
+            "age_band": "adult",
+            "gender": "not_stated",
+            "exploitation_type": "unknown",
+            "safe_to_contact": "unknown",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "There is a problem" in page
+    assert "The age band does not match the age." in page
+    assert 'href="#id_age_band"' in page
+    assert not Case.objects.exists()
+
+
+# --- case detail ---------------------------------------------------------------------------
+
+
+def test_case_detail_needs_login(client, case):
+    url = reverse("screening:case-detail", kwargs={"reference": case.reference})
+    assert _login_redirect(client.get(url), url)
+
+
+def test_case_detail_of_another_agency_is_404(client_for, outsider, case):
+    url = reverse("screening:case-detail", kwargs={"reference": case.reference})
+    assert client_for(outsider).get(url).status_code == 404
+
+
+def test_case_detail_of_an_unassigned_colleague_is_404(client_for, colleague, case):
+    url = reverse("screening:case-detail", kwargs={"reference": case.reference})
+    assert client_for(colleague).get(url).status_code == 404
+
+
+def test_case_detail_shows_status_consents_and_screenings(
+    client_for, officer, case, screening_consent, draft
+):
+    page = client_for(officer).get(f"/cases/{case.reference}/").content.decode()
+    assert "Open" in page
+    assert "Withdraw this consent" in page
+    assert "Start a screening" in page
+    assert "Continue" in page  # the draft
+
+
+def test_shared_agency_sees_the_case_but_cannot_start_a_screening(
+    client_for, supervisor, outsider, other_agency, case
+):
+    services.case_share(case=case, agency=other_agency, reason="Joint work", by=supervisor)
+    client = client_for(outsider)
+    page = client.get(f"/cases/{case.reference}/").content.decode()
+    assert "Start a screening" not in page
+    assert client.get(f"/cases/{case.reference}/screenings/new/").status_code == 403
+
+
+# --- consent withdrawal --------------------------------------------------------------------
+
+
+def _withdraw_url(case, consent):
+    return reverse(
+        "screening:consent-withdraw",
+        kwargs={"reference": case.reference, "consent_id": consent.pk},
+    )
+
+
+def test_withdraw_needs_login(client, case, screening_consent):
+    response = client.post(_withdraw_url(case, screening_consent))
+    assert response.status_code == 302
+    screening_consent.refresh_from_db()
+    assert screening_consent.withdrawn_at is None
+
+
+def test_withdraw_of_another_agencys_consent_is_404(client_for, outsider, case, screening_consent):
+    assert client_for(outsider).post(_withdraw_url(case, screening_consent)).status_code == 404
+
+
+def test_withdraw_by_a_shared_agency_is_refused(
+    client_for, supervisor, outsider, other_agency, case, screening_consent
+):
+    services.case_share(case=case, agency=other_agency, reason="Joint work", by=supervisor)
+    assert client_for(outsider).post(_withdraw_url(case, screening_consent)).status_code == 403
+    screening_consent.refresh_from_db()
+    assert screening_consent.withdrawn_at is None
+
+
+def test_withdraw_under_another_case_reference_is_404(client_for, officer, screening_consent):
+    other = services.case_create(created_by=officer, age=30)
+    assert client_for(officer).post(_withdraw_url(other, screening_consent)).status_code == 404
+
+
+def test_withdraw_takes_effect_at_once(client_for, officer, case, screening_consent):
+    response = client_for(officer).post(
+        _withdraw_url(case, screening_consent), {"note": "said so on the phone"}, follow=True
+    )
+    assert response.status_code == 200
+    consent = Consent.objects.get(pk=screening_consent.pk)
+    assert consent.withdrawn_at is not None
+    assert consent.withdrawal_note == "said so on the phone"
+    assert "Consent withdrawn" in response.content.decode()
