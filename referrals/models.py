@@ -193,11 +193,12 @@ class Referral(models.Model):
         RoutingRuleSet, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
     )
     rule_key = models.CharField(max_length=100, blank=True)
+    # RESTRICT: the consent a referral rests on goes only together with the case.
     consent_used = models.ForeignKey(
         "screening.Consent",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="referrals",
     )
     missing_consent = models.CharField(max_length=300, blank=True)

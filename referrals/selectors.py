@@ -46,6 +46,22 @@ def referral_queue(
     return referrals
 
 
+INBOX_STATUSES = (S.SENT, S.ACKNOWLEDGED, S.ACCEPTED, S.SERVICES_STARTED)
+
+
+def referral_inbox(*, user: User) -> QuerySet[Referral]:
+    """Referrals delivered to the providers of a provider-staff member's agency, oldest due
+    first. Two queries: the role check and the list. Case data is not joined: provider staff
+    see the disclosed packet fields only (`Referral.fields_disclosed`)."""
+    if not (is_active_staff(user) and user.has_role(Role.PROVIDER_STAFF)):
+        raise ActionNotAllowed("Only provider staff have a referral inbox.")
+    return (
+        Referral.objects.filter(status__in=INBOX_STATUSES, provider__agency_id=user.agency_id)
+        .select_related("provider")
+        .order_by("priority", "due_at", "pk")
+    )
+
+
 def referral_get(*, user: User, referral_id: int | str) -> Referral:
     return referral_access(user=user, referral_id=referral_id, action=ReferralAction.VIEW)
 

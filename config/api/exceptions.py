@@ -12,6 +12,7 @@ are left to Django (logged server-side, a bare 500 to the client).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -113,7 +114,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return response
 
 
-def _problem_for(exc: Exception) -> Response | None:  # noqa: C901 - one flat mapping table
+def _problem_for(exc: Exception) -> Response | None:
     # Domain errors first: NotFound subclasses Http404, ActionNotAllowed Django's PermissionDenied.
     if isinstance(exc, domain.NotFound):
         return problem_response(404, exc.message)
@@ -149,7 +150,7 @@ def _problem_for(exc: Exception) -> Response | None:  # noqa: C901 - one flat ma
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+            headers["Retry-After"] = str(math.ceil(exc.wait))
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
         code = exc.default_code if isinstance(exc.default_code, str) else None
         return problem_response(exc.status_code, str(detail), code=code, headers=headers)

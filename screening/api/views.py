@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.etags import etag_for, expected_version
+from config.api.fields import UtcDateTimeField, filter_params
 from config.api.idempotency import idempotent
 from config.api.pagination import ApiCursorPagination, paginated_response
 from config.api.problems import PreconditionFailed
@@ -77,8 +78,8 @@ class ContactListApi(APIView):
         region = serializers.CharField(
             required=False, help_text="The caller's region (exact match, any case)."
         )
-        created_after = serializers.DateTimeField(required=False)
-        created_before = serializers.DateTimeField(required=False)
+        created_after = UtcDateTimeField(required=False)
+        created_before = UtcDateTimeField(required=False)
 
     @extend_schema(
         operation_id="contacts_list",
@@ -92,7 +93,7 @@ class ContactListApi(APIView):
         filters.is_valid(raise_exception=True)
         contacts = contact_list(
             user=request.user,
-            filters={k: v for k, v in request.query_params.items() if k in filters.validated_data},
+            filters=filter_params(filters.validated_data),
         )
         return paginated_response(
             request=request,
@@ -264,8 +265,8 @@ class CaseListApi(APIView):
         age_band = serializers.ChoiceField(choices=Case.AgeBand.choices, required=False)
         urgent = serializers.BooleanField(required=False, allow_null=True, default=None)
         region = serializers.CharField(required=False, help_text="Exact match, any case.")
-        created_after = serializers.DateTimeField(required=False)
-        created_before = serializers.DateTimeField(required=False)
+        created_after = UtcDateTimeField(required=False)
+        created_before = UtcDateTimeField(required=False)
 
     @extend_schema(
         operation_id="cases_list",
@@ -279,7 +280,7 @@ class CaseListApi(APIView):
         filters.is_valid(raise_exception=True)
         cases = apply_filters(
             CaseFilter,
-            {k: v for k, v in request.query_params.items() if k in filters.validated_data},
+            filter_params(filters.validated_data),
             case_list(user=request.user),
         )
         return paginated_response(

@@ -5,8 +5,9 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.test import APIRequestFactory
 
 from config.api.etags import expected_version
-from config.api.exceptions import flatten_errors
+from config.api.exceptions import flatten_errors, problem_exception_handler
 from config.api.problems import PreconditionFailed, PreconditionRequired
+from screening import errors as domain
 from tests.api.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +75,37 @@ def test_the_schema_and_the_docs_are_served_without_a_cdn(client):
     assert docs.status_code == 200
     assert b"drf_spectacular_sidecar" in docs.content
     assert b"cdn." not in docs.content
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "kind"),
+    [
+        (domain.CaseNotFound(), 404, "not-found"),
+        (domain.ActionNotAllowed("No."), 403, "forbidden"),
+        (domain.ConflictError("Stale.", current_version=3), 409, "version-conflict"),
+        (domain.InvalidState("Closed."), 409, "invalid-state"),
+        (domain.ConsentRequired("No consent."), 409, "consent-required"),
+        (domain.SafetyStop("Stop."), 422, "safety-stop"),
+    ],
+)
+def test_domain_errors_map_to_problems(error, status, kind):
+    response = problem_exception_handler(error, {})
+    assert response.status_code == status
+    assert response.data["type"] == f"urn:ht-screening:problem:{kind}"
+    assert response.data["detail"] == error.message
+    assert response.content_type == "application/problem+json"
+
+
+def test_domain_validation_errors_list_every_field_message():
+    error = domain.ValidationError("Bad.", {"age": ["Too old.", "Not a number."], "gender": ["?"]})
+    response = problem_exception_handler(error, {})
+    assert response.status_code == 400
+    assert response.data["errors"] == [
+        {"field": "age", "message": "Too old."},
+        {"field": "age", "message": "Not a number."},
+        {"field": "gender", "message": "?"},
+    ]
+
+
+def test_unexpected_errors_are_left_to_django():
+    assert problem_exception_handler(RuntimeError("boom"), {}) is None

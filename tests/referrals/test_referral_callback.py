@@ -182,3 +182,42 @@ def test_nobody_else_answers_for_a_provider(referral_factory, other_agency, who,
         user = UserFactory(agency=other_agency, role=Role.FRONTLINE_OFFICER)
     with pytest.raises(ReferralNotFound):
         referral_provider_answer(referral_id=referral.pk, by=user, answer="accept")
+
+
+def test_the_provider_inbox_lists_delivered_referrals_of_their_agency_only(
+    referral_factory, other_agency, django_assert_num_queries
+):
+    from referrals.selectors import referral_inbox
+
+    provider = make_provider(slug="inbox-provider", channel="inbox", agency=other_agency)
+    delivered = [
+        referral_factory(status=s, provider=provider, service_type=t)
+        for s, t in [("sent", "shelter"), ("accepted", "medical")]
+    ]
+    referral_factory(status="pending_approval", provider=provider, service_type="legal_aid")
+    referral_factory(status="sent")  # another provider's
+    staff = UserFactory(agency=other_agency, role=Role.PROVIDER_STAFF)
+    staff = type(staff).objects.get(pk=staff.pk)
+    with django_assert_num_queries(2):
+        listed = [(r.pk, r.provider.name) for r in referral_inbox(user=staff)]
+    assert {pk for pk, _ in listed} == {r.pk for r in delivered}
+
+
+def test_dispatch_logs_carry_no_case_data(referral_factory, supervisor, receiver, caplog):
+    import logging
+
+    from referrals.services import outbox_relay, referral_approve
+    from screening.models import Case
+
+    provider = make_provider(slug="hooked", webhook_url=receiver.url)
+    referral = referral_factory(provider=provider)
+    Case.objects.filter(pk=referral.case_id).update(
+        identifying_name="Fictional Name", narrative="Fictional narrative"
+    )
+    receiver.fail_first = 1
+    caplog.set_level(logging.DEBUG)
+    referral_approve(referral_id=referral.pk, by=supervisor)
+    outbox_relay()
+    assert "attempt 1 failed" in caplog.text
+    assert "Fictional" not in caplog.text
+    assert referral.case.reference not in caplog.text

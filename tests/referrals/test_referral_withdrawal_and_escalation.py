@@ -183,3 +183,38 @@ def test_a_published_rule_set_never_changes(db, tmp_path):
         call_command(
             "load_referral_seeds", "--routing", str(path), "--providers", str(empty), **kwargs
         )
+
+
+def test_deleting_a_case_deletes_its_referrals_history_and_outbox(referral_factory, supervisor):
+    from referrals.models import Referral
+    from referrals.services import referral_approve
+
+    referral = referral_factory()
+    referral_approve(referral_id=referral.pk, by=supervisor)
+    referral.case.delete()
+    assert not Referral.objects.exists()
+    assert not ReferralEvent.objects.exists()
+    assert not OutboxMessage.objects.filter(referral__isnull=False).exists()
+
+
+def test_the_relay_command_publishes_due_rows(referral_factory, supervisor, receiver):
+    from referrals.services import referral_approve
+
+    provider = make_provider(slug="hooked", webhook_url=receiver.url)
+    referral = referral_factory(provider=provider)
+    referral_approve(referral_id=referral.pk, by=supervisor)
+    out = io.StringIO()
+    call_command("relay_outbox", "--loop", "--max-runs", "2", "--interval", "0.01", stdout=out)
+    assert "claimed 1, published 1" in out.getvalue()
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+
+
+def test_the_lease_must_outlast_a_task(settings):
+    from referrals.checks import referral_outbox_lease
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.REFERRAL_OUTBOX_LEASE_SECONDS = settings.CELERY_TASK_TIME_LIMIT
+    assert [error.id for error in referral_outbox_lease(None)] == ["referrals.E001"]
+    settings.REFERRAL_OUTBOX_LEASE_SECONDS = settings.CELERY_TASK_TIME_LIMIT + 1
+    assert referral_outbox_lease(None) == []
