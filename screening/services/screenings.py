@@ -4,7 +4,6 @@ raise flags, hand over to routing), review, override, void."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -258,15 +257,17 @@ def screening_submit(
     if changed:
         case.save(update_fields=[*changed, "updated_at"])
 
-    # Referral routing, after commit so it never acts on a result that was rolled back: the
-    # hook writes an outbox row that the relay publishes (it survives a broker outage).
-    transaction.on_commit(partial(_hand_over_to_routing, screening.pk))
+    # Referral routing: an outbox row written in this transaction (DESIGN: on_commit alone
+    # loses the request if the process dies right after commit). It commits or rolls back
+    # with the result, and the relay publishes it after commit, surviving a broker outage.
+    _hand_over_to_routing(screening.pk)
     return screening
 
 
 def _hand_over_to_routing(screening_id: int) -> None:
     """Ask for referral routing of this screening's result (and its newest override): an
-    outbox row the relay publishes as `referrals.route_screening` (idempotent)."""
+    outbox row, in the caller's transaction, that the relay publishes as
+    `referrals.route_screening` after commit (routing is idempotent)."""
     from referrals.services import routing_request
 
     routing_request(screening_id=screening_id)
@@ -333,8 +334,8 @@ def screening_override(
     override = ScreeningOverride.objects.create(
         screening=screening, outcome=outcome, reason_code=reason_code, note=clean_text(note), by=by
     )
-    # Routing looks at the outcome in force, which just changed.
-    transaction.on_commit(partial(_hand_over_to_routing, screening.pk))
+    # Routing looks at the outcome in force, which just changed (same outbox pattern).
+    _hand_over_to_routing(screening.pk)
     return override
 
 

@@ -1,9 +1,9 @@
 import pytest
 from django.db import transaction
 
+from referrals.models import OutboxMessage
 from screening import errors, services
 from screening.models import Case, Consent, Screening, ScreeningOverride
-from screening.services import screenings as screening_services
 
 pytestmark = pytest.mark.django_db
 
@@ -182,7 +182,15 @@ def test_submit_stores_the_engine_result_snapshot(
     assert submitted.engine_version == submitted.result["engine_version"]
     assert submitted.result["instrument"]["content_hash"] == draft.instrument_version.content_hash
     assert submitted.submitted_by == officer
-    assert len(callbacks) == 1  # the hand-over to referral routing, after commit
+    # The hand-over to referral routing is an outbox row committed with the result; the relay
+    # is kicked after commit.
+    assert (
+        OutboxMessage.objects.filter(
+            topic=OutboxMessage.Topic.ROUTE_SCREENING, screening=submitted
+        ).count()
+        == 1
+    )
+    assert len(callbacks) == 1
 
 
 def test_unknown_answers_leave_the_outcome_indeterminate(draft, officer):
@@ -204,6 +212,7 @@ def test_submitting_twice_yields_one_result(draft, officer, django_capture_on_co
     assert second.submitted_at == first.submitted_at
     assert second.version == first.version
     assert callbacks == []  # no second hand-over to routing
+    assert OutboxMessage.objects.filter(topic=OutboxMessage.Topic.ROUTE_SCREENING).count() == 1
     assert Screening.objects.count() == 1
 
 
@@ -247,14 +256,13 @@ def test_immediate_danger_makes_the_case_urgent(draft, officer):
     assert not draft.case.mandatory_report_required
 
 
-def test_a_failing_hand_over_rolls_nothing_back_into_a_half_state(draft, officer, monkeypatch):
-    """The hand-over runs only after commit: a rolled-back submit never reaches routing."""
-    called = []
-    monkeypatch.setattr(screening_services, "_hand_over_to_routing", called.append)
+def test_a_rolled_back_submit_leaves_no_routing_request(draft, officer):
+    """The routing request is written in the submit's transaction: a submit that is rolled
+    back leaves neither a result nor an outbox row behind."""
     with pytest.raises(RuntimeError), transaction.atomic():
         services.screening_submit(screening=draft, by=officer)
         raise RuntimeError("the request failed later")
-    assert called == []
+    assert not OutboxMessage.objects.exists()
     draft.refresh_from_db()
     assert draft.status == Screening.Status.DRAFT
     assert draft.result is None
