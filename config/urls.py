@@ -7,6 +7,7 @@ from config import health
 api_v1 = [
     path("", include("indicators.api.urls")),
     path("", include("screening.api.urls")),
+    path("", include("referrals.api.urls")),
 ]
 
 urlpatterns = [

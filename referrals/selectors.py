@@ -1,14 +1,18 @@
-"""Reads for referrals: the supervisor queue and a referral's history."""
+"""Reads for referrals: the supervisor queue, the provider inbox, a referral and its history,
+the referrals of a screening."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from referrals.models import Referral, ReferralEvent
 from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, is_active_staff, referral_access
+from referrals.services.delivery import delivered_packet
 from screening.errors import ActionNotAllowed
-from screening.models import User
+from screening.models import Screening, User
 from screening.roles import Role
 
 QUEUE_STATUSES = (S.FAILED, S.PENDING_APPROVAL, S.BLOCKED_NEEDS_CONSENT)
@@ -51,21 +55,41 @@ INBOX_STATUSES = (S.SENT, S.ACKNOWLEDGED, S.ACCEPTED, S.SERVICES_STARTED)
 
 def referral_inbox(*, user: User) -> QuerySet[Referral]:
     """Referrals delivered to the providers of a provider-staff member's agency, oldest due
-    first. Two queries: the role check and the list. Case data is not joined: provider staff
-    see the disclosed packet fields only (`Referral.fields_disclosed`)."""
+    first. Two queries: the role check and the list. The case is joined only so that
+    `referral_packet_get` can show the packet fields that were disclosed, and nothing else."""
     if not (is_active_staff(user) and user.has_role(Role.PROVIDER_STAFF)):
         raise ActionNotAllowed("Only provider staff have a referral inbox.")
     return (
         Referral.objects.filter(status__in=INBOX_STATUSES, provider__agency_id=user.agency_id)
-        .select_related("provider")
+        .select_related("provider", "case", "case__agency", "screening")
         .order_by("priority", "due_at", "pk")
     )
+
+
+def referral_packet_get(*, referral: Referral) -> dict[str, Any]:
+    """The disclosure packet a provider received for `referral` (from `referral_inbox`): only
+    the fields named in `Referral.fields_disclosed`. No queries."""
+    return delivered_packet(referral)
 
 
 def referral_get(*, user: User, referral_id: int | str) -> Referral:
     return referral_access(user=user, referral_id=referral_id, action=ReferralAction.VIEW)
 
 
-def referral_event_list(*, user: User, referral_id: int | str) -> QuerySet[ReferralEvent]:
-    referral = referral_get(user=user, referral_id=referral_id)
+def referral_history(*, referral: Referral) -> QuerySet[ReferralEvent]:
+    """The events of a referral already fetched through `referral_access`, oldest first."""
     return referral.events.select_related("by", "by_provider").order_by("at", "pk")
+
+
+def referral_event_list(*, user: User, referral_id: int | str) -> QuerySet[ReferralEvent]:
+    return referral_history(referral=referral_get(user=user, referral_id=referral_id))
+
+
+def referral_list_for_screening(*, screening: Screening) -> QuerySet[Referral]:
+    """The referrals routing proposed for a screening the caller already fetched through
+    `screening_access` (so viewing the case is checked): mandatory first, then priority."""
+    return (
+        Referral.objects.filter(screening_id=screening.pk)
+        .select_related("provider")
+        .order_by("-mandatory", "priority", "service_type", "pk")
+    )

@@ -5,6 +5,19 @@ from referrals import views
 app_name = "referrals"
 
 urlpatterns = [
+    path("queue/", views.referral_queue_page, name="queue"),
+    path("inbox/", views.referral_inbox_page, name="inbox"),
+    path("inbox/<int:referral_id>/answer", views.referral_answer, name="answer"),
+    path("<int:referral_id>/", views.referral_detail, name="detail"),
+    *(
+        path(
+            f"<int:referral_id>/{decision}",
+            views.referral_decide,
+            {"decision": decision},
+            name=decision,
+        )
+        for decision in ("approve", "decline", "retry")
+    ),
     path(
         "callbacks/providers/<slug:provider_slug>/answers",
         views.provider_callback,

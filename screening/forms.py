@@ -109,6 +109,59 @@ class CaseCreateForm(forms.Form):
         return [part.strip() for part in text.split(",") if part.strip()]
 
 
+class ConsentRecordForm(forms.Form):
+    """A consent to share: one recipient (a type of service, a named provider, or law
+    enforcement) per release, written and time-limited (VAWA good practice)."""
+
+    SCOPES = [
+        (Consent.Scope.REFERRAL_SERVICE_TYPE, Consent.Scope.REFERRAL_SERVICE_TYPE.label),
+        (Consent.Scope.REFERRAL_PROVIDER, Consent.Scope.REFERRAL_PROVIDER.label),
+        (Consent.Scope.LAW_ENFORCEMENT_SHARING, Consent.Scope.LAW_ENFORCEMENT_SHARING.label),
+    ]
+
+    scope = forms.ChoiceField(choices=SCOPES, label="What the person agreed to")
+    service_type = forms.ChoiceField(
+        required=False,
+        choices=[("", "—")],  # filled from the provider directory's service types
+        label="Type of service",
+        help_text="For a referral to a type of service.",
+    )
+    provider_name = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Named provider",
+        help_text="For a referral to one provider, as named in the directory.",
+    )
+    method = forms.ChoiceField(
+        choices=Consent.Method.choices,
+        initial=Consent.Method.WRITTEN,
+        label="How consent was given",
+        help_text="Sharing needs written consent.",
+    )
+    valid_until = forms.DateField(
+        label="Valid until",
+        help_text="Consent to share is time-limited. The person may withdraw it at any time.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    interpreter_used = forms.BooleanField(required=False, label="An interpreter was used")
+    interpreter_language = forms.CharField(
+        required=False, max_length=32, label="Interpreter language"
+    )
+    witness = forms.CharField(required=False, max_length=200, label="Witness (optional)")
+
+    def __init__(self, *args: Any, service_type_choices: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].choices = [("", "—"), *service_type_choices]
+
+    def clean_valid_until(self) -> datetime.datetime:
+        day = self.cleaned_data["valid_until"]
+        if day < datetime.date.today():
+            raise forms.ValidationError("Choose a date from today on.")
+        # Valid through the whole of the chosen day.
+        end_of_day = datetime.datetime.combine(day, datetime.time(23, 59, 59))
+        return end_of_day.replace(tzinfo=datetime.UTC)
+
+
 class ConsentWithdrawForm(forms.Form):
     note = forms.CharField(required=False, max_length=500, label="Note (optional)")
 

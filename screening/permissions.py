@@ -21,6 +21,7 @@ from rest_framework.permissions import BasePermission
 
 from screening.errors import ActionNotAllowed, CaseNotFound, ConsentNotFound, ScreeningNotFound
 from screening.models import Case, Consent, Screening, User
+from screening.querysets import CASE_WORKER_ROLES
 from screening.roles import Role
 
 
@@ -63,6 +64,21 @@ class IsAgencyStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_agency_staff(request.user)
+
+
+def is_case_worker(user) -> bool:
+    """Agency staff whose role works with case data (agency administrators manage staff, not
+    cases)."""
+    if not (user and user.is_authenticated and user.is_active and user.agency_id):
+        return False
+    return user.groups.filter(name__in=CASE_WORKER_ROLES).exists()
+
+
+class IsCaseWorker(BasePermission):
+    message = "Only staff who work with cases may use this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        return is_case_worker(request.user)
 
 
 def _case_lookup(case_reference_or_id: str | int) -> models.Q | None:

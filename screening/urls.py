@@ -27,6 +27,7 @@ urlpatterns = [
     path("cases/agency/", views.agency_cases, name="agency-cases"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<caseref:reference>/", views.case_detail, name="case-detail"),
+    path("cases/<caseref:reference>/consents/new", views.consent_new, name="consent-new"),
     path(
         "cases/<caseref:reference>/consents/<int:consent_id>/withdraw",
         views.consent_withdraw,

@@ -37,12 +37,16 @@ _DESCRIPTIONS = {
     "404": "No such object, or you may not see it (deliberately the same).",
     "409": "Conflicts with the current state, or an Idempotency-Key reused with another body.",
     "412": "If-Match does not match the current ETag: read the object again.",
+    "422": "The safety gate said stop: nothing was recorded.",
     "428": "If-Match is required.",
     "429": "Too many requests: wait Retry-After seconds.",
 }
 
 
 class ProblemAutoSchema(AutoSchema):
+    """Views may name further problem statuses they answer with `extra_problem_codes`
+    (e.g. `("412", "422")`)."""
+
     def _problem_codes(self) -> list[str]:
         codes = ["401", "403", "429"]
         if "{" in self.path:
@@ -53,7 +57,8 @@ class ProblemAutoSchema(AutoSchema):
             codes.append("409")
         if self.method in ("PUT", "PATCH"):
             codes += ["412", "428"]
-        return sorted(codes)
+        extra = getattr(self.view, "extra_problem_codes", {}).get(self.method, ())
+        return sorted(set(codes) | set(extra))
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

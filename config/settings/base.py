@@ -128,7 +128,10 @@ IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Case-screening decision support API",
-    "DESCRIPTION": "Hotline contacts, cases and instruments. Walkthrough: docs/api.md.",
+    "DESCRIPTION": (
+        "Hotline contacts, cases, screenings, instruments, referrals and the provider "
+        "directory. Walkthrough: docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -137,6 +140,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets used under several field names, or field names used for several choice sets.
+    "ENUM_NAME_OVERRIDES": {
+        "ScreeningStatusEnum": "screening.models.Screening.Status",
+        "SafetyAnswerEnum": "screening.models.Screening.SafetyAnswer",
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "ReferralQueueStatusEnum": "referrals.api.views.QUEUE_STATUS_CHOICES",
+        "ServiceTypeEnum": "referrals.models.ServiceType",
+        "ProviderChannelEnum": "referrals.models.ServiceProvider.Channel",
+        "ChannelEnum": "screening.models.Contact.Channel",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.schema.add_problem_component",

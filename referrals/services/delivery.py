@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -77,16 +77,27 @@ def _may_contact_person(case) -> bool:
 
 def build_packet(referral: Referral, consent: Consent | None) -> dict[str, Any]:
     """The minimal disclosure packet: only the fields `packet_fields` allows."""
+    respond_by = timezone.now() + timedelta(hours=referral.provider.response_due_hours)
+    values = _packet_values(referral, respond_by=respond_by)
+    return {name: values[name] for name in packet_fields(referral, consent)}
+
+
+def delivered_packet(referral: Referral) -> dict[str, Any]:
+    """What the provider received, for the in-system inbox: exactly the fields recorded in
+    `fields_disclosed` at delivery, nothing else about the case."""
+    values = _packet_values(referral, respond_by=referral.due_at)
+    return {name: values[name] for name in referral.fields_disclosed if name in values}
+
+
+def _packet_values(referral: Referral, *, respond_by: datetime) -> dict[str, Any]:
     case = referral.case
     result = referral.screening.result or {}
     may_contact = _may_contact_person(case)
-    values: dict[str, Any] = {
+    return {
         "referral": referral.idempotency_key,
         "service_type": referral.service_type,
         "priority": referral.get_priority_display().lower(),
-        "respond_by": (timezone.now() + timedelta(hours=referral.provider.response_due_hours))
-        .replace(microsecond=0)
-        .isoformat(),
+        "respond_by": respond_by.replace(microsecond=0).isoformat(),
         "referring_agency": case.agency.name,
         "region": case.region,
         "age_band": case.age_band,
@@ -107,7 +118,6 @@ def build_packet(referral: Referral, consent: Consent | None) -> dict[str, Any]:
         "phone": case.identifying_phone if may_contact else "",
         "narrative": case.narrative,
     }
-    return {name: values[name] for name in packet_fields(referral, consent)}
 
 
 # --- channels ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from screening.models import Case, Contact
+from screening.models import Case, Contact, Screening, ScreeningOverride
 
 
 class TriageOutputSerializer(serializers.Serializer):
@@ -91,3 +91,57 @@ class CaseOutputSerializer(serializers.Serializer):
             for field in RESTRICTED_CASE_FIELDS:
                 data.pop(field, None)
         return data
+
+
+class ScreeningOutputSerializer(serializers.Serializer):
+    """A screening: the safety gate as recorded, its draft or submitted answers, its state."""
+
+    id = serializers.IntegerField()
+    case = serializers.CharField(source="case.reference")
+    instrument = serializers.CharField(source="instrument_version.instrument.slug")
+    instrument_version = serializers.IntegerField(source="instrument_version.number")
+    status = serializers.ChoiceField(choices=Screening.Status.choices)
+    setting = serializers.ChoiceField(choices=Screening.Setting.choices)
+    safe_to_talk = serializers.ChoiceField(choices=Screening.SafetyAnswer.choices)
+    alone = serializers.ChoiceField(choices=Screening.SafetyAnswer.choices)
+    interpreter_used = serializers.BooleanField()
+    interpreter_language = serializers.CharField()
+    interpreter_independent = serializers.BooleanField(allow_null=True)
+    consent = serializers.IntegerField(source="consent_id", allow_null=True)
+    answers = serializers.DictField(
+        child=serializers.JSONField(), help_text="Answers by item key. Sensitive."
+    )
+    outcome = serializers.CharField(help_text='The computed outcome; "" for a draft.')
+    version = serializers.IntegerField(help_text="Also sent as the ETag header.")
+    started_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+
+
+class ScreeningOverrideOutputSerializer(serializers.Serializer):
+    outcome = serializers.CharField()
+    reason_code = serializers.ChoiceField(choices=ScreeningOverride.ReasonCode.choices)
+    at = serializers.DateTimeField()
+
+
+class ScreeningResultOutputSerializer(serializers.Serializer):
+    """The stored result of a submitted screening: the engine's explained result exactly as
+    computed, and — separately — a supervisor's override if one is in force."""
+
+    screening = serializers.IntegerField(source="pk")
+    case = serializers.CharField(source="case.reference")
+    status = serializers.ChoiceField(choices=Screening.Status.choices)
+    instrument = serializers.CharField(source="instrument_version.instrument.slug")
+    instrument_version = serializers.IntegerField(source="instrument_version.number")
+    content_hash = serializers.CharField(source="instrument_version.content_hash")
+    engine_version = serializers.CharField()
+    outcome = serializers.CharField(help_text="The tool's outcome, as computed.")
+    outcome_in_force = serializers.CharField(
+        help_text="The override's outcome if a supervisor recorded one, else `outcome`."
+    )
+    override = ScreeningOverrideOutputSerializer(allow_null=True)
+    submitted_at = serializers.DateTimeField()
+    result = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="The engine's full, explained result (reasons, coverage, flags, actions).",
+    )

@@ -12,4 +12,29 @@ urlpatterns = [
     ),
     path("cases/", views.CasesApi.as_view(), name="api-case-list"),
     path("cases/<str:reference>/", views.CaseDetailApi.as_view(), name="api-case-detail"),
+    path(
+        "cases/<str:reference>/screenings/",
+        views.ScreeningStartApi.as_view(),
+        name="api-screening-start",
+    ),
+    path(
+        "screenings/<int:screening_id>/",
+        views.ScreeningDetailApi.as_view(),
+        name="api-screening-detail",
+    ),
+    path(
+        "screenings/<int:screening_id>/answers",
+        views.ScreeningAnswersUpdateApi.as_view(),
+        name="api-screening-answers",
+    ),
+    path(
+        "screenings/<int:screening_id>/submit",
+        views.ScreeningSubmitApi.as_view(),
+        name="api-screening-submit",
+    ),
+    path(
+        "screenings/<int:screening_id>/result",
+        views.ScreeningResultApi.as_view(),
+        name="api-screening-result",
+    ),
 ]

@@ -16,14 +16,26 @@ from config.api.fields import UtcDateTimeField, filter_params
 from config.api.idempotency import idempotent
 from config.api.pagination import ApiCursorPagination, paginated_response
 from config.api.problems import PreconditionFailed
+from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
 from screening import services
-from screening.api.serializers import CaseOutputSerializer, ContactOutputSerializer
+from screening.api.serializers import (
+    CaseOutputSerializer,
+    ContactOutputSerializer,
+    ScreeningOutputSerializer,
+    ScreeningResultOutputSerializer,
+)
 from screening.contacts import contact_get, contact_list, may_log_contacts
-from screening.errors import ConflictError
+from screening.errors import ConflictError, ConsentNotFound, ScreeningNotFound, ValidationError
 from screening.filters import CaseFilter, apply_filters
-from screening.models import Case, Contact
-from screening.permissions import CaseAction, IsAgencyStaff, case_access
-from screening.selectors import case_get, case_list
+from screening.models import Case, Consent, Contact, Screening
+from screening.permissions import (
+    CaseAction,
+    IsAgencyStaff,
+    IsCaseWorker,
+    case_access,
+    consent_access,
+)
+from screening.selectors import case_get, case_list, screening_get, screening_override_current
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -352,3 +364,224 @@ class CaseDetailApi(APIView):
         """One case by its reference; restricted fields only if you may change it."""
         case = case_get(user=request.user, case_reference_or_id=reference)
         return Response(CaseOutputSerializer(case).data)
+
+
+# --- screenings ---------------------------------------------------------------------------
+
+
+def _screening_response(screening: Screening, *, status_code: int = status.HTTP_200_OK) -> Response:
+    headers = {"ETag": etag_for(screening.version)}
+    if status_code == status.HTTP_201_CREATED:
+        headers["Location"] = reverse("api-screening-detail", args=[screening.pk])
+    return Response(ScreeningOutputSerializer(screening).data, status=status_code, headers=headers)
+
+
+def _screening_result_response(screening: Screening) -> Response:
+    override = screening_override_current(screening=screening)
+    screening.override = override
+    screening.outcome_in_force = override.outcome if override else screening.outcome
+    return Response(
+        ScreeningResultOutputSerializer(screening).data,
+        headers={"ETag": etag_for(screening.version)},
+    )
+
+
+def _answer_errors(error: ValidationError) -> ValidationError:
+    """The service names bad answers by item key; the API names them by their path in the
+    request body (`answers.<key>`)."""
+    return ValidationError(
+        error.message,
+        {
+            f"answers.{key}" if key else "answers": messages
+            for key, messages in error.field_errors.items()
+        },
+    )
+
+
+def _consent_of(request: Request, *, case: Case, consent_id: int) -> Consent:
+    """The consent named in the body, if it is one of this case's (else a 400 naming it)."""
+    try:
+        consent = consent_access(user=request.user, consent_id=consent_id, action=CaseAction.VIEW)
+    except ConsentNotFound:
+        consent = None
+    if consent is None or consent.case_id != case.pk:
+        raise ValidationError(
+            "No such consent on this case.", {"consent": ["Use a consent recorded on this case."]}
+        )
+    return consent
+
+
+class ScreeningStartApi(APIView):
+    permission_classes = [IsCaseWorker]
+    extra_problem_codes = {"POST": ("422",)}
+
+    @extend_schema_serializer(component_name="ScreeningStartInput")
+    class InputSerializer(serializers.Serializer):
+        instrument = serializers.SlugField(
+            max_length=80, help_text="e.g. frontline-adult-conversation"
+        )
+        instrument_version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+        setting = serializers.ChoiceField(choices=Screening.Setting.choices)
+        safe_to_talk = serializers.ChoiceField(
+            choices=Screening.SafetyAnswer.choices,
+            help_text='Ask first. "no" stops here (422) and records nothing.',
+        )
+        alone = serializers.ChoiceField(
+            choices=Screening.SafetyAnswer.choices,
+            help_text='Is the person alone (an independent interpreter may stay)? "no" stops.',
+        )
+        interpreter_used = serializers.BooleanField(default=False)
+        interpreter_language = serializers.CharField(
+            max_length=32, required=False, allow_blank=True, default=""
+        )
+        interpreter_independent = serializers.BooleanField(
+            required=False, allow_null=True, default=None
+        )
+        consent = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=1,
+            max_value=2**31 - 1,
+            help_text="The id of the person's screening consent; default: the newest active one.",
+        )
+
+    @extend_schema(
+        operation_id="screenings_start",
+        request=InputSerializer,
+        responses={201: ScreeningOutputSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["screenings"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """Start a draft screening of the case: safety gate, then the person's screening
+        consent. Idempotent with an Idempotency-Key."""
+
+        def create() -> Response:
+            case = case_access(
+                user=request.user, case_reference_or_id=reference, action=CaseAction.CHANGE
+            )
+            serializer = ScreeningStartApi.InputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            try:
+                version = instrument_version_get(
+                    slug=data["instrument"], number=data["instrument_version"]
+                )
+            except InstrumentVersionNotFound:
+                raise ValidationError(
+                    "No such published instrument version.",
+                    {"instrument_version": ["Use a published version (GET /instruments/)."]},
+                ) from None
+            consent = None
+            if data.get("consent") is not None:
+                consent = _consent_of(request, case=case, consent_id=data["consent"])
+            screening = services.screening_start(
+                case=case,
+                by=request.user,
+                instrument_version=version,
+                setting=data["setting"],
+                safe_to_talk=data["safe_to_talk"],
+                alone=data["alone"],
+                interpreter_used=data["interpreter_used"],
+                interpreter_language=data["interpreter_language"],
+                interpreter_independent=data["interpreter_independent"],
+                consent=consent,
+            )
+            return _screening_response(screening, status_code=status.HTTP_201_CREATED)
+
+        return idempotent(request, create)
+
+
+class ScreeningDetailApi(APIView):
+    permission_classes = [IsCaseWorker]
+
+    @extend_schema(
+        operation_id="screenings_retrieve", responses=ScreeningOutputSerializer, tags=["screenings"]
+    )
+    def get(self, request: Request, screening_id: int) -> Response:
+        """One screening of a case you may see; the ETag header is its version."""
+        return _screening_response(screening_get(user=request.user, screening_id=screening_id))
+
+
+class ScreeningAnswersUpdateApi(APIView):
+    permission_classes = [IsCaseWorker]
+
+    @extend_schema_serializer(component_name="ScreeningAnswersInput")
+    class InputSerializer(serializers.Serializer):
+        answers = serializers.DictField(
+            child=serializers.JSONField(allow_null=True),
+            allow_empty=True,
+            help_text="Answers by item key, merged into the draft; null clears an answer.",
+        )
+
+    @extend_schema(
+        operation_id="screenings_answers_update",
+        request=InputSerializer,
+        responses=ScreeningOutputSerializer,
+        parameters=[IF_MATCH],
+        tags=["screenings"],
+    )
+    def patch(self, request: Request, screening_id: int) -> Response:
+        """Save draft answers (autosave). Needs If-Match with the ETag you read; one bad
+        answer saves nothing and `errors` names each bad key."""
+        screening = screening_get(user=request.user, screening_id=screening_id)
+        version = expected_version(request, required=True)
+        serializer = ScreeningAnswersUpdateApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if version is None:  # If-Match: * — the version just read
+            version = screening.version
+        try:
+            screening = services.screening_save_answers(
+                screening=screening,
+                by=request.user,
+                answers=serializer.validated_data["answers"],
+                expected_version=version,
+            )
+        except ConflictError:
+            raise PreconditionFailed() from None
+        except ValidationError as error:
+            raise _answer_errors(error) from None
+        return _screening_response(screening)
+
+
+class ScreeningSubmitApi(APIView):
+    permission_classes = [IsCaseWorker]
+    extra_problem_codes = {"POST": ("412",)}
+
+    @extend_schema(
+        operation_id="screenings_submit",
+        request=None,
+        responses=ScreeningResultOutputSerializer,
+        parameters=[IF_MATCH_OPTIONAL],
+        tags=["screenings"],
+    )
+    def post(self, request: Request, screening_id: int) -> Response:
+        """Score and submit the draft; returns its result. Safe to retry: a submitted
+        screening is returned with the result it was scored with, never scored again."""
+        screening = screening_get(user=request.user, screening_id=screening_id)
+        version = expected_version(request, required=False)
+        try:
+            screening = services.screening_submit(
+                screening=screening, by=request.user, expected_version=version
+            )
+        except ConflictError:
+            raise PreconditionFailed() from None
+        except ValidationError as error:
+            raise _answer_errors(error) from None
+        return _screening_result_response(screening)
+
+
+class ScreeningResultApi(APIView):
+    permission_classes = [IsCaseWorker]
+
+    @extend_schema(
+        operation_id="screenings_result",
+        responses=ScreeningResultOutputSerializer,
+        tags=["screenings"],
+    )
+    def get(self, request: Request, screening_id: int) -> Response:
+        """The stored result of a submitted screening (404 while it is a draft)."""
+        screening = screening_get(user=request.user, screening_id=screening_id)
+        if not screening.has_result:
+            raise ScreeningNotFound("This screening has no result: it was not submitted.")
+        return _screening_result_response(screening)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from screening.errors import InvalidState
-from screening.models import Case, Consent, User
+from screening.models import Case, Consent, Screening, User
 from screening.permissions import CaseAction, case_access, consent_access
 from screening.services._common import clean_text, full_clean, raise_if
 
@@ -97,7 +97,31 @@ def consent_record(
     )
     full_clean(consent)
     consent.save()
+    if scope in (Consent.Scope.REFERRAL_SERVICE_TYPE, Consent.Scope.REFERRAL_PROVIDER):
+        # A referral blocked for want of consent waits for exactly this: ask for routing of
+        # the latest result again (an outbox row in this transaction, so it is not lost);
+        # routing moves the referrals this consent covers on to pending approval.
+        from referrals.services import routing_request
+
+        screening_id = _latest_screening_with_blocked_referrals(case=case)
+        if screening_id is not None:
+            routing_request(screening_id=screening_id)
     return consent
+
+
+def _latest_screening_with_blocked_referrals(*, case: Case) -> int | None:
+    """The case's latest submitted (or reviewed) screening, if any referral of the case is
+    `blocked_needs_consent`; else None."""
+    from referrals.models import ReferralStatus
+
+    if not case.referrals.filter(status=ReferralStatus.BLOCKED_NEEDS_CONSENT).exists():
+        return None
+    return (
+        case.screenings.filter(status__in=(Screening.Status.SUBMITTED, Screening.Status.REVIEWED))
+        .order_by("-submitted_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @transaction.atomic

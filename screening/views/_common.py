@@ -19,7 +19,12 @@ def render_page(
     request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
     """Render with what every page's header needs (one query, whatever the page shows)."""
-    context = {"is_supervisor": request.user.has_role(Role.SUPERVISOR), **context}
+    roles = set(request.user.groups.values_list("name", flat=True))
+    context = {
+        "is_supervisor": Role.SUPERVISOR in roles,
+        "is_provider_staff": Role.PROVIDER_STAFF in roles,
+        **context,
+    }
     return render(request, template, context, status=status)
 
 

@@ -20,7 +20,12 @@ from screening.errors import (
     ConsentNotFound,
     ValidationError,
 )
-from screening.forms import CaseCreateForm, ConsentWithdrawForm, add_service_errors
+from screening.forms import (
+    CaseCreateForm,
+    ConsentRecordForm,
+    ConsentWithdrawForm,
+    add_service_errors,
+)
 from screening.permissions import CaseAction, consent_access
 from screening.roles import Role
 from screening.views._common import error_summary, render_page
@@ -83,11 +88,21 @@ def case_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _service_type_choices() -> list[tuple[str, str]]:
+    from referrals.models import ServiceType
+
+    return list(ServiceType.choices)
+
+
 @login_required
-def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def case_detail(
+    request: HttpRequest, reference: str, consent_form: ConsentRecordForm | None = None
+) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_reference_or_id=reference)
     consents = selectors.consent_list(user=request.user, case_reference_or_id=reference)
     screenings = selectors.screening_list(user=request.user, case_reference_or_id=reference)
+    if consent_form is None and case.user_can_change:
+        consent_form = ConsentRecordForm(service_type_choices=_service_type_choices())
     return render_page(
         request,
         "screening/case_detail.html",
@@ -96,8 +111,44 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "consents": consents,
             "screenings": screenings,
             "can_change": case.user_can_change,
+            "consent_form": consent_form,
+            "errors": error_summary(consent_form) if consent_form is not None else [],
         },
+        status=400 if consent_form is not None and consent_form.is_bound else 200,
     )
+
+
+@login_required
+@require_POST
+def consent_new(request: HttpRequest, reference: str) -> HttpResponse:
+    """Record a consent to share (referral or law enforcement) from the case page."""
+    case = selectors.case_get(user=request.user, case_reference_or_id=reference)
+    form = ConsentRecordForm(request.POST, service_type_choices=_service_type_choices())
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.consent_record(
+                case=case,
+                by=request.user,
+                scope=data["scope"],
+                method=data["method"],
+                service_type=data["service_type"],
+                provider_name=data["provider_name"],
+                interpreter_used=data["interpreter_used"],
+                interpreter_language=data["interpreter_language"],
+                witness=data["witness"],
+                valid_until=data["valid_until"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error.field_errors, error.message)
+        except ActionNotAllowed:
+            raise
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect("screening:case-detail", reference=reference)
+    return case_detail(request, reference, consent_form=form)
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from indicators.engine import INDETERMINATE, InstrumentDefinition
 from indicators.selectors import instrument_definition
+from referrals.selectors import referral_list_for_screening
 from screening import selectors, services
 from screening.errors import ActionNotAllowed, ApplicationError, ValidationError
 from screening.forms import (
@@ -147,6 +148,7 @@ def _result_context(
         "non_punishment": trafficking_indicated
         and user_agency is not None
         and user_agency.kind == Agency.Kind.LAW_ENFORCEMENT,
+        "referrals": referral_list_for_screening(screening=screening),
         "supervises": supervises,
         "override_form": override_form if supervises else None,
         "review_form": (review_form or ScreeningReviewForm())

@@ -41,18 +41,35 @@ def _keep_the_test_transactions_connection():
 
 
 @pytest.fixture
-def tokens_by_role(hotline, advocate, triage_instrument) -> dict[str, str]:
-    """A token for each kind of caller; the hotline has a contact and a case to find."""
+def tokens_by_role(
+    hotline,
+    advocate,
+    hotline_supervisor,
+    triage_instrument,
+    worker,
+    start_screening,
+    submitted_screening,
+    make_referral,
+    provider_staff,
+) -> dict[str, str]:
+    """A token for each kind of caller. The hotline has a contact, cases, a draft and a
+    submitted screening, referrals waiting for a decision and one sent to a provider whose
+    staff member has a token too."""
     people = {
         Role.HOTLINE_STAFF: advocate,
-        Role.SUPERVISOR: UserFactory(agency=hotline, role=Role.SUPERVISOR),
-        Role.FRONTLINE_OFFICER: UserFactory(agency=hotline, role=Role.FRONTLINE_OFFICER),
+        Role.SUPERVISOR: hotline_supervisor,
+        Role.FRONTLINE_OFFICER: worker,
         Role.AGENCY_ADMIN: UserFactory(agency=hotline, role=Role.AGENCY_ADMIN),
+        Role.PROVIDER_STAFF: provider_staff,
     }
     case = services.case_create(created_by=advocate, identifying_name="Fictional")
     services.contact_create(
         created_by=advocate, channel="phone", contact_type="tip", case_reference=case.reference
     )
+    start_screening(submitted_screening.case)
+    make_referral()
+    make_referral(status="sent", service_type="medical")
+    make_referral(status="failed", service_type="legal_aid")
     return {
         role: services.api_token_create(user=user, name="schemathesis").plaintext
         for role, user in people.items()

@@ -1,7 +1,10 @@
 """My cases, agency cases, new case, case detail and consent withdrawal pages."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from screening import services
 from screening.models import Case, Consent
@@ -259,3 +262,70 @@ def test_withdraw_takes_effect_at_once(client_for, officer, case, screening_cons
     assert consent.withdrawn_at is not None
     assert consent.withdrawal_note == "said so on the phone"
     assert "Consent withdrawn" in response.content.decode()
+
+
+# --- recording a consent to share from the case page -------------------------------------
+
+
+def _consent_new_url(case) -> str:
+    return f"/cases/{case.reference}/consents/new"
+
+
+def _share_consent(**overrides) -> dict:
+    valid_until = (timezone.localdate() + datetime.timedelta(days=90)).isoformat()
+    return {
+        "scope": "referral_service_type",
+        "service_type": "shelter",
+        "method": "written",
+        "valid_until": valid_until,
+        **overrides,
+    }
+
+
+def test_consent_form_needs_login(client, case):
+    assert client.post(_consent_new_url(case), _share_consent()).status_code == 302
+    assert not Consent.objects.filter(case=case).exclude(scope="screening").exists()
+
+
+def test_consent_form_for_another_agencys_case_is_404(client_for, outsider, case):
+    assert client_for(outsider).post(_consent_new_url(case), _share_consent()).status_code == 404
+
+
+def test_a_shared_to_agency_cannot_record_consent(
+    client_for, supervisor, outsider, other_agency, case
+):
+    services.case_share(case=case, agency=other_agency, reason="Joint work", by=supervisor)
+    assert client_for(outsider).post(_consent_new_url(case), _share_consent()).status_code == 403
+    assert not Consent.objects.filter(case=case, scope="referral_service_type").exists()
+
+
+def test_the_case_page_offers_the_consent_form_to_who_may_change_it(client_for, officer, case):
+    page = client_for(officer).get(f"/cases/{case.reference}/").content.decode()
+    assert "Record a consent to share" in page
+
+
+def test_recording_a_written_time_limited_consent(client_for, officer, case):
+    response = client_for(officer).post(_consent_new_url(case), _share_consent(), follow=True)
+    assert response.status_code == 200
+    consent = Consent.objects.get(case=case, scope="referral_service_type")
+    assert consent.service_type == "shelter"
+    assert consent.method == "written"
+    assert consent.valid_until.date() == timezone.localdate() + datetime.timedelta(days=90)
+    assert "Consent recorded" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"valid_until": "2000-01-01"}, "from today on"),
+        ({"scope": "referral_provider", "service_type": ""}, "Name the provider"),
+        ({"method": "sometimes"}, "valid choice"),
+    ],
+)
+def test_bad_consent_input_is_a_form_error_and_saves_nothing(
+    client_for, officer, case, overrides, message
+):
+    response = client_for(officer).post(_consent_new_url(case), _share_consent(**overrides))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Consent.objects.filter(case=case).exclude(scope="screening").exists()

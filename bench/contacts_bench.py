@@ -1,0 +1,312 @@
+"""`POST /api/v1/contacts/` behind gunicorn on PostgreSQL, side by side with a minimal
+plain-Django view that parses the same JSON and inserts the same row, and a bare JSON view
+with no database (issue 6). Loopback only; results as a Markdown table (docs/benchmarks.md).
+
+The API requests carry a real personal API token, go through the role check, validation,
+the service and an `Idempotency-Key` (a fresh key per request, as an integration sends).
+Throttling runs but its rate is raised so it never refuses (the limit is a policy, not a
+cost). Rounds interleave the three targets; each row of the summary is the median of the
+rounds. The script creates its own database and drops it at the end.
+
+    .venv/bin/python bench/contacts_bench.py --rounds 3 --requests 2000 --clients 20
+
+Needs `wrk` (Debian: apt-get install wrk), a PostgreSQL role that may create databases
+(--admin-url) and a Redis URL (production settings insist on a broker; contacts never use it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+BODY = {
+    "channel": "phone",
+    "contact_type": "crisis",
+    "caller_type": "community_member",
+    "language": "en",
+    "caller_region": "Northshire",
+    "immediate_danger": True,
+    "minor_involved": False,
+    "exploitation_type": "labour",
+    "situation_location": "A fictional farm near a fictional town",
+    "summary": "Workers locked in at night (fictional benchmark data).",
+}
+TARGETS = {
+    "api": "/api/v1/contacts/",
+    "minimal": "/bench/minimal/contacts/",
+    "bare": "/bench/bare/",
+}
+LABELS = {
+    "api": "`POST /api/v1/contacts/` (token, role, validation, service, idempotency)",
+    "minimal": "minimal Django view: parse JSON, insert the same row",
+    "bare": "bare JSON view, no database",
+}
+
+WRK_SCRIPT = r"""
+local path = os.getenv("BENCH_PATH")
+local limit = tonumber(os.getenv("BENCH_PER_THREAD"))
+local token = os.getenv("BENCH_TOKEN") or ""
+local prefix = os.getenv("BENCH_KEY_PREFIX") or ""
+local body = os.getenv("BENCH_BODY")
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  responses = 0
+  bad = 0
+  counter = 0
+end
+
+function request()
+  counter = counter + 1
+  local headers = {["Content-Type"] = "application/json"}
+  if token ~= "" then
+    headers["Authorization"] = "Bearer " .. token
+    headers["Idempotency-Key"] = prefix .. "-" .. tid .. "-" .. counter
+  end
+  return wrk.format("POST", path, headers, body)
+end
+
+function response(status, headers, body)
+  responses = responses + 1
+  if status ~= 201 then bad = bad + 1 end
+  if responses >= limit then wrk.thread:stop() end
+end
+
+function done(summary, latency, requests)
+  local bad_total = 0
+  for _, t in ipairs(threads) do bad_total = bad_total + t:get("bad") end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, ' ..
+    '"p99_us": %d, "bad": %d, "socket_errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), bad_total, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def run(command: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def prepare(env: dict[str, str]) -> dict[str, str]:
+    """Migrate, then one hotline agency, one hotline staff member and their API token."""
+    run([str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput"], env)
+    code = (
+        "import json\n"
+        "from django.contrib.auth.models import Group\n"
+        "from screening import services\n"
+        "from screening.models import Agency, User\n"
+        "agency = Agency.objects.create(name='Bench Hotline', kind='hotline')\n"
+        "user = User.objects.create_user(username='bench.advocate', agency=agency)\n"
+        "user.groups.add(Group.objects.get(name='hotline_staff'))\n"
+        "token = services.api_token_create(user=user, name='bench', days=1)\n"
+        "print(json.dumps({'agency': agency.pk, 'user': user.pk, 'token': token.plaintext}))\n"
+    )
+    out = run([str(VENV_BIN / "python"), "manage.py", "shell", "-c", code], env)
+    made = json.loads(out.strip().splitlines()[-1])
+    return {
+        "BENCH_AGENCY_ID": str(made["agency"]),
+        "BENCH_USER_ID": str(made["user"]),
+        "token": made["token"],
+    }
+
+
+def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited early (see its output above)")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer /healthz in time")
+
+
+def wrk(
+    *,
+    base: str,
+    target: str,
+    requests: int,
+    clients: int,
+    token: str,
+    key_prefix: str,
+    script: Path,
+) -> dict:
+    threads = 2
+    env = {
+        **os.environ,
+        "BENCH_PATH": TARGETS[target],
+        "BENCH_PER_THREAD": str(max(1, requests // threads)),
+        "BENCH_TOKEN": token if target == "api" else "",
+        "BENCH_KEY_PREFIX": key_prefix,
+        "BENCH_BODY": json.dumps(BODY),
+    }
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{clients}",
+            "-d300s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            base,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("BENCH_JSON "))
+    result = json.loads(line.removeprefix("BENCH_JSON "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=2000, help="per target per round")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "BENCH_ADMIN_URL", "postgres://ci:ci-password-loopback-only@127.0.0.1:5432/postgres"
+        ),
+        help="a PostgreSQL URL whose role may create and drop the bench database",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+
+    database = f"ht_bench_{os.getpid()}"
+    server_url = args.admin_url.rsplit("/", 1)[0]
+    base = f"http://127.0.0.1:{args.port}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": f"{server_url}/{database}",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CELERY_BROKER_URL": args.redis_url,
+        "SECURE_SSL_REDIRECT": "false",
+        "API_THROTTLE_RATE": "1000000/s",
+    }
+    with psycopg.connect(args.admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    gunicorn = None
+    try:
+        made = prepare(env)
+        env.update({key: value for key, value in made.items() if key.startswith("BENCH_")})
+        gunicorn = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "config.wsgi",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{args.port}",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        wait_until_up(base, gunicorn)
+        with tempfile.TemporaryDirectory() as scratch:
+            script = Path(scratch) / "post.lua"
+            script.write_text(WRK_SCRIPT)
+            results = measure(args, base, made["token"], script)
+        with psycopg.connect(env["DATABASE_URL"]) as connection:
+            rows = connection.execute("SELECT count(*) FROM screening_contact").fetchone()[0]
+        report(args, results, rows)
+    finally:
+        if gunicorn is not None:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=30)
+        with psycopg.connect(args.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def measure(args, base: str, token: str, script: Path) -> dict[str, list[dict]]:
+    common = {"base": base, "clients": args.clients, "token": token, "script": script}
+    for target in TARGETS:  # warm-up: imports, connections, caches
+        wrk(target=target, requests=200, key_prefix="warmup", **common)
+    results: dict[str, list[dict]] = {target: [] for target in TARGETS}
+    order = list(TARGETS)
+    for round_number in range(args.rounds):
+        for target in order[round_number % 3 :] + order[: round_number % 3]:
+            result = wrk(
+                target=target, requests=args.requests, key_prefix=f"r{round_number}", **common
+            )
+            results[target].append(result)
+            print(
+                f"round {round_number + 1} {target:8} {result['rps']:8.1f} req/s  "
+                f"p50 {result['p50_us'] / 1000:6.1f} ms  p95 {result['p95_us'] / 1000:6.1f} ms  "
+                f"p99 {result['p99_us'] / 1000:6.1f} ms  non-201 {result['bad']}  "
+                f"socket errors {result['socket_errors']}",
+                file=sys.stderr,
+                flush=True,
+            )
+    return results
+
+
+def report(args, results: dict[str, list[dict]], rows: int) -> None:
+    def median(target: str, key: str) -> float:
+        return statistics.median(result[key] for result in results[target])
+
+    print(
+        f"\n{args.rounds} rounds x {args.requests} requests per target, {args.clients} clients, "
+        f"gunicorn {args.workers} sync workers; {rows} contact rows written.\n"
+    )
+    print("| target | req/s | p50 (ms) | p95 (ms) | p99 (ms) | non-201 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for target in TARGETS:
+        print(
+            f"| {LABELS[target]} | {median(target, 'rps'):.0f} | "
+            f"{median(target, 'p50_us') / 1000:.1f} | {median(target, 'p95_us') / 1000:.1f} | "
+            f"{median(target, 'p99_us') / 1000:.1f} | "
+            f"{sum(result['bad'] for result in results[target])} |"
+        )
+    ratios = [
+        api["rps"] / minimal["rps"]
+        for api, minimal in zip(results["api"], results["minimal"], strict=True)
+    ]
+    print(
+        f"\nAPI / minimal throughput: median {statistics.median(ratios):.2f} "
+        f"(rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)}); "
+        f"API p95 {median('api', 'p95_us') / 1000:.1f} ms."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+"""The production URLconf plus the benchmark's comparison views (bench.settings only)."""
+
+from django.urls import path
+
+from bench import views
+from config.urls import urlpatterns as production_urlpatterns
+
+urlpatterns = [
+    path("bench/minimal/contacts/", views.minimal_contact_create),
+    path("bench/bare/", views.bare_json),
+    *production_urlpatterns,
+]

@@ -1,0 +1,254 @@
+"""REST API for referrals and the provider directory (issue 6). One view per operation;
+views validate shapes, call the same selectors, services and access functions as the referral
+pages, and render. Conventions: docs/api.md."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.pagination import (
+    ApiCursorPagination,
+    KeysetCursorPagination,
+    paginated_response,
+)
+from referrals import services
+from referrals.api.serializers import (
+    ProviderOutputSerializer,
+    ReferralDetailOutputSerializer,
+    ReferralOutputSerializer,
+    ReferralProviderOutputSerializer,
+)
+from referrals.models import Referral, ReferralStatus, ServiceType
+from referrals.permissions import is_active_staff
+from referrals.providers import provider_list
+from referrals.selectors import QUEUE_STATUSES, referral_event_list, referral_get, referral_queue
+from referrals.services.answers import ANSWERS, PROVIDER_DECLINE_REASONS
+from referrals.services.decisions import SUPERVISOR_DECLINE_REASONS
+from screening.permissions import IsAgencyStaff
+from screening.roles import Role
+
+
+class IsSupervisor(BasePermission):
+    message = "Only supervisors work the referral queue and decide referrals."
+
+    def has_permission(self, request, view) -> bool:
+        return is_active_staff(request.user) and request.user.has_role(Role.SUPERVISOR)
+
+
+class IsProviderStaff(BasePermission):
+    message = "Only staff of a service provider answer referrals."
+
+    def has_permission(self, request, view) -> bool:
+        return is_active_staff(request.user) and request.user.has_role(Role.PROVIDER_STAFF)
+
+
+def _referral_detail_response(request: Request, referral: Referral) -> Response:
+    referral.events_in_order = referral_event_list(user=request.user, referral_id=referral.pk)
+    return Response(ReferralDetailOutputSerializer(referral, context={"request": request}).data)
+
+
+# The statuses a queue row can have: waiting ones, and "sent" for the escalated.
+QUEUE_STATUS_CHOICES = [
+    (value, ReferralStatus(value).label) for value in (*QUEUE_STATUSES, ReferralStatus.SENT)
+]
+
+
+class ReferralQueuePagination(KeysetCursorPagination):
+    """Failed deliveries first, then priority, then due time (the queue's own order)."""
+
+    cursor_fields = (("failed_first", int), ("priority", int), ("due_at", datetime), ("pk", int))
+
+
+class ReferralQueueApi(APIView):
+    permission_classes = [IsSupervisor]
+    pagination_class = ReferralQueuePagination
+
+    @extend_schema_serializer(component_name="ReferralQueueFilter")
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=QUEUE_STATUS_CHOICES,
+            required=False,
+            help_text='"sent" lists the escalated ones (sent, unanswered past due).',
+        )
+        service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False)
+        region = serializers.CharField(
+            max_length=100, required=False, help_text="The case's region (exact, any case)."
+        )
+
+    @extend_schema(
+        operation_id="referrals_queue",
+        parameters=[FilterSerializer],
+        responses=ReferralOutputSerializer(many=True),
+        tags=["referrals"],
+    )
+    def get(self, request: Request) -> Response:
+        """Referrals of your agency's cases that wait for a supervisor: failed deliveries
+        first, then by priority and due time; cursor-paginated."""
+        filters = ReferralQueueApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        referrals = referral_queue(user=request.user, **filters.validated_data)
+        return paginated_response(
+            request=request,
+            queryset=referrals,
+            serializer_class=ReferralOutputSerializer,
+            view=self,
+            pagination_class=ReferralQueuePagination,
+        )
+
+
+class ReferralDetailApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    @extend_schema(
+        operation_id="referrals_retrieve",
+        responses=ReferralDetailOutputSerializer,
+        tags=["referrals"],
+    )
+    def get(self, request: Request, referral_id: int) -> Response:
+        """One referral of a case you may see, with its history."""
+        return _referral_detail_response(
+            request, referral_get(user=request.user, referral_id=referral_id)
+        )
+
+
+class ReferralApproveApi(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema_serializer(component_name="ReferralApproveInput")
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    @extend_schema(
+        operation_id="referrals_approve",
+        request=InputSerializer,
+        responses=ReferralDetailOutputSerializer,
+        tags=["referrals"],
+    )
+    def post(self, request: Request, referral_id: int) -> Response:
+        """Approve a referral waiting for approval; it is then delivered. The consent is
+        checked again now (409 consent-required). Approving twice changes nothing."""
+        serializer = ReferralApproveApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_approve(
+            referral_id=referral_id, by=request.user, note=serializer.validated_data.get("note", "")
+        )
+        return _referral_detail_response(request, referral)
+
+
+class ReferralDeclineApi(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema_serializer(component_name="ReferralDeclineInput")
+    class InputSerializer(serializers.Serializer):
+        reason_code = serializers.ChoiceField(
+            choices=[
+                (value, Referral.DeclineReason(value).label) for value in SUPERVISOR_DECLINE_REASONS
+            ]
+        )
+        note = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, help_text='Required for "other".'
+        )
+
+    @extend_schema(
+        operation_id="referrals_decline",
+        request=InputSerializer,
+        responses=ReferralDetailOutputSerializer,
+        tags=["referrals"],
+    )
+    def post(self, request: Request, referral_id: int) -> Response:
+        """Decline a proposed or blocked referral, with a reason code."""
+        serializer = ReferralDeclineApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_decline(
+            referral_id=referral_id,
+            by=request.user,
+            reason_code=serializer.validated_data["reason_code"],
+            note=serializer.validated_data.get("note", ""),
+        )
+        return _referral_detail_response(request, referral)
+
+
+class ReferralAnswerApi(APIView):
+    permission_classes = [IsProviderStaff]
+
+    @extend_schema_serializer(component_name="ReferralAnswerInput")
+    class InputSerializer(serializers.Serializer):
+        answer = serializers.ChoiceField(choices=list(ANSWERS))
+        reason_code = serializers.ChoiceField(
+            choices=[
+                (value, Referral.DeclineReason(value).label) for value in PROVIDER_DECLINE_REASONS
+            ],
+            required=False,
+            help_text='Required with "decline".',
+        )
+        note = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, help_text='Required for "other".'
+        )
+
+    @extend_schema(
+        operation_id="referrals_answer",
+        request=InputSerializer,
+        responses=ReferralProviderOutputSerializer,
+        tags=["referrals"],
+    )
+    def post(self, request: Request, referral_id: int) -> Response:
+        """Answer a referral sent to your provider: acknowledge, accept, decline (with a
+        reason code) or services_started. The same answer again changes nothing."""
+        serializer = ReferralAnswerApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        referral = services.referral_provider_answer(
+            referral_id=referral_id,
+            by=request.user,
+            answer=data["answer"],
+            reason_code=data.get("reason_code", ""),
+            note=data.get("note", ""),
+        )
+        return Response(ReferralProviderOutputSerializer(referral).data)
+
+
+class ProviderPagination(ApiCursorPagination):
+    ordering = ("name", "pk")
+
+
+class ProviderListApi(APIView):
+    permission_classes = [IsAgencyStaff]
+    pagination_class = ProviderPagination
+
+    @extend_schema_serializer(component_name="ProviderFilter")
+    class FilterSerializer(serializers.Serializer):
+        service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False)
+        region = serializers.CharField(
+            max_length=100,
+            required=False,
+            help_text='A region the provider covers (any case); "national" providers too.',
+        )
+        language = serializers.CharField(
+            max_length=32, required=False, help_text="A language the provider works in."
+        )
+
+    @extend_schema(
+        operation_id="providers_list",
+        parameters=[FilterSerializer],
+        responses=ProviderOutputSerializer(many=True),
+        tags=["providers"],
+    )
+    def get(self, request: Request) -> Response:
+        """The provider directory: active providers by name, filtered."""
+        filters = ProviderListApi.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        providers = provider_list(user=request.user, **filters.validated_data)
+        return paginated_response(
+            request=request,
+            queryset=providers,
+            serializer_class=ProviderOutputSerializer,
+            view=self,
+            pagination_class=ProviderPagination,
+        )

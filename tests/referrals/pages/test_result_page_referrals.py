@@ -1,0 +1,51 @@
+"""The screening result page lists the referrals routing proposed for that screening."""
+
+import pytest
+
+from referrals.services import referral_route_screening
+from tests.referrals.conftest import POSITIVE, make_provider
+
+pytestmark = pytest.mark.django_db
+
+
+def _section(html: str) -> str:
+    start = html.index('id="referrals"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_before_routing_the_page_says_routing_is_in_progress(client_for, officer, submitted):
+    html = client_for(officer).get(f"/screenings/{submitted.pk}/").content.decode()
+    assert "Routing is in progress" in _section(html)
+
+
+def test_the_proposed_referrals_are_listed_with_status_provider_and_missing_consent(
+    client_for, officer, case, routing_rules, submit
+):
+    make_provider(slug="shelter-one", name="Shelter One", service_types=["shelter"])
+    screening = submit(case, POSITIVE)
+    referral_route_screening(screening_id=screening.pk)
+    shelter = screening.referrals.get(service_type="shelter")
+
+    section = _section(client_for(officer).get(f"/screenings/{screening.pk}/").content.decode())
+
+    assert "Routing is in progress" not in section
+    assert "Shelter One" in section
+    assert f'href="/referrals/{shelter.pk}/"' in section
+    assert "Blocked: needs consent" in section
+    assert "Missing consent: written, time-limited consent to a referral for shelter" in section
+    assert f'href="/cases/{case.reference}/"' in section
+
+
+def test_a_mandatory_referral_is_marked(client_for, officer, referral_factory, submitted):
+    referral_factory(mandatory=True, service_type="child_welfare")
+    section = _section(client_for(officer).get(f"/screenings/{submitted.pk}/").content.decode())
+    assert "Child welfare" in section
+    assert "Mandatory" in section
+    assert "Waiting for approval" in section
+
+
+def test_another_agency_sees_neither_the_result_nor_its_referrals(
+    client_for, outsider, referral_factory, submitted
+):
+    referral_factory()
+    assert client_for(outsider).get(f"/screenings/{submitted.pk}/").status_code == 404
