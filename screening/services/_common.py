@@ -36,10 +36,19 @@ def revoke_worker(*, case: Case, user: User) -> None:
         remove_perm(codename, user, case)
 
 
-def full_clean(instance: models.Model, *, exclude: list[str] | None = None) -> None:
-    """Run the model's own validation (fields, choices, constraints) and raise our error."""
+def full_clean(
+    instance: models.Model,
+    *,
+    exclude: list[str] | None = None,
+    validate_constraints: bool = True,
+) -> None:
+    """Run the model's own validation (fields, choices, constraints) and raise our error.
+
+    Each check constraint is validated with a query of its own; where every constraint only
+    restates a field's choices (already checked with the fields) or holds values the service
+    sets itself, pass `validate_constraints=False` and let the database enforce them."""
     try:
-        instance.full_clean(exclude=exclude)
+        instance.full_clean(exclude=exclude, validate_constraints=validate_constraints)
     except DjangoValidationError as error:
         raise ValidationError(
             "Please correct the highlighted fields.",

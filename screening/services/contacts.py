@@ -144,7 +144,10 @@ def contact_create(
         situation_location=(situation_location or "").strip(),
         summary=(summary or "").strip(),
     )
-    full_clean(contact, exclude=["case", "triage_instrument_version"])
+    # The contact's check constraints restate its fields' choices (validated here with the
+    # fields) or hold what this service sets (status, version); the database enforces them
+    # too. Validating them in Python costs a query each: 7 per logged contact.
+    full_clean(contact, exclude=["case", "triage_instrument_version"], validate_constraints=False)
     if triage_answers is not None:
         _score_triage(contact, triage_answers)
     if case_reference:
