@@ -15,6 +15,7 @@ from screening.services.screenings import (
     screening_review,
     screening_save_answers,
     screening_start,
+    screening_start_with_consent,
     screening_submit,
     screening_void,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "screening_review",
     "screening_save_answers",
     "screening_start",
+    "screening_start_with_consent",
     "screening_submit",
     "screening_void",
     "staff_ensure",

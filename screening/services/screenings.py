@@ -23,6 +23,7 @@ from screening.errors import (
 from screening.models import Case, Consent, Screening, ScreeningOverride, User
 from screening.permissions import CaseAction, ScreeningAction, case_access, screening_access
 from screening.services._common import clean_text, raise_if
+from screening.services.consents import consent_record
 
 # Engine flags that oblige a report to child welfare, whatever consent says (practice guide).
 MANDATORY_REPORT_FLAGS = frozenset({"minor", "mandatory_report", "child_welfare_referral"})
@@ -146,6 +147,48 @@ def screening_start(
         interpreter_independent=interpreter_independent if interpreter_used else None,
         consent=consent,
         context=_case_context(case),
+    )
+
+
+@transaction.atomic
+def screening_start_with_consent(
+    *,
+    case: Case,
+    by: User,
+    instrument_version: InstrumentVersion,
+    setting: str,
+    safe_to_talk: str,
+    alone: str,
+    consent_method: str,
+    witness: str = "",
+    interpreter_used: bool = False,
+    interpreter_language: str = "",
+    interpreter_independent: bool | None = None,
+) -> Screening:
+    """Record the person's screening consent and start the screening: both or neither.
+
+    A screening that cannot start (safety stop, bad interpreter) must not leave behind a
+    consent nobody saw recorded."""
+    consent = consent_record(
+        case=case,
+        by=by,
+        scope=Consent.Scope.SCREENING,
+        method=consent_method,
+        interpreter_used=interpreter_used,
+        interpreter_language=interpreter_language,
+        witness=witness,
+    )
+    return screening_start(
+        case=case,
+        by=by,
+        instrument_version=instrument_version,
+        setting=setting,
+        safe_to_talk=safe_to_talk,
+        alone=alone,
+        interpreter_used=interpreter_used,
+        interpreter_language=interpreter_language,
+        interpreter_independent=interpreter_independent,
+        consent=consent,
     )
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -38,7 +37,7 @@ from screening.forms import (
     answer_label,
     answer_words,
 )
-from screening.models import Case, Consent, Screening
+from screening.models import Case, Screening
 from screening.permissions import CaseAction, ScreeningAction, case_access, screening_access
 from screening.views._common import (
     SESSION_LANGUAGES,
@@ -215,32 +214,21 @@ def _record_consent_and_start(
 ) -> Screening | None:
     """Record the consent and start the screening together: both or neither."""
     try:
-        # One transaction around the two service calls: a screening that cannot start must
-        # not leave a consent behind that nobody saw recorded.
-        with transaction.atomic():
-            consent = services.consent_record(
-                case=case,
-                by=request.user,
-                scope=Consent.Scope.SCREENING,
-                method=form.cleaned_data["method"],
-                interpreter_used=gate["interpreter_used"],
-                interpreter_language=gate["interpreter_language"],
-                witness=form.cleaned_data["witness"],
-            )
-            return services.screening_start(
-                case=case,
-                by=request.user,
-                instrument_version=version,
-                setting=gate["setting"],
-                safe_to_talk=gate["safe_to_talk"],
-                alone=gate["alone"],
-                interpreter_used=gate["interpreter_used"],
-                interpreter_language=gate["interpreter_language"],
-                interpreter_independent=gate["interpreter_independent"]
-                if gate["interpreter_used"]
-                else None,
-                consent=consent,
-            )
+        return services.screening_start_with_consent(
+            case=case,
+            by=request.user,
+            instrument_version=version,
+            setting=gate["setting"],
+            safe_to_talk=gate["safe_to_talk"],
+            alone=gate["alone"],
+            consent_method=form.cleaned_data["method"],
+            witness=form.cleaned_data["witness"],
+            interpreter_used=gate["interpreter_used"],
+            interpreter_language=gate["interpreter_language"],
+            interpreter_independent=gate["interpreter_independent"]
+            if gate["interpreter_used"]
+            else None,
+        )
     except ValidationError as error:
         add_service_errors(form, error.field_errors, error.message)
     except ActionNotAllowed:
