@@ -188,6 +188,7 @@ def main() -> None:
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "127.0.0.1",
         "CELERY_BROKER_URL": args.redis_url,
+        "CACHE_URL": args.redis_url,
         "SECURE_SSL_REDIRECT": "false",
         "API_THROTTLE_RATE": "1000000/s",
     }

@@ -2,10 +2,17 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    """Project-wide pieces that belong to no domain app: system checks."""
+    """Project-wide pieces that belong to no domain app: system checks, the access log."""
 
     name = "config"
     label = "core"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_login_failed
+
         from config import checks  # noqa: F401 - registers the checks
+        from config.access_log import access_log_note_login_failed
+
+        # Django's own hook for failed sign-ins (its login view re-renders with 200, so the
+        # middleware cannot tell from the status): the access log records them.
+        user_login_failed.connect(access_log_note_login_failed, dispatch_uid="access_log_login")

@@ -1,8 +1,19 @@
-"""Response headers every page of a victim-data service needs."""
+"""Response headers every page of a victim-data service needs, and the access log."""
 
+import ipaddress
+import logging
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import LazyObject, empty
+
+from config.access_log import access_log_draft, is_recorded_route
+from config.db import insert_row
+from config.models import AccessLogEntry
+from screening.models import ApiToken
+
+logger = logging.getLogger(__name__)
 
 
 class NoStoreMiddleware:
@@ -17,3 +28,71 @@ class NoStoreMiddleware:
         if not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class AccessLogMiddleware:
+    """Record the request in the access log when it touched case data or was refused (see
+    `config.access_log.is_recorded_route`): one INSERT after the response, nothing else (plain
+    SQL through `config.db.insert_row`: it runs on most requests).
+
+    It runs after the view returned, outside the view's transaction, so a request that was
+    refused, failed or rolled back is recorded too. Who asked is read only from what the
+    request already loaded (never a query of its own): DRF sets `request.user` and
+    `request.auth` (the API token) on the Django request once it authenticated; a page's
+    session user is the lazy object the view evaluated if it cared who asked.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with access_log_draft() as draft:
+            response = self.get_response(request)
+        match = request.resolver_match
+        status_code = response.status_code
+        if not is_recorded_route(match, status_code=status_code, login_failed=draft.login_failed):
+            return response
+        user = _loaded_user(request)
+        token = getattr(request, "auth", None)
+        if draft.login_failed or (user is None and 300 <= status_code < 400):
+            outcome = AccessLogEntry.Outcome.UNAUTHENTICATED  # sent back to the sign-in page
+        else:
+            outcome = AccessLogEntry.Outcome.for_status(status_code)
+        try:
+            insert_row(
+                AccessLogEntry,
+                user_id=user.pk if user else None,
+                agency_id=user.agency_id if user else None,
+                api_token_id=token.pk if isinstance(token, ApiToken) else None,
+                method=request.method[:8],
+                route=match.view_name[:150],
+                object_type=draft.object_type,
+                object_ref=draft.object_ref[:32],
+                case_id=draft.case_id,
+                status_code=status_code,
+                outcome=outcome,
+                client_ip=_client_ip(request),
+            )
+        except DatabaseError:
+            # The response has been produced already (and the view's work committed or rolled
+            # back): failing it now would undo nothing. Nothing about the request is logged.
+            logger.warning("access log entry not recorded: database error")
+        return response
+
+
+def _loaded_user(request: HttpRequest):
+    """The signed-in user the request already loaded, else None. Never loads one: a lazy
+    session user the view never evaluated stays unevaluated (no query)."""
+    user = getattr(request, "user", None)
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            return None
+        user = user._wrapped
+    return user if user is not None and user.is_authenticated else None
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 
 class IdempotencyRecord(models.Model):
@@ -31,3 +32,97 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"idempotency key of user {self.user_id}"
+
+
+class AccessLogEntry(models.Model):
+    """One request that read or changed case data, or was refused anywhere (401, 403, a failed
+    sign-in): who, when, through which route, what it touched and how it ended.
+
+    Never the path, query string, body or any field of the case: the route name, the case
+    reference and database ids are enough to find what was touched. Written by
+    `config.middleware.AccessLogMiddleware` (one INSERT per request); deleted after
+    ACCESS_LOG_RETENTION_DAYS by `access_log_purge`. See docs/access-log.md."""
+
+    class Outcome(models.TextChoices):
+        ALLOWED = "allowed", "Allowed"
+        DENIED = "denied", "Refused"
+        NOT_FOUND = "not_found", "Not found or not visible"
+        UNAUTHENTICATED = "unauthenticated", "Not signed in"
+        INVALID = "invalid", "Invalid request"
+        ERROR = "error", "Server error"
+
+        @classmethod
+        def for_status(cls, status_code: int) -> str:
+            if status_code == 401:
+                return cls.UNAUTHENTICATED
+            if status_code in (403, 429):
+                return cls.DENIED
+            if status_code in (404, 410):
+                return cls.NOT_FOUND
+            if 400 <= status_code < 500:
+                return cls.INVALID
+            if status_code >= 500:
+                return cls.ERROR
+            return cls.ALLOWED
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Staff accounts are deactivated, never deleted: the log must keep naming them.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The acting user's agency at the time.
+    agency = models.ForeignKey(
+        "screening.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    api_token = models.ForeignKey(
+        "screening.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    method = models.CharField(max_length=8)
+    # The URL pattern's name (`screening:case-detail`), never the path or the query string.
+    route = models.CharField(max_length=150)
+    object_type = models.CharField(max_length=16, blank=True)
+    object_ref = models.CharField(max_length=32, blank=True)
+    # No database constraint and no cascade: the log outlives a purged case (its id names
+    # nobody), and purging a case is neither blocked nor slowed by its access history.
+    case = models.ForeignKey(
+        "screening.Case",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    status_code = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    # REMOTE_ADDR only: forwarded-for headers are whatever the client chose to send.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "access log entries"
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    outcome__in=[
+                        "allowed",
+                        "denied",
+                        "not_found",
+                        "unauthenticated",
+                        "invalid",
+                        "error",
+                    ]
+                ),
+                name="access_log_outcome_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["case", "at"], name="access_log_case_at"),
+            models.Index(fields=["user", "at"], name="access_log_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.route} {self.status_code} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from config.access_log import REFERRAL, access_log_note
 from referrals.errors import ReferralNotFound
 from referrals.models import Referral
 from screening.errors import ActionNotAllowed, CaseNotFound
@@ -49,6 +50,7 @@ def referral_access(
         referral = referrals.filter(pk=referral_pk).first()
         if referral is None:
             raise ReferralNotFound()
+        access_log_note(object_type=REFERRAL, object_ref=str(referral.pk), case_id=referral.case_id)
         return referral
     case_id = Referral.objects.filter(pk=referral_pk).values_list("case_id", flat=True).first()
     if case_id is None:
@@ -70,4 +72,5 @@ def referral_access(
         referrals = referrals.select_for_update(of=("self",))
     referral = referrals.get(pk=referral_pk)
     referral.case = case
+    access_log_note(object_type=REFERRAL, object_ref=str(referral.pk), case_id=case.pk)
     return referral

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from config.access_log import CONTACT, access_log_note
 from screening.errors import ActionNotAllowed, NotFound
 from screening.filters import ContactFilter, apply_filters
 from screening.models import Contact, User
@@ -34,7 +35,7 @@ def may_log_contacts(user: User | None) -> bool:
         and user.is_authenticated
         and user.is_active
         and user.agency_id
-        and user.groups.filter(name__in=list(CONTACT_ROLES)).exists()
+        and user.has_any_role(CONTACT_ROLES)
     )
 
 
@@ -57,6 +58,7 @@ def contact_access(*, user: User, contact_id: int | str, for_update: bool = Fals
     contact = contacts.select_related(*_RELATED).first()
     if contact is None:
         raise ContactNotFound()
+    access_log_note(object_type=CONTACT, object_ref=str(contact.pk), case_id=contact.case_id)
     return contact
 
 

@@ -11,6 +11,7 @@ from django import forms
 
 from indicators.engine import InstrumentDefinition, Section
 from screening.models import Case, Consent, Screening, ScreeningOverride
+from screening.services.tokens import MAX_TOKEN_DAYS
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -418,3 +419,28 @@ def answer_label(definition: InstrumentDefinition, key: str, value: Any, languag
     if isinstance(value, list):
         return ", ".join(labels.get(entry, str(entry)) for entry in value)
     return labels.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+class ApiTokenCreateForm(forms.Form):
+    """A personal API token: what it is for and how long it lives. `request_id` is a fresh
+    random value per form shown; a form sent twice (a reload of the page showing the secret,
+    a double click) creates one token, and the secret is never shown again."""
+
+    name = forms.CharField(
+        max_length=100,
+        label="Name",
+        help_text="The system that will use it, e.g. contact-centre.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    days = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_TOKEN_DAYS,
+        initial=90,
+        label="Days until it expires",
+        help_text=f"From 1 to {MAX_TOKEN_DAYS}. Create the next token before then.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    request_id = forms.CharField(max_length=64, widget=forms.HiddenInput)

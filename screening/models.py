@@ -4,6 +4,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from screening.querysets import CaseQuerySet, ConsentQuerySet, ScreeningQuerySet
@@ -61,8 +62,18 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    @cached_property
+    def role_names(self) -> frozenset[str]:
+        """The user's roles, read once per loaded user: one request asks several times
+        (permission class, service, page header), and a role change shows on the next
+        request, which loads the user afresh."""
+        return frozenset(self.groups.values_list("name", flat=True))
+
     def has_role(self, role: Role) -> bool:
-        return self.groups.filter(name=role.value).exists()
+        return role.value in self.role_names
+
+    def has_any_role(self, roles) -> bool:
+        return not self.role_names.isdisjoint(roles)
 
 
 def new_case_reference() -> str:

@@ -12,6 +12,9 @@ The rules (issue 4):
 Errors: a case the user cannot view raises `CaseNotFound`, exactly as a missing one does (404).
 A case the user *can* view but may not act on in the way asked raises `ActionNotAllowed`
 (403): e.g. a shared-to agency changing it, or a worker assigning or sharing it.
+
+Each access function names the object it let the user see in the request's access log entry
+(`config.access_log.access_log_note`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from django.db import models
 from rest_framework.permissions import BasePermission
 
+from config.access_log import CASE, CONSENT, SCREENING, access_log_note
 from screening.errors import ActionNotAllowed, CaseNotFound, ConsentNotFound, ScreeningNotFound
 from screening.models import Case, Consent, Screening, User
 from screening.querysets import CASE_WORKER_ROLES
@@ -56,7 +60,7 @@ def is_agency_staff(user) -> bool:
     """An active account that belongs to an agency and holds at least one staff role."""
     if not (user and user.is_authenticated and user.is_active and user.agency_id):
         return False
-    return user.groups.filter(name__in=Role.values).exists()
+    return user.has_any_role(Role.values)
 
 
 class IsAgencyStaff(BasePermission):
@@ -71,7 +75,7 @@ def is_case_worker(user) -> bool:
     cases)."""
     if not (user and user.is_authenticated and user.is_active and user.agency_id):
         return False
-    return user.groups.filter(name__in=CASE_WORKER_ROLES).exists()
+    return user.has_any_role(CASE_WORKER_ROLES)
 
 
 class IsCaseWorker(BasePermission):
@@ -123,6 +127,8 @@ def case_access(
     case = cases.filter(lookup).first()
     if case is None:
         raise CaseNotFound()
+    # Noted as soon as the user may see it: a refused action (403) belongs in its history too.
+    access_log_note(object_type=CASE, object_ref=case.reference, case_id=case.pk)
     _check_action(case, action)
     return case
 
@@ -144,6 +150,7 @@ def screening_access(
     screening = screenings.filter(pk=screening_pk).first()
     if screening is None:
         raise ScreeningNotFound()
+    access_log_note(object_type=SCREENING, object_ref=str(screening_pk), case_id=screening.case_id)
     try:
         # Lock order everywhere: the case first, then its screenings.
         case = case_access(
@@ -176,6 +183,7 @@ def consent_access(
     )
     if case_id is None:
         raise ConsentNotFound()
+    access_log_note(object_type=CONSENT, object_ref=str(consent_pk), case_id=case_id)
     case = case_access(
         user=user, case_reference_or_id=case_id, action=action, for_update=for_update
     )

@@ -27,6 +27,11 @@ urlpatterns = [
     path("cases/agency/", views.agency_cases, name="agency-cases"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<caseref:reference>/", views.case_detail, name="case-detail"),
+    path(
+        "cases/<caseref:reference>/access-history/",
+        views.case_access_history,
+        name="case-access-history",
+    ),
     path("cases/<caseref:reference>/consents/new", views.consent_new, name="consent-new"),
     path(
         "cases/<caseref:reference>/consents/<int:consent_id>/withdraw",
@@ -59,5 +64,11 @@ urlpatterns = [
         "screenings/<int:screening_id>/reviewed",
         views.screening_review,
         name="screening-mark-reviewed",
+    ),
+    path("account/api-tokens/", views.api_tokens, name="api-tokens"),
+    path(
+        "account/api-tokens/<str:prefix>/revoke",
+        views.api_token_revoke,
+        name="api-token-revoke",
     ),
 ]

@@ -1,5 +1,6 @@
 /* Progressive enhancement only: every page works without this file.
    - Esc anywhere: quick exit (the same form the visible button submits).
+   - The new API token page: select the token on focus, and a Copy button.
    - Screening section pages: save the draft when an answer changes, posting the same form to
      the same URL with an X-Autosave header; saves run one after another so each sends the
      version the previous one returned. */
@@ -17,6 +18,25 @@
 
   var errorSummary = document.querySelector("[data-error-summary]");
   if (errorSummary) errorSummary.focus();
+
+  // A new API token: select it all on focus; a Copy button where the clipboard is available.
+  document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+  });
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    var copyStatus = document.querySelector("[data-copy-status]");
+    if (!source || !navigator.clipboard || !window.isSecureContext) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.value).then(function () {
+        if (copyStatus) copyStatus.textContent = "Copied. Paste it into your secret store now.";
+      }, function () {
+        if (copyStatus) copyStatus.textContent = "Not copied: select the token and copy it.";
+        source.focus();
+      });
+    });
+  });
 
   var form = document.querySelector("form[data-autosave]");
   if (!form || !window.fetch || !window.FormData) return;

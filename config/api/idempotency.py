@@ -1,13 +1,15 @@
 """`Idempotency-Key` for POSTs that create.
 
 Same key + same request → the original response (status and body), marked
-`Idempotent-Replayed: true`; same key + a different request → 409. Keys are per user.
+`Idempotent-Replayed: true`; same key + a different request → 409. Keys are per user; a
+record expires after IDEMPOTENCY_KEY_TTL_HOURS and its key is free again.
 
-Concurrency: the record is inserted *before* the work, in the same transaction. A second
-request with the same key blocks on the unique index until the first commits, then finds the
-stored response and replays it — so two concurrent POSTs create one object. A failed request
-(an exception, or a non-2xx response) rolls its record back, so the client may retry with the
-same key.
+A request first looks its key up (one indexed read), then does the work and writes the
+record holding the response in the same transaction. Two concurrent requests with the same
+key may both do the work, but the second one's INSERT waits on the unique index until the
+first commits, then fails: its transaction, work included, rolls back and it replays the
+first response — so two concurrent POSTs create one object. A failed request stores nothing,
+so the client may retry with the same key.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.problems import IdempotencyKeyInProgress, IdempotencyKeyReused
+from config.db import insert_row
 from config.models import IdempotencyRecord
 from screening.errors import ValidationError
 
@@ -31,6 +37,10 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 # Response headers worth replaying: where the object is and which version it was.
 REPLAYED_HEADERS = ("Location", "ETag")
+
+
+class _KeyTaken(Exception):
+    """Another request committed this key first: undo this request's work and replay."""
 
 
 def _fingerprint(request: Request) -> str:
@@ -57,39 +67,94 @@ def idempotent(request: Request, create: Callable[[], Response]) -> Response:
             {HEADER: [f"Use 1 to {MAX_KEY_LENGTH} printable ASCII characters, e.g. a UUID."]},
         )
     fingerprint = _fingerprint(request)
-    with transaction.atomic():
-        # An expired record is forgotten: the key may be used afresh.
-        IdempotencyRecord.objects.filter(
-            user=request.user, key=key, created_at__lt=timezone.now() - _ttl()
-        ).delete()
+    # Twice at most: the second time round is a replay of what a concurrent request with the
+    # same key committed first.
+    for _attempt in range(2):
+        if (record := _stored_record(request, key)) is not None:
+            return _replay(record, fingerprint)
         try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    user=request.user, key=key, fingerprint=fingerprint
-                )
+            return _create_and_record(request, key, fingerprint, create)
+        except _KeyTaken:
+            continue
+    raise IdempotencyKeyInProgress()
+
+
+@transaction.atomic
+def _create_and_record(
+    request: Request, key: str, fingerprint: str, create: Callable[[], Response]
+) -> Response:
+    response = create()
+    if 200 <= response.status_code < 300:
+        try:
+            insert_row(
+                IdempotencyRecord,
+                user_id=request.user.pk,
+                key=key,
+                fingerprint=fingerprint,
+                response_status=response.status_code,
+                response_body=response.data,
+                response_headers={
+                    name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
+                },
+            )
         except IntegrityError:
-            return _replay(request, key, fingerprint)
-        response = create()
-        if 200 <= response.status_code < 300:
-            record.response_status = response.status_code
-            record.response_body = response.data
-            record.response_headers = {
-                name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
-            }
-            record.save(update_fields=["response_status", "response_body", "response_headers"])
-        else:
-            record.delete()
-        return response
+            raise _KeyTaken() from None
+    return response
 
 
-def _replay(request: Request, key: str, fingerprint: str) -> Response:
-    record = IdempotencyRecord.objects.select_for_update().get(user=request.user, key=key)
+@dataclass(frozen=True)
+class _StoredResponse:
+    fingerprint: str
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@cache
+def _lookup_sql(alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    fields = {field.name: quote(field.column) for field in IdempotencyRecord._meta.fields}
+    table = quote(IdempotencyRecord._meta.db_table)
+    return (
+        f"SELECT {fields['id']}, {fields['fingerprint']}, {fields['response_status']}, "  # noqa: S608 (names from the model, quoted; values are parameters)
+        f"{fields['response_body']}, {fields['response_headers']}, {fields['created_at']} < %s "
+        f"FROM {table} WHERE {fields['user']} = %s AND {fields['key']} = %s"
+    )
+
+
+def _stored_record(request: Request, key: str) -> _StoredResponse | None:
+    """The live record of this key, if any; an expired one is deleted (the key is free).
+
+    Plain SQL: this runs on every request that sends a key (see config/db.py for why)."""
+    alias = router.db_for_read(IdempotencyRecord)
+    connection = connections[alias]
+    cutoff = IdempotencyRecord._meta.get_field("created_at").get_db_prep_value(
+        timezone.now() - _ttl(), connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_lookup_sql(alias), [cutoff, request.user.pk, key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record_id, fingerprint, status, body, headers, expired = row
+    if expired:
+        IdempotencyRecord.objects.filter(pk=record_id).delete()
+        return None
+    body_field = IdempotencyRecord._meta.get_field("response_body")
+    headers_field = IdempotencyRecord._meta.get_field("response_headers")
+    return _StoredResponse(
+        fingerprint=fingerprint,
+        status=status,
+        body=body_field.from_db_value(body, None, connection),
+        headers=headers_field.from_db_value(headers, None, connection),
+    )
+
+
+def _replay(record: _StoredResponse, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
-    if record.response_status is None:
-        raise IdempotencyKeyInProgress()
-    headers = {**record.response_headers, "Idempotent-Replayed": "true"}
-    return Response(record.response_body, status=record.response_status, headers=headers)
+    headers = {**record.headers, "Idempotent-Replayed": "true"}
+    return Response(record.body, status=record.status, headers=headers)
 
 
 def idempotency_record_purge(*, older_than: timedelta | None = None) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +24,16 @@ class ApiCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-created_at", "-pk")
+
+    def decode_cursor(self, request: Request):
+        # DRF answers a malformed cursor with 404; it is bad input (400), as for any filter.
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                "The cursor is not valid.",
+                {self.cursor_query_param: ["Use the `next` link of the previous page as it is."]},
+            ) from None
 
 
 def paginated_response(

@@ -24,5 +24,5 @@ class IdempotencyKeyReused(APIException):
 
 class IdempotencyKeyInProgress(APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "A request with this Idempotency-Key is still being processed; retry later."
+    default_detail = "A request with this Idempotency-Key could not be settled; retry in a moment."
     default_code = "idempotency_key_in_progress"

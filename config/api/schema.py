@@ -84,7 +84,11 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "<prefix>.<secret>",
-            "description": "A personal API token: `manage.py api_token_create USERNAME`.",
+            "description": (
+                "A personal API token: create one on the API tokens page "
+                "(`/account/api-tokens/`) while signed in, or an operator runs "
+                "`manage.py api_token_create USERNAME`."
+            ),
         }
 
 

@@ -38,6 +38,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.AccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.NoStoreMiddleware",
@@ -149,6 +150,7 @@ SPECTACULAR_SETTINGS = {
         "ServiceTypeEnum": "referrals.models.ServiceType",
         "ProviderChannelEnum": "referrals.models.ServiceProvider.Channel",
         "ChannelEnum": "screening.models.Contact.Channel",
+        "ApiTokenStatusEnum": "screening.services.tokens.API_TOKEN_STATUSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -218,7 +220,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": float(REFERRAL_ESCALATION_INTERVAL_SECONDS),
         "options": {"expires": float(REFERRAL_ESCALATION_INTERVAL_SECONDS)},
     },
+    # Expired Idempotency-Key records: their stored responses may hold case data.
+    "api-idempotency-purge": {
+        "task": "api.idempotency_purge",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+    "core-access-log-purge": {
+        "task": "core.access_log_purge",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
+
+# --- Access log --------------------------------------------------------------------------
+# How long access log entries are kept (docs/access-log.md); purged daily by beat.
+ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 6 * 365, minimum=1)
 
 # --- Logging -----------------------------------------------------------------------------
 # Case data never goes to logs: log ids and event names only (see docs/privacy.md).

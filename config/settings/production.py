@@ -16,6 +16,15 @@ CELERY_BROKER_URL = env_redis_url("CELERY_BROKER_URL", required=True)
 CELERY_RESULT_BACKEND = env_redis_url("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
 CELERY_TASK_ALWAYS_EAGER = False
 DEMO_SEEDS_ALLOWED = False
+# One cache for every process: the API's throttle counters live here. Django's default (memory
+# in each process) would silently multiply each token's limit by the number of processes.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_redis_url("CACHE_URL", required=True),
+        "KEY_PREFIX": "screening",
+    }
+}
 
 # HTTPS only, behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

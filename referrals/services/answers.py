@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from config.access_log import REFERRAL, access_log_note
 from referrals.errors import ReferralNotFound
 from referrals.models import Referral, ServiceProvider
 from referrals.models import ReferralStatus as S
@@ -64,6 +65,8 @@ def referral_provider_answer(
         )
         if referral is None:
             raise ReferralNotFound()
+        # The signed callback's access check: the referral was sent to this provider.
+        access_log_note(object_type=REFERRAL, object_ref=str(referral.pk), case_id=referral.case_id)
         answering_provider = provider
     target = ANSWERS[answer]
     if referral.status == target:

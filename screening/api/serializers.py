@@ -5,7 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from screening.models import Case, Contact, Screening, ScreeningOverride
+from screening.models import ApiToken, Case, Contact, Screening, ScreeningOverride
+from screening.services.tokens import API_TOKEN_STATUSES, api_token_status
 
 
 class TriageOutputSerializer(serializers.Serializer):
@@ -145,3 +146,43 @@ class ScreeningResultOutputSerializer(serializers.Serializer):
         child=serializers.JSONField(),
         help_text="The engine's full, explained result (reasons, coverage, flags, actions).",
     )
+
+
+class ApiTokenOutputSerializer(serializers.Serializer):
+    """One of the caller's API tokens. Never the secret or its hash: neither can be shown."""
+
+    prefix = serializers.CharField(
+        help_text="The part before the dot: names the token (revoke it by this)."
+    )
+    name = serializers.CharField(help_text="The system that uses it.")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(
+        allow_null=True, help_text="Recorded to the minute; null if never used."
+    )
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=API_TOKEN_STATUSES))
+    def get_status(self, token: ApiToken) -> str:
+        return api_token_status(token)
+
+
+class ApiTokenCreatedOutputSerializer(ApiTokenOutputSerializer):
+    """A token just created. `token` is the whole secret, in this response only; a replay of
+    the request (same Idempotency-Key) has `token: null`: the secret is never stored."""
+
+    token = serializers.SerializerMethodField(
+        help_text="`<prefix>.<secret>` to send as `Authorization: Bearer …`. Shown once: "
+        "store it now. null in a replayed response."
+    )
+    note = serializers.SerializerMethodField(
+        help_text="What to do with `token` (or why it is null)."
+    )
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_token(self, token: ApiToken) -> str | None:
+        return self.context["plaintext"]
+
+    def get_note(self, token: ApiToken) -> str:
+        return self.context["note"]

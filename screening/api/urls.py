@@ -37,4 +37,10 @@ urlpatterns = [
         views.ScreeningResultApi.as_view(),
         name="api-screening-result",
     ),
+    path("tokens/", views.ApiTokensApi.as_view(), name="api-token-list"),
+    path(
+        "tokens/<str:prefix>/revoke",
+        views.ApiTokenRevokeApi.as_view(),
+        name="api-token-revoke",
+    ),
 ]

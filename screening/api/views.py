@@ -1,12 +1,13 @@
-"""REST API for hotline contacts and cases (issue 6). One view per operation; views only
-validate shapes, call selectors/services and render. Conventions: docs/api.md."""
+"""REST API for hotline contacts, cases, screenings and the caller's own API tokens. One view
+per operation; views only validate shapes, call selectors/services and render. Conventions:
+docs/api.md."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +20,8 @@ from config.api.problems import PreconditionFailed
 from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
 from screening import services
 from screening.api.serializers import (
+    ApiTokenCreatedOutputSerializer,
+    ApiTokenOutputSerializer,
     CaseOutputSerializer,
     ContactOutputSerializer,
     ScreeningOutputSerializer,
@@ -27,7 +30,7 @@ from screening.api.serializers import (
 from screening.contacts import contact_get, contact_list, may_log_contacts
 from screening.errors import ConflictError, ConsentNotFound, ScreeningNotFound, ValidationError
 from screening.filters import CaseFilter, apply_filters
-from screening.models import Case, Consent, Contact, Screening
+from screening.models import ApiToken, Case, Consent, Contact, Screening
 from screening.permissions import (
     CaseAction,
     IsAgencyStaff,
@@ -36,6 +39,7 @@ from screening.permissions import (
     consent_access,
 )
 from screening.selectors import case_get, case_list, screening_get, screening_override_current
+from screening.services.tokens import MAX_TOKEN_DAYS
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -585,3 +589,132 @@ class ScreeningResultApi(APIView):
         if not screening.has_result:
             raise ScreeningNotFound("This screening has no result: it was not submitted.")
         return _screening_result_response(screening)
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+NOTE_SHOWN_ONCE = (
+    "Store this token now, e.g. in your secret store: it is shown only this once and cannot "
+    "be shown again."
+)
+# Stored with the Idempotency-Key record in place of the secret, and replayed from there.
+NOTE_NOT_REPLAYED = (
+    "Replayed response: this token was created by an earlier request with the same "
+    "Idempotency-Key, and its secret was shown only then. If it was not stored, revoke this "
+    "token and create a new one."
+)
+
+
+class NotWithAToken(BasePermission):
+    """Only a signed-in person (browser session) creates tokens: a token able to mint tokens
+    would let a leaked one outlive its own expiry and revocation."""
+
+    message = "A token cannot create tokens; sign in (the API tokens page) to create one."
+
+    def has_permission(self, request, view) -> bool:
+        return not isinstance(request.auth, ApiToken)
+
+
+def _token_created_body(token: ApiToken, *, plaintext: str | None, note: str) -> dict:
+    return ApiTokenCreatedOutputSerializer(
+        token, context={"plaintext": plaintext, "note": note}
+    ).data
+
+
+class ApiTokenListApi(APIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = ApiCursorPagination
+
+    @extend_schema(
+        operation_id="tokens_list",
+        responses=ApiTokenOutputSerializer(many=True),
+        tags=["tokens"],
+    )
+    def get(self, request: Request) -> Response:
+        """Your own API tokens, newest first, revoked and expired ones included (`status`
+        says which); cursor-paginated. Never the secrets: only their hashes are stored."""
+        return paginated_response(
+            request=request,
+            queryset=services.api_token_list(user=request.user),
+            serializer_class=ApiTokenOutputSerializer,
+            view=self,
+        )
+
+
+class ApiTokenCreateApi(APIView):
+    permission_classes = [IsAuthenticated, NotWithAToken]
+
+    @extend_schema_serializer(component_name="ApiTokenCreateInput")
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(
+            max_length=100, help_text="The system that will use it, e.g. contact-centre."
+        )
+        days = serializers.IntegerField(
+            min_value=1,
+            max_value=MAX_TOKEN_DAYS,
+            default=90,
+            help_text=f"Days until it expires, 1 to {MAX_TOKEN_DAYS}.",
+        )
+
+    @extend_schema(
+        operation_id="tokens_create",
+        request=InputSerializer,
+        responses={201: ApiTokenCreatedOutputSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        auth=[{"cookieAuth": []}],
+        tags=["tokens"],
+    )
+    def post(self, request: Request) -> Response:
+        """Create a token for yourself; signed in only (a request with a Bearer token is a
+        403). The response carries the secret once; a replay (same Idempotency-Key) carries
+        `token: null` instead, because the secret is never stored."""
+        created_now: dict[str, services.CreatedToken] = {}
+
+        def create() -> Response:
+            serializer = ApiTokenCreateApi.InputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            created = services.api_token_create(user=request.user, **serializer.validated_data)
+            created_now["token"] = created
+            # This body is what the idempotency record stores and replays: no secret in it.
+            body = _token_created_body(created.token, plaintext=None, note=NOTE_NOT_REPLAYED)
+            return Response(body, status=status.HTTP_201_CREATED)
+
+        response = idempotent(request, create)
+        created = created_now.get("token")
+        # The secret goes into this response only, after the record was stored, and only when
+        # the response is about the token this request created and kept: a replay (even one
+        # after this request's own work was rolled back for a concurrent twin) carries none.
+        if (
+            created is not None
+            and response.status_code == status.HTTP_201_CREATED
+            and not response.has_header("Idempotent-Replayed")
+            and response.data.get("prefix") == created.token.prefix
+        ):
+            response.data = _token_created_body(
+                created.token, plaintext=created.plaintext, note=NOTE_SHOWN_ONCE
+            )
+        return response
+
+
+class ApiTokensApi(ApiTokenListApi, ApiTokenCreateApi):
+    """`/tokens/`: GET lists (ApiTokenListApi), POST creates (ApiTokenCreateApi)."""
+
+    def get_permissions(self):
+        view = ApiTokenCreateApi if self.request.method == "POST" else ApiTokenListApi
+        return [permission() for permission in view.permission_classes]
+
+
+class ApiTokenRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="tokens_revoke",
+        request=None,
+        responses=ApiTokenOutputSerializer,
+        tags=["tokens"],
+    )
+    def post(self, request: Request, prefix: str) -> Response:
+        """Revoke one of your tokens at once (a token may revoke itself). Revoking it again
+        changes nothing; another person's token is a 404, like a missing one."""
+        token = services.api_token_revoke(user=request.user, prefix=prefix)
+        return Response(ApiTokenOutputSerializer(token).data)

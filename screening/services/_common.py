@@ -21,7 +21,7 @@ def require_case_worker(user: User) -> None:
         and user.is_authenticated
         and user.is_active
         and user.agency_id
-        and user.groups.filter(name__in=list(CASE_WORKER_ROLES)).exists()
+        and user.has_any_role(CASE_WORKER_ROLES)
     ):
         raise ActionNotAllowed("Only agency staff with a case-work role may do this.")
 

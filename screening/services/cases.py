@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.access_log import CASE, access_log_note
 from screening.errors import ConsentRequired, InvalidState
 from screening.models import Agency, Case, CaseAssignment, CaseShare, Consent, Screening, User
 from screening.permissions import CaseAction, case_access
@@ -106,6 +107,7 @@ def case_create(
     full_clean(case, exclude=["reference"])
     case.save()
     grant_worker(case=case, user=created_by)
+    access_log_note(object_type=CASE, object_ref=case.reference, case_id=case.pk)
     return case
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from config.access_log import CONSENT, access_log_note
 from screening.errors import InvalidState
 from screening.models import Case, Consent, Screening, User
 from screening.permissions import CaseAction, case_access, consent_access
@@ -97,6 +98,7 @@ def consent_record(
     )
     full_clean(consent)
     consent.save()
+    access_log_note(object_type=CONSENT, object_ref=str(consent.pk), case_id=case.pk)
     if scope in (Consent.Scope.REFERRAL_SERVICE_TYPE, Consent.Scope.REFERRAL_PROVIDER):
         # A referral blocked for want of consent waits for exactly this: ask for routing of
         # the latest result again (an outbox row in this transaction, so it is not lost);

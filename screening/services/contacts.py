@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.access_log import CONTACT, access_log_note
 from indicators.engine import AnswerError
 from indicators.models import InstrumentVersion
 from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
@@ -145,9 +146,14 @@ def contact_create(
         summary=(summary or "").strip(),
     )
     # The contact's check constraints restate its fields' choices (validated here with the
-    # fields) or hold what this service sets (status, version); the database enforces them
-    # too. Validating them in Python costs a query each: 7 per logged contact.
-    full_clean(contact, exclude=["case", "triage_instrument_version"], validate_constraints=False)
+    # fields) or hold what this service sets (status, version), and its agency and author
+    # are the signed-in user's own: the database enforces all of them too. Checking them in
+    # Python would cost a query each, nine per logged contact.
+    full_clean(
+        contact,
+        exclude=["agency", "created_by", "case", "triage_instrument_version"],
+        validate_constraints=False,
+    )
     if triage_answers is not None:
         _score_triage(contact, triage_answers)
     if case_reference:
@@ -161,6 +167,7 @@ def contact_create(
             exploitation_type=exploitation_type,
         )
     contact.save()
+    access_log_note(object_type=CONTACT, object_ref=str(contact.pk), case_id=contact.case_id)
     return contact
 
 

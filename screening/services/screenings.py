@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.access_log import SCREENING, access_log_note
 from indicators.engine import AnswerError, score, validate_answers
 from indicators.models import InstrumentVersion
 from indicators.selectors import instrument_definition
@@ -135,7 +136,7 @@ def screening_start(
             "of confidentiality first, including mandatory reporting."
         )
 
-    return Screening.objects.create(
+    screening = Screening.objects.create(
         case=case,
         instrument_version=published,
         screener=by,
@@ -148,6 +149,8 @@ def screening_start(
         consent=consent,
         context=_case_context(case),
     )
+    access_log_note(object_type=SCREENING, object_ref=str(screening.pk), case_id=case.pk)
+    return screening
 
 
 @transaction.atomic

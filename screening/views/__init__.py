@@ -3,6 +3,7 @@ write through services, and turn domain errors into form errors or 404/403."""
 
 from screening.views.cases import (
     agency_cases,
+    case_access_history,
     case_detail,
     case_new,
     consent_new,
@@ -11,6 +12,7 @@ from screening.views.cases import (
     quick_exit,
 )
 from screening.views.result import screening_override, screening_result, screening_review
+from screening.views.tokens import api_token_revoke, api_tokens
 from screening.views.wizard import (
     screening_consent,
     screening_gate,
@@ -20,6 +22,9 @@ from screening.views.wizard import (
 
 __all__ = [
     "agency_cases",
+    "api_token_revoke",
+    "api_tokens",
+    "case_access_history",
     "case_detail",
     "case_new",
     "consent_new",

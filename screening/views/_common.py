@@ -19,7 +19,7 @@ def render_page(
     request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
     """Render with what every page's header needs (one query, whatever the page shows)."""
-    roles = set(request.user.groups.values_list("name", flat=True))
+    roles = request.user.role_names
     context = {
         "is_supervisor": Role.SUPERVISOR in roles,
         "is_provider_staff": Role.PROVIDER_STAFF in roles,

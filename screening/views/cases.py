@@ -1,7 +1,10 @@
 """Case pages: my cases, agency cases (supervisors), new case, case detail, consent
-withdrawal, and the quick exit. Reads go through selectors, writes through services."""
+withdrawal, a case's access history (supervisors), and the quick exit. Reads go through
+selectors, writes through services."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,6 +16,8 @@ from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.access_log import route_label
+from config.models import AccessLogEntry
 from screening import selectors, services
 from screening.errors import (
     ActionNotAllowed,
@@ -31,6 +36,8 @@ from screening.roles import Role
 from screening.views._common import error_summary, render_page
 
 CASES_PER_PAGE = 25
+ACCESS_ENTRIES_PER_PAGE = 50
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _case_list_page(
@@ -168,6 +175,35 @@ def consent_withdraw(request: HttpRequest, reference: str, consent_id: int) -> H
     else:
         messages.success(request, "Consent withdrawn. It no longer covers anything from now on.")
     return redirect("screening:case-detail", reference=reference)
+
+
+def _access_row(entry: AccessLogEntry) -> dict[str, Any]:
+    user = entry.user
+    groups = user.groups.all() if user else []
+    roles = [Role(g.name).label if g.name in Role.values else g.name for g in groups]
+    return {
+        "at": entry.at,
+        "who": (user.get_full_name() or user.get_username()) if user else "No staff account",
+        "roles": ", ".join(sorted(roles)),
+        "what": route_label(entry.route),
+        "kind": "Read" if entry.method in READ_METHODS else "Change",
+        "api_token": entry.api_token_id is not None,
+        "outcome": entry.get_outcome_display(),
+        "allowed": entry.outcome == AccessLogEntry.Outcome.ALLOWED,
+    }
+
+
+@login_required
+def case_access_history(request: HttpRequest, reference: str) -> HttpResponse:
+    """Who read or changed the case, when, and how it ended, newest first: for supervisors
+    of the case's agency."""
+    entries = selectors.case_access_log_list(user=request.user, case_reference_or_id=reference)
+    page = Paginator(entries, ACCESS_ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render_page(
+        request,
+        "screening/case_access_history.html",
+        {"reference": reference, "page": page, "rows": [_access_row(e) for e in page]},
+    )
 
 
 @csrf_exempt  # it only ends the session; it must work from any page, even a stale one

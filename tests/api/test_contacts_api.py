@@ -406,6 +406,36 @@ def test_expired_idempotency_records_are_purged_and_the_key_is_free_again(api):
     assert Contact.objects.count() == 2
 
 
+def test_an_expired_key_is_free_again_before_any_purge(api):
+    first = log(api, **{"Idempotency-Key": "old-call"})
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=2))
+    again = log(api, {**CRISIS, "summary": "a new call"}, **{"Idempotency-Key": "old-call"})
+    assert again.status_code == 201
+    assert again.json()["id"] != first.json()["id"]
+    assert "Idempotent-Replayed" not in again
+    assert IdempotencyRecord.objects.get().fingerprint != ""
+
+
+def test_a_reused_key_with_an_invalid_body_is_a_conflict_not_a_validation_error(api):
+    log(api, **{"Idempotency-Key": "call-44"})
+    response = log(api, {**CRISIS, "channel": "pigeon"}, **{"Idempotency-Key": "call-44"})
+    assert response.status_code == 409
+    assert Contact.objects.count() == 1
+
+
+def test_a_replay_writes_nothing(api):
+    log(api, **{"Idempotency-Key": "call-45"})
+    with CaptureQueriesContext(connection) as queries:
+        again = log(api, **{"Idempotency-Key": "call-45"})
+    assert again["Idempotent-Replayed"] == "true"
+    assert Contact.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+    assert not any(
+        query["sql"].startswith(('INSERT INTO "screening_contact"', 'UPDATE "screening'))
+        for query in queries.captured_queries
+    )
+
+
 def test_date_filters_take_any_offset_and_reject_what_utc_cannot_hold(api, advocate):
     services.contact_create(created_by=advocate, channel="phone", contact_type="tip")
     # Found by schemathesis: PostgreSQL refused an offset beyond ±15:59 with a 500.

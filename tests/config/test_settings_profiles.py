@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "screening.example.org",
     "DATABASE_URL": "postgres://app:pw@127.0.0.1:5432/screening",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 CONFIG_VARS = [
     "SECRET_KEY",
@@ -26,6 +27,7 @@ CONFIG_VARS = [
     "CELERY_BROKER_URL",
     "CELERY_RESULT_BACKEND",
     "CELERY_TASK_ALWAYS_EAGER",
+    "CACHE_URL",
     "DJANGO_SETTINGS_MODULE",
 ]
 
@@ -69,7 +71,7 @@ def test_production_profile_loads_with_every_variable_set():
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"]
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"]
 )
 def test_production_refuses_to_start_without_a_required_variable(missing):
     result = load_profile("production", **{**PRODUCTION_ENV, missing: None})
@@ -88,6 +90,9 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
         ("DATABASE_URL", "postgres://app@127.0.0.1:5432/", "names no database"),
         ("CELERY_BROKER_URL", "amqp://guest@localhost//", "redis://"),
         ("CELERY_BROKER_URL", "redis://:s3cret@127.0.0.1:notaport/0", "invalid port"),
+        ("CACHE_URL", "memcached://127.0.0.1:11211", "redis://"),
+        ("CACHE_URL", "redis://:s3cret@/1", "redis://"),
+        ("CACHE_URL", "redis://:s3cret@127.0.0.1:notaport/1", "invalid port"),
         ("SECRET_KEY", "short", "at least 50"),
     ],
 )
@@ -105,3 +110,39 @@ def test_a_malformed_boolean_names_the_variable():
     result = load_profile("local", CELERY_TASK_ALWAYS_EAGER="maybe")
     assert result.returncode == 2
     assert "CELERY_TASK_ALWAYS_EAGER" in result.stderr
+
+
+def _cache_settings(profile: str, **overrides: str | None) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
+    env["DJANGO_SETTINGS_MODULE"] = f"config.settings.{profile}"
+    env.update({key: value for key, value in overrides.items() if value is not None})
+    code = (
+        "from django.conf import settings;"
+        "cache = settings.CACHES['default'];"
+        "print(cache['BACKEND'], cache.get('LOCATION', '-'))"
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_shares_one_redis_cache_between_processes():
+    result = _cache_settings("production", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/1",
+    ]
+
+
+@pytest.mark.parametrize("profile", ["local", "test"])
+def test_local_and_test_profiles_keep_the_in_memory_cache(profile):
+    result = _cache_settings(profile, CACHE_URL="redis://127.0.0.1:6379/1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "django.core.cache.backends.locmem.LocMemCache"

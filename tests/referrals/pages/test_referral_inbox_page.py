@@ -149,8 +149,9 @@ def test_the_inbox_runs_a_fixed_number_of_queries(
         if index < count:
             delivered(service_type=service_type)
     client = client_for(provider_staff)
-    # session, user, roles for the header, the inbox's provider-staff check, count, page rows
-    # (with what the packets need), and the session save (savepoint, update, release)
+    # session, user, roles (read once for the header and the inbox's provider-staff check),
+    # count, page rows (with what the packets need), the access log entry, and the session
+    # save (savepoint, update, release)
     with django_assert_num_queries(9):
         response = client.get(URL)
     assert len(_cards(response.content.decode())) == count

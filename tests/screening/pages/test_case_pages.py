@@ -60,9 +60,9 @@ def test_my_cases_runs_a_fixed_number_of_queries(
 ):
     _make_cases(officer, count)
     client = client_for(officer)
-    # session, user, supervisor-role check (header), count, page rows, and the session save
-    # every request makes for the idle timeout (savepoint, update, release)
-    with django_assert_num_queries(8):
+    # session, user, supervisor-role check (header), count, page rows, the access log entry,
+    # and the session save every request makes for the idle timeout (savepoint, update, release)
+    with django_assert_num_queries(9):
         response = client.get("/")
     assert response.content.decode().count('class="case-card"') == count
 
@@ -104,7 +104,8 @@ def test_agency_cases_runs_a_fixed_number_of_queries(
 ):
     _make_cases(officer, count)
     client = client_for(supervisor)
-    # session, user, role check (view), role check (header), count, page rows, session save (3)
+    # session, user, roles (read once for the view's check and the header), count, page rows,
+    # the access log entry, session save (3)
     with django_assert_num_queries(9):
         response = client.get(reverse("screening:agency-cases"))
     assert response.content.decode().count('class="case-card"') == count

@@ -1,0 +1,161 @@
+"""The access log (audit trail): which routes it covers, how access functions name what a
+request touched, and the retention purge. `config.middleware.AccessLogMiddleware` writes the
+entries, one INSERT per request; docs/access-log.md says what is and is never recorded.
+
+The access function of each resource (`case_access`, `screening_access`, `consent_access`,
+`contact_access`, `referral_access`) and the services that create objects call
+`access_log_note` with the object they let through. The note goes to a draft held in a context
+variable for the current request only: outside a request (commands, Celery tasks, tests that
+call services) there is no draft and noting does nothing.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.urls import ResolverMatch
+from django.utils import timezone
+
+from config.models import AccessLogEntry
+
+# Never recorded, whatever their status: probes and the API's own documentation.
+UNRECORDED_ROUTES = frozenset({"healthz", "readyz", "api-schema", "api-docs"})
+# Every page of these apps (URL namespaces) shows or changes case data...
+CASE_DATA_NAMESPACES = frozenset({"screening", "referrals"})
+# ...as does every route under /api/v1/, except these (reference data, no case data; the
+# quick exit only ends the session).
+NOT_CASE_DATA_ROUTES = frozenset(
+    {
+        "screening:quick-exit",
+        "instrument-list",
+        "instrument-version-detail",
+        "instrument-version-score",
+        "api-provider-list",
+    }
+)
+API_ROUTE_PREFIX = "api/v1/"
+
+# Object types named in entries.
+CASE, SCREENING, CONSENT, CONTACT, REFERRAL = "case", "screening", "consent", "contact", "referral"
+
+# The route names in the words the access history page uses; others are shown as they are.
+ROUTE_LABELS: dict[str, str] = {
+    "login": "Sign in",
+    "screening:my-cases": "My cases",
+    "screening:agency-cases": "Agency cases",
+    "screening:case-new": "New case",
+    "screening:case-detail": "Case page",
+    "screening:case-access-history": "Access history",
+    "screening:consent-new": "Record a consent",
+    "screening:consent-withdraw": "Withdraw a consent",
+    "screening:screening-gate": "Screening: safety questions",
+    "screening:screening-consent": "Screening: consent",
+    "screening:screening-section": "Screening: questions",
+    "screening:screening-review": "Screening: check answers",
+    "screening:screening-result": "Screening result",
+    "screening:screening-override": "Override a screening outcome",
+    "screening:screening-mark-reviewed": "Mark a screening reviewed",
+    "referrals:queue": "Referral queue",
+    "referrals:inbox": "Referral inbox",
+    "referrals:answer": "Provider answer (inbox)",
+    "referrals:detail": "Referral page",
+    "referrals:approve": "Approve a referral",
+    "referrals:decline": "Decline a referral",
+    "referrals:retry": "Retry a referral delivery",
+    "referrals:provider-callback": "Provider answer (signed callback)",
+    "api-contact-list": "API: contacts",
+    "api-contact-detail": "API: contact",
+    "api-contact-finalise": "API: finalise a contact",
+    "api-case-list": "API: cases",
+    "api-case-detail": "API: case",
+    "api-screening-start": "API: start a screening",
+    "api-screening-detail": "API: screening",
+    "api-screening-answers": "API: screening answers",
+    "api-screening-submit": "API: submit a screening",
+    "api-screening-result": "API: screening result",
+    "api-referral-queue": "API: referral queue",
+    "api-referral-detail": "API: referral",
+    "api-referral-approve": "API: approve a referral",
+    "api-referral-decline": "API: decline a referral",
+    "api-referral-answer": "API: provider answer",
+}
+
+
+@dataclass
+class AccessLogDraft:
+    """What the current request touched, as far as the access functions said so."""
+
+    object_type: str = ""
+    object_ref: str = ""
+    case_id: int | None = None
+    login_failed: bool = False
+
+
+_draft: contextvars.ContextVar[AccessLogDraft | None] = contextvars.ContextVar(
+    "access_log_draft", default=None
+)
+
+
+@contextmanager
+def access_log_draft() -> Iterator[AccessLogDraft]:
+    """A fresh draft for the duration of one request (used by the middleware)."""
+    draft = AccessLogDraft()
+    token = _draft.set(draft)
+    try:
+        yield draft
+    finally:
+        _draft.reset(token)
+
+
+def access_log_note(*, object_type: str, object_ref: str, case_id: int | None = None) -> None:
+    """Name the object the current request was let through to (`case_id`: its case, if any).
+    Pseudonymous handles only: a case reference or a database id, never a field of the case.
+    Does nothing outside a request.
+
+    The entry names the most specific object: a case noted after a screening, contact or
+    referral (checked through its case, or a contact linked to a case) only sets the case."""
+    draft = _draft.get()
+    if draft is None:
+        return
+    if object_type != CASE or draft.object_type in ("", CASE):
+        draft.object_type = object_type
+        draft.object_ref = object_ref
+    if case_id is not None:
+        draft.case_id = case_id
+
+
+def access_log_note_login_failed(sender, credentials=None, request=None, **kwargs) -> None:
+    """`user_login_failed` receiver: a failed sign-in re-renders the form with 200, so the
+    status alone cannot tell. The credentials (username included) are never looked at."""
+    draft = _draft.get()
+    if draft is not None:
+        draft.login_failed = True
+
+
+def is_recorded_route(match: ResolverMatch | None, *, status_code: int, login_failed: bool) -> bool:
+    """Case data (read or written, whatever the outcome), and refusals anywhere: 401, 403
+    and failed sign-ins (OWASP ASVS: log authentication and authorization failures)."""
+    if match is None or match.view_name in UNRECORDED_ROUTES:
+        return False
+    if login_failed or status_code in (401, 403):
+        return True
+    if match.view_name in NOT_CASE_DATA_ROUTES:
+        return False
+    return match.namespace in CASE_DATA_NAMESPACES or match.route.startswith(API_ROUTE_PREFIX)
+
+
+def route_label(route: str) -> str:
+    return ROUTE_LABELS.get(route, route)
+
+
+def access_log_purge(*, now: datetime | None = None) -> int:
+    """Delete entries older than ACCESS_LOG_RETENTION_DAYS (read now, not at import).
+    Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS)
+    deleted, _ = AccessLogEntry.objects.filter(at__lt=cutoff).delete()
+    return deleted
