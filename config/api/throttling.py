@@ -1,13 +1,39 @@
-"""Throttling per API token (per user for the browser's session): one bucket each, at the
-rate `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_token"]`. The counters live in the
-default cache; give production a shared cache so every process counts the same requests."""
+"""Throttling per API token (per user for the browser's session), at the rate
+`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_token"]`, counted in the default cache
+(production: Redis, `CACHE_URL`, so every process counts the same requests).
+
+Fixed windows: one counter per token per window (a minute for "600/min"), raised with one
+atomic increment. DRF's default keeps a list of request times per token and reads and rewrites
+it on every request: on Redis that was two round trips and a pickle per API call, the largest
+single cost of logging a contact after the database (docs/benchmarks.md). The price of a fixed
+window is that a client may spend one window's allowance at its very end and the next one's
+at once; the limit guards against runaway integrations, it is not a billing quota.
+"""
 
 from __future__ import annotations
 
+import math
+
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from screening.models import ApiToken
+
+
+def _count(cache, key: str, *, window_seconds: int) -> int:
+    """Add one to the counter `key` and return the new count; the counter expires with its
+    window. On Redis: INCR and EXPIRE in one pipeline, one round trip."""
+    if isinstance(cache, RedisCache):
+        full_key = cache.make_and_validate_key(key)
+        # Django's Redis backend exposes no increment that creates the key; its client is the
+        # documented redis-py one, reached through the backend's (stable since 4.0) `_cache`.
+        client = cache._cache.get_client(full_key, write=True)
+        with client.pipeline() as pipeline:
+            count, _ = pipeline.incr(full_key).expire(full_key, window_seconds).execute()
+        return int(count)
+    cache.add(key, 0, timeout=window_seconds)
+    return cache.incr(key)
 
 
 class ApiTokenRateThrottle(SimpleRateThrottle):
@@ -25,3 +51,26 @@ class ApiTokenRateThrottle(SimpleRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def window_key(self, request, view) -> str | None:
+        """The cache key of the counter for the current window (None: not throttled)."""
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return None
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends_at = (window + 1) * self.duration
+        return f"{key}:{window}"
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.window_key(request, view)
+        if key is None:
+            return True
+        count = _count(self.cache, key, window_seconds=int(self.duration))
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        """Seconds until the window ends (sent as Retry-After, rounded up by DRF)."""
+        return max(1.0, math.ceil(self.window_ends_at - self.now))

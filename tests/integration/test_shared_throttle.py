@@ -58,13 +58,14 @@ def test_every_process_counts_the_same_requests_of_a_token(redis_cache):
     throttle = ApiTokenRateThrottle()
     throttle.cache = other_process
     request = SimpleNamespace(auth=created.token, user=person)
-    key = throttle.get_cache_key(request, view=None)
+    key = throttle.window_key(request, view=None)
     try:
-        assert len(other_process.get(key)) == 3  # the three requests' timestamps
-        assert throttle.allow_request(request, view=None) is False
+        assert other_process.get(key) == 3  # this window's counter: the three requests
+        assert throttle.allow_request(request, view=None) is False  # the fourth, counted there
     finally:
         other_process.close()
     # The counter is in Redis itself, expiring with the throttle's window.
+    assert redis_cache.raw.get(f"{redis_cache.prefix}:1:{key}") == b"4"
     assert 0 < redis_cache.raw.ttl(f"{redis_cache.prefix}:1:{key}") <= 60
 
     response = client.get(URL)
