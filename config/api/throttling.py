@@ -13,7 +13,11 @@ at once; the limit guards against runaway integrations, it is not a billing quot
 from __future__ import annotations
 
 import math
+from functools import cache
 
+import redis
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -21,23 +25,35 @@ from rest_framework.throttling import SimpleRateThrottle
 from screening.models import ApiToken
 
 
-def _count(cache, key: str, *, window_seconds: int) -> int:
+@cache
+def _redis(location: str) -> redis.Redis:
+    """One client (and connection pool) per process and Redis URL for the counters. Django's
+    Redis backend has no increment that creates the key, and builds a new client object on
+    every call, which cost more than the round trip itself."""
+    return redis.Redis.from_url(location)
+
+
+def _count(backend, key: str, *, window_seconds: int) -> int:
     """Add one to the counter `key` and return the new count; the counter expires with its
-    window. On Redis: INCR and EXPIRE in one pipeline, one round trip."""
-    if isinstance(cache, RedisCache):
-        full_key = cache.make_and_validate_key(key)
-        # Django's Redis backend exposes no increment that creates the key; its client is the
-        # documented redis-py one, reached through the backend's (stable since 4.0) `_cache`.
-        client = cache._cache.get_client(full_key, write=True)
-        with client.pipeline() as pipeline:
+    window. On Redis: INCR and EXPIRE in one pipeline, one round trip, under the key Django's
+    cache would use (so `cache.get(key)` reads the count)."""
+    location = settings.CACHES[DEFAULT_CACHE_ALIAS].get("LOCATION")
+    if isinstance(backend, RedisCache) and isinstance(location, str):
+        full_key = backend.make_and_validate_key(key)
+        with _redis(location).pipeline() as pipeline:
             count, _ = pipeline.incr(full_key).expire(full_key, window_seconds).execute()
         return int(count)
-    cache.add(key, 0, timeout=window_seconds)
-    return cache.incr(key)
+    backend.add(key, 0, timeout=window_seconds)
+    return backend.incr(key)
 
 
 class ApiTokenRateThrottle(SimpleRateThrottle):
     scope = "api_token"
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The backend itself: DRF's class attribute is Django's cache proxy.
+        self.cache = caches[DEFAULT_CACHE_ALIAS]
 
     def get_rate(self) -> str | None:
         # Read at request time (not import time) so the setting can change under tests.
