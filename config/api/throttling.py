@@ -40,7 +40,8 @@ def _count(backend, key: str, *, window_seconds: int) -> int:
     location = settings.CACHES[DEFAULT_CACHE_ALIAS].get("LOCATION")
     if isinstance(backend, RedisCache) and isinstance(location, str):
         full_key = backend.make_and_validate_key(key)
-        with _redis(location).pipeline() as pipeline:
+        # No MULTI/EXEC: nothing can come between the two that matters, and it halves the cost.
+        with _redis(location).pipeline(transaction=False) as pipeline:
             count, _ = pipeline.incr(full_key).expire(full_key, window_seconds).execute()
         return int(count)
     backend.add(key, 0, timeout=window_seconds)
