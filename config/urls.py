@@ -21,3 +21,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("screening.urls")),
 ]
+
+# API paths answer problem+json even where no route matched (config/api/exceptions.py).
+handler404 = "config.api.exceptions.page_not_found"
+handler500 = "config.api.exceptions.server_error"

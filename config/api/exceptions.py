@@ -16,7 +16,8 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -53,14 +54,13 @@ _SPECIFIC_TYPES: dict[str, tuple[str, str]] = {
 }
 
 
-def problem_response(
+def problem_body(
     status_code: int,
     detail: str,
     *,
     code: str | None = None,
     errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
+) -> dict[str, Any]:
     slug, title = _SPECIFIC_TYPES.get(code or "", _TYPES.get(status_code, ("error", "Error.")))
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
@@ -70,7 +70,41 @@ def problem_response(
     }
     if errors:
         body["errors"] = errors
+    return body
+
+
+def problem_response(
+    status_code: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = problem_body(status_code, detail, code=code, errors=errors)
     return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404`: a URL no API route matches (e.g. a malformed id in the path) is a
+    problem+json 404 like any other API 404, not Django's HTML page; pages keep theirs."""
+    if _is_api(request):
+        body = problem_body(404, "Not found.")
+        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """`handler500`: the API's clients get problem+json (with nothing about the failure);
+    pages keep Django's plain 500 page."""
+    if _is_api(request):
+        body = problem_body(500, "Something went wrong on our side; nothing about it is shown.")
+        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+    return defaults.server_error(request)
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:

@@ -109,3 +109,28 @@ def test_domain_validation_errors_list_every_field_message():
 
 def test_unexpected_errors_are_left_to_django():
     assert problem_exception_handler(RuntimeError("boom"), {}) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/contacts/null%2Cnull/", "/api/v1/screenings/abc/submit", "/api/v1/no-such-thing/"],
+)
+def test_an_api_path_no_route_matches_is_a_404_problem_not_an_html_page(api, path):
+    assert_problem(api.get(path), 404)
+
+
+def test_a_page_no_route_matches_keeps_the_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_unexpected_api_error_is_a_500_problem_that_tells_nothing(api, monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("fictional failure with a secret detail")
+
+    monkeypatch.setattr("screening.api.views.contact_list", explode)
+    api.raise_request_exception = False
+    response = api.get("/api/v1/contacts/")
+    assert_problem(response, 500)
+    assert "secret" not in response.content.decode()
