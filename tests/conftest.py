@@ -5,6 +5,7 @@ fixture starts. Where no Redis is reachable they skip and say why; with REQUIRE_
 (set by .ci/run) they fail instead, so CI can never pass by skipping them.
 """
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -33,6 +34,25 @@ def pytest_report_header(config):
 
     broker = "redis" if settings.CELERY_BROKER_URL else "none (eager)"
     return f"database: {connection.vendor}; broker: {broker}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Close the database connections a test opened while an asyncio loop ran in this thread,
+    before its fixtures (and the loop) are torn down.
+
+    Playwright's sync API (the browser tests) keeps a loop running in the main thread. While it
+    runs, Django keeps this thread's connections in a separate, context-local storage (asgiref's
+    thread-critical `Local`); once the loop stops they are out of reach, and one stayed open
+    to the end: on PostgreSQL the run could not drop the test database ("There is 1 other
+    session using the database"). On SQLite's in-memory test database, closing is a no-op."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    from django.db import connections
+
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")

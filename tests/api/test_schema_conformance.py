@@ -1,43 +1,67 @@
-"""Schemathesis, generated from the committed contract (docs/openapi.yaml), against the app
-in-process with a token per role: no request may end in a 5xx, and every response must match
-the schema (status codes, content types, bodies)."""
+"""Schemathesis, generated from the committed contract (docs/openapi.yaml), sent over real HTTP
+to the app served by a running server, with a token per role: no request may end in a 5xx, and
+every response must match the schema (status codes, content types, headers, bodies).
 
+The server is pytest-django's `live_server`: Django's threaded WSGI server on a loopback port,
+serving the test database. It needs committed data (the test is transactional), so the
+fixtures' people, tokens and cases are visible to the server's own database connections on
+PostgreSQL; on SQLite the in-memory test database's connection is shared with the server.
+(A server in a separate process, e.g. gunicorn, could not reach SQLite's in-memory test
+database, so the laptop run would differ from CI's; this one is the same on both.)
+"""
+
+import threading
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
 import pytest
+import requests
 import schemathesis
 from django.conf import settings
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.contrib.auth.models import Group
+from django.test.testcases import QuietWSGIRequestHandler
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from screening import services
 from screening.roles import Role
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 CONTRACT = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"
 
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
-schema = schemathesis.openapi.from_path(CONTRACT)
-# In-process: requests go straight to Django's WSGI handler, inside the test's transaction.
-schema.app = WSGIHandler()
+schema = schemathesis.openapi.from_path(CONTRACT).exclude(
+    # Every token operation but the list is left out on purpose: a generated revoke
+    # (`tokens_revoke`) could revoke the very token this run authenticates with, and every
+    # later call would be a 401 that proves nothing; `tokens_create` works only from a signed-in
+    # browser session (a Bearer caller always gets 403). tests/api/test_tokens_api.py covers
+    # them. Any token operation added later is left out too until someone decides otherwise.
+    operation_id_regex=r"^tokens_(?!list$)",
+)
 
 
 @pytest.fixture(autouse=True)
-def _keep_the_test_transactions_connection():
-    """Django closes the connection when a request finishes; the test client suspends that,
-    and so must a bare WSGI handler, or PostgreSQL loses the test's transaction mid-test."""
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    yield
-    for signal in (request_started, request_finished):
-        signal.connect(close_old_connections)
+def _role_groups(transactional_db):
+    """A transactional test ends by flushing every table, the role groups the data migration
+    made included: bring them back before the fixtures make people in those roles."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
 
 
 @pytest.fixture
@@ -54,7 +78,7 @@ def tokens_by_role(
 ) -> dict[str, str]:
     """A token for each kind of caller. The hotline has a contact, cases, a draft and a
     submitted screening, referrals waiting for a decision and one sent to a provider whose
-    staff member has a token too."""
+    staff member has a token too. All committed, so the server sees them."""
     people = {
         Role.HOTLINE_STAFF: advocate,
         Role.SUPERVISOR: hotline_supervisor,
@@ -76,6 +100,27 @@ def tokens_by_role(
     }
 
 
+@pytest.fixture
+def http(monkeypatch):
+    """The calls of one test share a keep-alive connection, as an integration's HTTP client
+    would (and the server thread answering them keeps one database connection, as a
+    production worker does). No cookies are kept: every call authenticates by its token.
+
+    Django's test server writes a response's headers and body separately; with Nagle's
+    algorithm on, a keep-alive client then waits for a delayed ACK, about 40 ms a call."""
+    monkeypatch.setattr(QuietWSGIRequestHandler, "disable_nagle_algorithm", True)
+    session = requests.Session()
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    yield session
+    session.close()
+    # The server's request thread now reads end-of-stream and closes its database connection
+    # on the way out: wait for that, so no session of it outlives the test (on PostgreSQL an
+    # open one keeps the test database from being dropped at the end of the run).
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(timeout=10)
+
+
 @schema.parametrize()
 @hypothesis_settings(
     max_examples=10,
@@ -86,9 +131,13 @@ def tokens_by_role(
         HealthCheck.filter_too_much,
     ],
 )
-def test_no_server_errors_and_every_response_matches_the_contract(case, tokens_by_role):
+def test_no_server_errors_and_every_response_matches_the_contract(
+    case, live_server, tokens_by_role, http
+):
     for token in tokens_by_role.values():
         case.call_and_validate(
+            base_url=live_server.url,
+            session=http,
             headers={"Authorization": f"Bearer {token}"},
-            checks=[not_a_server_error, response_schema_conformance],
+            checks=CHECKS,
         )
