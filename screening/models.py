@@ -731,7 +731,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"API token {self.prefix} ({self.name})"
-
-    def is_usable(self, at: datetime | None = None) -> bool:
-        at = at or timezone.now()
-        return self.revoked_at is None and self.expires_at > at

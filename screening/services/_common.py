@@ -8,7 +8,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from screening.errors import ActionNotAllowed, ValidationError
 from screening.models import Case, User
-from screening.querysets import CASE_WORKER_ROLES
+from screening.permissions import is_case_worker
 
 # What the creator and every assigned worker hold on a case (direct-FK guardian rows).
 WORKER_GRANTS = ("view_case", "change_case")
@@ -16,13 +16,7 @@ WORKER_GRANTS = ("view_case", "change_case")
 
 def require_case_worker(user: User) -> None:
     """Active staff of an agency holding a case-work role, or `ActionNotAllowed`."""
-    if not (
-        user
-        and user.is_authenticated
-        and user.is_active
-        and user.agency_id
-        and user.has_any_role(CASE_WORKER_ROLES)
-    ):
+    if not is_case_worker(user):
         raise ActionNotAllowed("Only agency staff with a case-work role may do this.")
 
 
