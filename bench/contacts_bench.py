@@ -106,8 +106,45 @@ def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30) -> 
     raise SystemExit("gunicorn did not answer /healthz in time")
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent not idle so far, over all cores (Linux /proc)."""
+    try:
+        ticks = [int(value) for value in Path("/proc/stat").read_text().split()[1:9]]
+    except OSError:
+        return 0.0
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_pids(master: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(pid) for pid in children]
+
+
 def load(
-    *, port: int, target: str, requests: int, clients: int, token: str, key_prefix: str
+    *,
+    port: int,
+    target: str,
+    requests: int,
+    clients: int,
+    token: str,
+    key_prefix: str,
+    workers: list[int],
 ) -> dict:
     """`requests` POSTs from `clients` threads, each a fresh connection (gunicorn's sync
     workers close the connection after every response, as in production). Latency runs from
@@ -144,12 +181,15 @@ def load(
             statuses.update(seen)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    worker_cpu, machine_cpu = _cpu_seconds(workers), _machine_busy_seconds()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    worker_cpu = _cpu_seconds(workers) - worker_cpu
+    machine_cpu = _machine_busy_seconds() - machine_cpu
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "requests": len(latencies),
@@ -157,6 +197,10 @@ def load(
         "p50_us": cuts[49] * 1e6,
         "p95_us": cuts[94] * 1e6,
         "p99_us": cuts[98] * 1e6,
+        # CPU per request, in ms: the gunicorn workers' own, and the whole machine's (workers,
+        # PostgreSQL, Redis, this load generator). Lower than wall time per worker = waiting.
+        "worker_cpu_ms": worker_cpu / len(latencies) * 1000,
+        "machine_cpu_ms": machine_cpu / len(latencies) * 1000,
         "bad": sum(count for status, count in statuses.items() if status != 201),
     }
 
@@ -211,7 +255,13 @@ def main() -> None:
             env=env,
         )
         wait_until_up(base, gunicorn)
-        results = measure(args, made["token"])
+        workers = _worker_pids(gunicorn.pid)
+        for _ in range(50):  # every worker booted, so each one's CPU is counted
+            if len(workers) >= args.workers:
+                break
+            time.sleep(0.2)
+            workers = _worker_pids(gunicorn.pid)
+        results = measure(args, made["token"], workers)
         with psycopg.connect(env["DATABASE_URL"]) as connection:
             rows = connection.execute("SELECT count(*) FROM screening_contact").fetchone()[0]
         report(args, results, rows)
@@ -223,8 +273,8 @@ def main() -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def measure(args, token: str) -> dict[str, list[dict]]:
-    common = {"port": args.port, "clients": args.clients, "token": token}
+def measure(args, token: str, workers: list[int]) -> dict[str, list[dict]]:
+    common = {"port": args.port, "clients": args.clients, "token": token, "workers": workers}
     for target in TARGETS:  # warm-up: imports, connections, caches
         load(target=target, requests=200, key_prefix="warmup", **common)
     results: dict[str, list[dict]] = {target: [] for target in TARGETS}
@@ -238,7 +288,9 @@ def measure(args, token: str) -> dict[str, list[dict]]:
             print(
                 f"round {round_number + 1} {target:8} {result['rps']:8.1f} req/s  "
                 f"p50 {result['p50_us'] / 1000:6.1f} ms  p95 {result['p95_us'] / 1000:6.1f} ms  "
-                f"p99 {result['p99_us'] / 1000:6.1f} ms  non-201 {result['bad']}",
+                f"p99 {result['p99_us'] / 1000:6.1f} ms  "
+                f"CPU/req worker {result['worker_cpu_ms']:.2f} ms machine "
+                f"{result['machine_cpu_ms']:.2f} ms  non-201 {result['bad']}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -253,13 +305,17 @@ def report(args, results: dict[str, list[dict]], rows: int) -> None:
         f"\n{args.rounds} rounds x {args.requests} requests per target, {args.clients} clients, "
         f"gunicorn {args.workers} sync workers; {rows} contact rows written.\n"
     )
-    print("| target | req/s | p50 (ms) | p95 (ms) | p99 (ms) | non-201 |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| target | req/s | p50 (ms) | p95 (ms) | p99 (ms) | worker CPU/req (ms) "
+        "| machine CPU/req (ms) | non-201 |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for target in TARGETS:
         print(
             f"| {LABELS[target]} | {median(target, 'rps'):.0f} | "
             f"{median(target, 'p50_us') / 1000:.1f} | {median(target, 'p95_us') / 1000:.1f} | "
-            f"{median(target, 'p99_us') / 1000:.1f} | "
+            f"{median(target, 'p99_us') / 1000:.1f} | {median(target, 'worker_cpu_ms'):.2f} | "
+            f"{median(target, 'machine_cpu_ms'):.2f} | "
             f"{sum(result['bad'] for result in results[target])} |"
         )
     ratios = [

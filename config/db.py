@@ -1,12 +1,12 @@
-"""A plain INSERT for bookkeeping rows written on every API request (idempotency records, the
-access log), without the ORM's per-query compilation.
+"""Plain INSERTs for rows written on every API request (the logged contact, idempotency
+records, the access log), without the ORM's per-query compilation.
 
 Measured on `POST /api/v1/contacts/` (docs/benchmarks.md): compiling an ORM INSERT cost
-several times the statement itself, and the request writes two such rows besides the contact.
-Values still pass through each field's own `get_db_prep_save`, so dates, JSON and foreign
-keys are adapted exactly as the ORM adapts them; only the SQL text is built once per model
-and column list. No signals are sent and no primary key is returned: use it only for rows
-nothing reacts to.
+several times the statement itself, and the request writes three rows. Values still pass
+through each field's own `pre_save` and `get_db_prep_save`, so defaults, `auto_now` dates,
+JSON and foreign keys are stored exactly as the ORM stores them; only the SQL text is built
+once per model and column list. No signals are sent: use these only for models nothing
+listens to (tests/config/test_db.py compares the rows with the ORM's).
 """
 
 from __future__ import annotations
@@ -62,3 +62,35 @@ def insert_row(model: type[models.Model], **values: Any) -> None:
         params.append(field.get_db_prep_save(_value(field, values), connection))
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(model, tuple(columns), alias), params)
+
+
+def insert_instance(instance: models.Model) -> None:
+    """INSERT a new, unsaved `instance` as `instance.save()` would (defaults and `auto_now`
+    values set on the instance), then give it its primary key."""
+    model = type(instance)
+    meta = model._meta
+    if not instance._state.adding:
+        raise ValueError(f"{model.__name__} {instance.pk} is saved already")
+    alias = router.db_for_write(model, instance=instance)
+    connection = connections[alias]
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if not (field.primary_key and getattr(instance, field.attname) is None)
+    ]
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    sql = _insert_sql(model, tuple(field.column for field in fields), alias)
+    with connection.cursor() as cursor:
+        if meta.pk in fields:
+            cursor.execute(sql, params)
+        elif connection.features.can_return_columns_from_insert:
+            cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(meta.pk.column)}", params)
+            setattr(instance, meta.pk.attname, cursor.fetchone()[0])
+        else:
+            cursor.execute(sql, params)
+            primary_key = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+            setattr(instance, meta.pk.attname, primary_key)
+    instance._state.adding = False
+    instance._state.db = alias

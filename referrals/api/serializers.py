@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.api.serializers import ApiSerializer
 from referrals.models import (
     Priority,
     ReferralEvent,
@@ -14,12 +15,12 @@ from referrals.models import (
 )
 
 
-class ProviderSummarySerializer(serializers.Serializer):
+class ProviderSummarySerializer(ApiSerializer):
     slug = serializers.CharField()
     name = serializers.CharField()
 
 
-class ProviderOutputSerializer(serializers.Serializer):
+class ProviderOutputSerializer(ApiSerializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     agency = serializers.CharField(source="agency.name", allow_null=True)
@@ -41,7 +42,7 @@ class ProviderOutputSerializer(serializers.Serializer):
     response_due_hours = serializers.IntegerField()
 
 
-class ReferralEventOutputSerializer(serializers.Serializer):
+class ReferralEventOutputSerializer(ApiSerializer):
     kind = serializers.ChoiceField(choices=ReferralEvent.Kind.choices)
     from_status = serializers.CharField()
     to_status = serializers.CharField()
@@ -54,7 +55,7 @@ class ReferralEventOutputSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
-class ReferralOutputSerializer(serializers.Serializer):
+class ReferralOutputSerializer(ApiSerializer):
     """A referral as its case's agency sees it (queue rows and the detail)."""
 
     id = serializers.IntegerField()
@@ -84,7 +85,7 @@ class ReferralDetailOutputSerializer(ReferralOutputSerializer):
     )
 
 
-class ReferralProviderOutputSerializer(serializers.Serializer):
+class ReferralProviderOutputSerializer(ApiSerializer):
     """A referral as the provider it was sent to sees it: no case data."""
 
     id = serializers.IntegerField()

@@ -18,6 +18,7 @@ from config.api.pagination import (
     KeysetCursorPagination,
     paginated_response,
 )
+from config.api.serializers import ApiSerializer
 from referrals import services
 from referrals.api.serializers import (
     ProviderOutputSerializer,
@@ -71,7 +72,7 @@ class ReferralQueueApi(APIView):
     pagination_class = ReferralQueuePagination
 
     @extend_schema_serializer(component_name="ReferralQueueFilter")
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(ApiSerializer):
         status = serializers.ChoiceField(
             choices=QUEUE_STATUS_CHOICES,
             required=False,
@@ -122,7 +123,7 @@ class ReferralApproveApi(APIView):
     permission_classes = [IsSupervisor]
 
     @extend_schema_serializer(component_name="ReferralApproveInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     @extend_schema(
@@ -146,7 +147,7 @@ class ReferralDeclineApi(APIView):
     permission_classes = [IsSupervisor]
 
     @extend_schema_serializer(component_name="ReferralDeclineInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         reason_code = serializers.ChoiceField(
             choices=[
                 (value, Referral.DeclineReason(value).label) for value in SUPERVISOR_DECLINE_REASONS
@@ -179,7 +180,7 @@ class ReferralAnswerApi(APIView):
     permission_classes = [IsProviderStaff]
 
     @extend_schema_serializer(component_name="ReferralAnswerInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         answer = serializers.ChoiceField(choices=list(ANSWERS))
         reason_code = serializers.ChoiceField(
             choices=[
@@ -223,7 +224,7 @@ class ProviderListApi(APIView):
     pagination_class = ProviderPagination
 
     @extend_schema_serializer(component_name="ProviderFilter")
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(ApiSerializer):
         service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False)
         region = serializers.CharField(
             max_length=100,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.serializers import ApiSerializer
 from screening.models import ApiToken, Case, Contact, Screening, ScreeningOverride
 from screening.services.tokens import API_TOKEN_STATUSES, api_token_status
 
 
-class TriageOutputSerializer(serializers.Serializer):
+class TriageOutputSerializer(ApiSerializer):
     instrument = serializers.CharField(source="triage_instrument_version.instrument.slug")
     instrument_version = serializers.IntegerField(source="triage_instrument_version.number")
     answers = serializers.DictField(source="triage_answers", child=serializers.JSONField())
@@ -21,7 +22,7 @@ class TriageOutputSerializer(serializers.Serializer):
     )
 
 
-class ContactOutputSerializer(serializers.Serializer):
+class ContactOutputSerializer(ApiSerializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Contact.Status.choices)
     channel = serializers.ChoiceField(choices=Contact.Channel.choices)
@@ -60,7 +61,7 @@ RESTRICTED_CASE_FIELDS = (
 )
 
 
-class CaseOutputSerializer(serializers.Serializer):
+class CaseOutputSerializer(ApiSerializer):
     """A case as the user may see it. `case.user_can_change` — annotated by the access
     queryset (`CaseQuerySet.with_access`), never decided here — says whether the identifying
     and narrative fields are included; otherwise they are absent, not empty."""
@@ -94,7 +95,7 @@ class CaseOutputSerializer(serializers.Serializer):
         return data
 
 
-class ScreeningOutputSerializer(serializers.Serializer):
+class ScreeningOutputSerializer(ApiSerializer):
     """A screening: the safety gate as recorded, its draft or submitted answers, its state."""
 
     id = serializers.IntegerField()
@@ -119,13 +120,13 @@ class ScreeningOutputSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
 
 
-class ScreeningOverrideOutputSerializer(serializers.Serializer):
+class ScreeningOverrideOutputSerializer(ApiSerializer):
     outcome = serializers.CharField()
     reason_code = serializers.ChoiceField(choices=ScreeningOverride.ReasonCode.choices)
     at = serializers.DateTimeField()
 
 
-class ScreeningResultOutputSerializer(serializers.Serializer):
+class ScreeningResultOutputSerializer(ApiSerializer):
     """The stored result of a submitted screening: the engine's explained result exactly as
     computed, and — separately — a supervisor's override if one is in force."""
 
@@ -148,7 +149,7 @@ class ScreeningResultOutputSerializer(serializers.Serializer):
     )
 
 
-class ApiTokenOutputSerializer(serializers.Serializer):
+class ApiTokenOutputSerializer(ApiSerializer):
     """One of the caller's API tokens. Never the secret or its hash: neither can be shown."""
 
     prefix = serializers.CharField(

@@ -17,6 +17,7 @@ from config.api.fields import UtcDateTimeField, filter_params
 from config.api.idempotency import idempotent
 from config.api.pagination import ApiCursorPagination, paginated_response
 from config.api.problems import PreconditionFailed
+from config.api.serializers import ApiSerializer
 from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
 from screening import services
 from screening.api.serializers import (
@@ -82,7 +83,7 @@ class ContactListApi(APIView):
     pagination_class = ApiCursorPagination
 
     @extend_schema_serializer(component_name="ContactFilter")
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(ApiSerializer):
         status = serializers.ChoiceField(choices=Contact.Status.choices, required=False)
         contact_type = serializers.ChoiceField(choices=Contact.ContactType.choices, required=False)
         channel = serializers.ChoiceField(choices=Contact.Channel.choices, required=False)
@@ -123,7 +124,7 @@ class ContactCreateApi(APIView):
     permission_classes = [IsContactStaff]
 
     @extend_schema_serializer(component_name="ContactCreateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         channel = serializers.ChoiceField(choices=Contact.Channel.choices)
         contact_type = serializers.ChoiceField(choices=Contact.ContactType.choices)
         caller_type = serializers.ChoiceField(
@@ -193,7 +194,7 @@ class ContactUpdateApi(APIView):
     permission_classes = [IsContactStaff]
 
     @extend_schema_serializer(component_name="ContactUpdateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         channel = serializers.ChoiceField(choices=Contact.Channel.choices, required=False)
         contact_type = serializers.ChoiceField(choices=Contact.ContactType.choices, required=False)
         caller_type = serializers.ChoiceField(choices=Contact.CallerType.choices, required=False)
@@ -273,7 +274,7 @@ class CaseListApi(APIView):
     pagination_class = ApiCursorPagination
 
     @extend_schema_serializer(component_name="CaseFilter")
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(ApiSerializer):
         status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
         exploitation_type = serializers.ChoiceField(
             choices=Case.ExploitationType.choices, required=False
@@ -308,7 +309,7 @@ class CaseCreateApi(APIView):
     permission_classes = [IsAgencyStaff]
 
     @extend_schema_serializer(component_name="CaseCreateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         age = serializers.IntegerField(
             min_value=0, max_value=Case.MAX_AGE, required=False, allow_null=True
         )
@@ -420,7 +421,7 @@ class ScreeningStartApi(APIView):
     extra_problem_codes = {"POST": ("422",)}
 
     @extend_schema_serializer(component_name="ScreeningStartInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         instrument = serializers.SlugField(
             max_length=80, help_text="e.g. frontline-adult-conversation"
         )
@@ -511,7 +512,7 @@ class ScreeningAnswersUpdateApi(APIView):
     permission_classes = [IsCaseWorker]
 
     @extend_schema_serializer(component_name="ScreeningAnswersInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         answers = serializers.DictField(
             child=serializers.JSONField(allow_null=True),
             allow_empty=True,
@@ -645,7 +646,7 @@ class ApiTokenCreateApi(APIView):
     permission_classes = [IsAuthenticated, NotWithAToken]
 
     @extend_schema_serializer(component_name="ApiTokenCreateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ApiSerializer):
         name = serializers.CharField(
             max_length=100, help_text="The system that will use it, e.g. contact-centre."
         )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.access_log import CONTACT, access_log_note
+from config.db import insert_instance
 from indicators.engine import AnswerError
 from indicators.models import InstrumentVersion
 from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
@@ -166,7 +167,7 @@ def contact_create(
             languages=[contact.language] if contact.language else [],
             exploitation_type=exploitation_type,
         )
-    contact.save()
+    insert_instance(contact)  # contact.save() without compiling the INSERT (config/db.py)
     access_log_note(object_type=CONTACT, object_ref=str(contact.pk), case_id=contact.case_id)
     return contact
 

@@ -118,6 +118,32 @@ def _authenticate_sql(alias: str) -> str:
     )
 
 
+@cache
+def _user_attnames() -> tuple[str, ...]:
+    return tuple(field.attname for field in User._meta.concrete_fields)
+
+
+@cache
+def _user_converters(alias: str) -> tuple[tuple[object, tuple], ...]:
+    """Per user column, what the ORM would run on a fetched value (e.g. SQLite's text dates)."""
+    connection = connections[alias]
+    converters = []
+    for field in User._meta.concrete_fields:
+        column = field.get_col(User._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        converters.append((column, tuple(functions)))
+    return tuple(converters)
+
+
+def _converted(values: tuple, connection) -> list:
+    converted = []
+    for value, (column, functions) in zip(values, _user_converters(connection.alias), strict=True):
+        for function in functions:
+            value = function(value, column, connection)
+        converted.append(value)
+    return converted
+
+
 def api_token_authenticate(presented: str) -> ApiToken | None:
     """The usable token `presented` ("<prefix>.<secret>") names, with its user and the user's
     roles loaded, or None (unknown, wrong secret, expired, revoked, inactive user). Records
@@ -134,9 +160,15 @@ def api_token_authenticate(presented: str) -> ApiToken | None:
         prefix,
         as_db_time(now, connection),
     ]
-    user = next(iter(User.objects.raw(_authenticate_sql(alias), params).using(alias)), None)
-    # The query's extra columns, taken off the user: the token's, and the roles.
-    extra = {name: user.__dict__.pop(name) for name in _EXTRA_COLUMNS} if user else {}
+    with connection.cursor() as cursor:
+        cursor.execute(_authenticate_sql(alias), params)
+        row = cursor.fetchone()
+    user = None
+    if row is not None:
+        user_values, token_values = row[: -len(_EXTRA_COLUMNS)], row[-len(_EXTRA_COLUMNS) :]
+        # Built as the ORM builds a fetched row: converters for the backend, then from_db.
+        user = User.from_db(alias, _user_attnames(), _converted(user_values, connection))
+        extra = dict(zip(_EXTRA_COLUMNS, token_values, strict=True))
     # Compare even when there is no such token, so timing does not tell prefixes apart.
     expected = extra["token_secret_hash"] if user is not None else _hash("")
     if not hmac.compare_digest(expected, _hash(secret)) or user is None:

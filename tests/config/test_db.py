@@ -1,14 +1,15 @@
-"""`insert_row`, the plain INSERT for bookkeeping rows written on every API request: it must
-store exactly what `Model.objects.create` stores (defaults, dates, JSON, foreign keys)."""
+"""`insert_row` and `insert_instance`, the plain INSERTs for rows written on every API
+request: they must store exactly what the ORM stores (defaults, dates, JSON, foreign keys)."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from config.db import insert_row
+from config.db import insert_instance, insert_row
 from config.models import AccessLogEntry, IdempotencyRecord
-from tests.factories import UserFactory
+from screening.models import Contact
+from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +56,50 @@ def test_an_unknown_field_is_refused_before_anything_is_written():
     with pytest.raises(TypeError, match="no field"):
         insert_row(AccessLogEntry, method="GET", route="x", status_code=200, colour="blue")
     assert not AccessLogEntry.objects.exists()
+
+
+def _contact(person, case) -> Contact:
+    return Contact(
+        agency_id=person.agency_id,
+        created_by=person,
+        channel=Contact.Channel.CHAT,
+        contact_type=Contact.ContactType.TIP,
+        caller_region="Eastmarch",
+        immediate_danger=True,
+        summary="A fictional tip about a fictional workshop.",
+        case=case,
+        triage_answers={"needs_response_24h": True, "notes": ["one", None]},
+    )
+
+
+def test_an_instance_is_stored_as_save_would_store_it_and_gets_its_key():
+    person = UserFactory()
+    case = CaseFactory(agency=person.agency, created_by=person)
+    by_orm = _contact(person, case)
+    by_orm.save()
+    before = timezone.now()
+    ours = _contact(person, case)
+    insert_instance(ours)
+
+    assert ours.pk is not None and ours.pk != by_orm.pk
+    assert not ours._state.adding and ours._state.db == "default"
+    # auto_now / auto_now_add values are set on the instance, as save() sets them.
+    assert before <= ours.created_at <= ours.updated_at <= timezone.now()
+
+    def stored(pk: int) -> dict:
+        row = Contact.objects.filter(pk=pk).values().get()
+        return {k: v for k, v in row.items() if k not in ("id", "created_at", "updated_at")}
+
+    assert stored(ours.pk) == stored(by_orm.pk)
+    assert stored(ours.pk)["triage_answers"] == {"needs_response_24h": True, "notes": ["one", None]}
+    assert stored(ours.pk)["version"] == 1 and stored(ours.pk)["status"] == "draft"
+    assert Contact.objects.get(pk=ours.pk).created_at == ours.created_at
+
+
+def test_a_saved_instance_is_refused():
+    person = UserFactory()
+    contact = _contact(person, None)
+    insert_instance(contact)
+    with pytest.raises(ValueError, match="saved already"):
+        insert_instance(contact)
+    assert Contact.objects.count() == 1
