@@ -4,6 +4,14 @@ with no database (issue 6). Loopback only; results as a Markdown table (docs/ben
 
 The API requests carry a real personal API token, go through the role check, validation,
 the service and an `Idempotency-Key` (a fresh key per request, as an integration sends).
+The "floor" target sends the same requests to bench/views.py's `floor_contact_create`: the
+API's own statements and round trips (token, throttle counter, key lookup, contact and record
+in one transaction, access-log row) with the least Python around them, a lower bound for
+any implementation of the endpoint that does the same work.
+
+Besides latency, each run reports CPU per request (Linux /proc): the gunicorn workers',
+PostgreSQL's (all its processes) and the whole machine's (everything, this load generator
+included).
 Throttling runs but its rate is raised so it never refuses (the limit is a policy, not a
 cost). Rounds interleave the three targets; each row of the summary is the median of the
 rounds. The script creates its own database and drops it at the end.
@@ -52,11 +60,13 @@ BODY = {
 }
 TARGETS = {
     "api": "/api/v1/contacts/",
+    "floor": "/bench/floor/contacts/",
     "minimal": "/bench/minimal/contacts/",
     "bare": "/bench/bare/",
 }
 LABELS = {
     "api": "`POST /api/v1/contacts/` (token, role, validation, service, idempotency)",
+    "floor": "floor: the API's statements and round trips, least Python (bench/views.py)",
     "minimal": "minimal Django view: parse JSON, insert the same row",
     "bare": "bare JSON view, no database",
 }
@@ -128,6 +138,23 @@ def _machine_busy_seconds() -> float:
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_cpu() -> dict[int, float]:
+    """CPU seconds so far of every PostgreSQL process (backends, WAL writer...), by pid."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found[int(entry.name)] = _cpu_seconds([int(entry.name)])
+            except OSError:
+                continue
+    return found
+
+
+def _postgres_cpu_since(before: dict[int, float]) -> float:
+    return sum(used - before.get(pid, 0.0) for pid, used in _postgres_cpu().items())
+
+
 def _worker_pids(master: int) -> list[int]:
     try:
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -155,8 +182,9 @@ def load(
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         "Connection: close\r\n"
     )
-    if target == "api":
+    if target in ("api", "floor"):
         head += f"Authorization: Bearer {token}\r\n"
+    keyed = target in ("api", "floor")
     numbers = itertools.count()
     latencies: list[float] = []
     statuses: collections.Counter[int] = collections.Counter()
@@ -166,7 +194,7 @@ def load(
         mine: list[float] = []
         seen: collections.Counter[int] = collections.Counter()
         while (number := next(numbers)) < requests:
-            key = f"Idempotency-Key: {key_prefix}-{number}\r\n" if target == "api" else ""
+            key = f"Idempotency-Key: {key_prefix}-{number}\r\n" if keyed else ""
             raw = (head + key + "\r\n").encode() + body
             started = time.perf_counter()
             with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
@@ -182,6 +210,7 @@ def load(
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     worker_cpu, machine_cpu = _cpu_seconds(workers), _machine_busy_seconds()
+    postgres_cpu = _postgres_cpu()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -190,6 +219,7 @@ def load(
     elapsed = time.perf_counter() - started
     worker_cpu = _cpu_seconds(workers) - worker_cpu
     machine_cpu = _machine_busy_seconds() - machine_cpu
+    postgres_cpu = _postgres_cpu_since(postgres_cpu)
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "requests": len(latencies),
@@ -201,6 +231,7 @@ def load(
         # PostgreSQL, Redis, this load generator). Lower than wall time per worker = waiting.
         "worker_cpu_ms": worker_cpu / len(latencies) * 1000,
         "machine_cpu_ms": machine_cpu / len(latencies) * 1000,
+        "postgres_cpu_ms": postgres_cpu / len(latencies) * 1000,
         "bad": sum(count for status, count in statuses.items() if status != 201),
     }
 
@@ -276,21 +307,25 @@ def main() -> None:
 def measure(args, token: str, workers: list[int]) -> dict[str, list[dict]]:
     common = {"port": args.port, "clients": args.clients, "token": token, "workers": workers}
     for target in TARGETS:  # warm-up: imports, connections, caches
-        load(target=target, requests=200, key_prefix="warmup", **common)
+        load(target=target, requests=200, key_prefix=f"warmup-{target}", **common)
     results: dict[str, list[dict]] = {target: [] for target in TARGETS}
     order = list(TARGETS)
     for round_number in range(args.rounds):
-        for target in order[round_number % 3 :] + order[: round_number % 3]:
+        for target in order[round_number % len(order) :] + order[: round_number % len(order)]:
             result = load(
-                target=target, requests=args.requests, key_prefix=f"r{round_number}", **common
+                target=target,
+                requests=args.requests,
+                key_prefix=f"r{round_number}-{target}",
+                **common,
             )
             results[target].append(result)
             print(
                 f"round {round_number + 1} {target:8} {result['rps']:8.1f} req/s  "
                 f"p50 {result['p50_us'] / 1000:6.1f} ms  p95 {result['p95_us'] / 1000:6.1f} ms  "
                 f"p99 {result['p99_us'] / 1000:6.1f} ms  "
-                f"CPU/req worker {result['worker_cpu_ms']:.2f} ms machine "
-                f"{result['machine_cpu_ms']:.2f} ms  non-201 {result['bad']}",
+                f"CPU/req worker {result['worker_cpu_ms']:.2f} ms, PostgreSQL "
+                f"{result['postgres_cpu_ms']:.2f}, machine {result['machine_cpu_ms']:.2f}  "
+                f"non-201 {result['bad']}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -306,27 +341,29 @@ def report(args, results: dict[str, list[dict]], rows: int) -> None:
         f"gunicorn {args.workers} sync workers; {rows} contact rows written.\n"
     )
     print(
-        "| target | req/s | p50 (ms) | p95 (ms) | p99 (ms) | worker CPU/req (ms) "
-        "| machine CPU/req (ms) | non-201 |"
+        "| target | req/s | p50 (ms) | p95 (ms) | p99 (ms) | CPU/req: workers (ms) "
+        "| PostgreSQL (ms) | machine (ms) | non-201 |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target in TARGETS:
         print(
             f"| {LABELS[target]} | {median(target, 'rps'):.0f} | "
             f"{median(target, 'p50_us') / 1000:.1f} | {median(target, 'p95_us') / 1000:.1f} | "
             f"{median(target, 'p99_us') / 1000:.1f} | {median(target, 'worker_cpu_ms'):.2f} | "
-            f"{median(target, 'machine_cpu_ms'):.2f} | "
+            f"{median(target, 'postgres_cpu_ms'):.2f} | {median(target, 'machine_cpu_ms'):.2f} | "
             f"{sum(result['bad'] for result in results[target])} |"
         )
-    ratios = [
-        api["rps"] / minimal["rps"]
-        for api, minimal in zip(results["api"], results["minimal"], strict=True)
-    ]
-    print(
-        f"\nAPI / minimal throughput: median {statistics.median(ratios):.2f} "
-        f"(rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)}); "
-        f"API p95 {median('api', 'p95_us') / 1000:.1f} ms."
-    )
+    print()
+    for over, under in (("api", "minimal"), ("floor", "minimal"), ("api", "floor")):
+        ratios = [
+            high["rps"] / low["rps"]
+            for high, low in zip(results[over], results[under], strict=True)
+        ]
+        print(
+            f"{over} / {under} throughput: median {statistics.median(ratios):.2f} "
+            f"(rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
+        )
+    print(f"API p95 {median('api', 'p95_us') / 1000:.1f} ms.")
 
 
 if __name__ == "__main__":

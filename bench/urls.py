@@ -8,5 +8,6 @@ from config.urls import urlpatterns as production_urlpatterns
 urlpatterns = [
     path("bench/minimal/contacts/", views.minimal_contact_create),
     path("bench/bare/", views.bare_json),
+    path("bench/floor/contacts/", views.floor_contact_create),
     *production_urlpatterns,
 ]
