@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -45,7 +46,7 @@ _DESCRIPTIONS = {
 
 class ProblemAutoSchema(AutoSchema):
     """Views may name further problem statuses they answer with `extra_problem_codes`
-    (e.g. `("412", "422")`)."""
+    (e.g. `("422",)`); 412 and 428 follow from an If-Match parameter."""
 
     def _problem_codes(self) -> list[str]:
         codes = ["401", "403", "429"]
@@ -55,8 +56,13 @@ class ProblemAutoSchema(AutoSchema):
             codes.append("400")
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("409")
-        if self.method in ("PUT", "PATCH"):
-            codes += ["412", "428"]
+        # If-Match: a stale version is a 412 wherever the header is taken, a missing one a 428
+        # where it is required.
+        for parameter in self.get_override_parameters():
+            if isinstance(parameter, OpenApiParameter) and parameter.name == "If-Match":
+                codes.append("412")
+                if parameter.required:
+                    codes.append("428")
         extra = getattr(self.view, "extra_problem_codes", {}).get(self.method, ())
         return sorted(set(codes) | set(extra))
 

@@ -551,7 +551,6 @@ class ScreeningAnswersUpdateApi(APIView):
 
 class ScreeningSubmitApi(APIView):
     permission_classes = [IsCaseWorker]
-    extra_problem_codes = {"POST": ("412",)}
 
     @extend_schema(
         operation_id="screenings_submit",

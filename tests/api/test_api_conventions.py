@@ -1,6 +1,10 @@
 """Conventions every endpoint shares: problem+json errors, ETag parsing, the schema and docs."""
 
+from pathlib import Path
+
 import pytest
+import yaml
+from django.conf import settings
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.test import APIRequestFactory
 
@@ -134,3 +138,21 @@ def test_an_unexpected_api_error_is_a_500_problem_that_tells_nothing(api, monkey
     response = api.get("/api/v1/contacts/")
     assert_problem(response, 500)
     assert "secret" not in response.content.decode()
+
+
+def test_every_operation_taking_if_match_documents_412_and_428_where_it_is_required():
+    """Schemathesis found finalise answering an undocumented 412: the statuses now follow
+    from the If-Match parameter itself, for every operation of the committed contract."""
+    contract = yaml.safe_load((Path(settings.BASE_DIR) / "docs" / "openapi.yaml").read_text())
+    taking = 0
+    for path, operations in contract["paths"].items():
+        for method, operation in operations.items():
+            if_match = [p for p in operation.get("parameters", []) if p["name"] == "If-Match"]
+            documented = set(operation["responses"])
+            if not if_match:
+                assert "412" not in documented, (method, path)
+                continue
+            taking += 1
+            assert "412" in documented, (method, path)
+            assert ("428" in documented) == bool(if_match[0].get("required")), (method, path)
+    assert taking >= 4  # contacts update and finalise, screening answers and submit

@@ -2,6 +2,11 @@
 to the app served by a running server, with a token per role: no request may end in a 5xx, and
 every response must match the schema (status codes, content types, headers, bodies).
 
+Generated path ids almost never name a stored object, so each call with path parameters is
+sent a second time with ids of real objects (a case, a contact, screenings, referrals, the
+instruments), taken in turn: detail, action and answer endpoints then answer about objects
+that exist, for callers who may and may not see them.
+
 The server is pytest-django's `live_server`: Django's threaded WSGI server on a loopback port,
 serving the test database. It needs committed data (the test is transactional), so the
 fixtures' people, tokens and cases are visible to the server's own database connections on
@@ -10,6 +15,7 @@ PostgreSQL; on SQLite the in-memory test database's connection is shared with th
 database, so the laptop run would differ from CI's; this one is the same on both.)
 """
 
+import itertools
 import threading
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
@@ -32,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
 
 from screening import services
 from screening.roles import Role
+from screening.services.contacts import TRIAGE_SLUG
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,7 +72,14 @@ def _role_groups(transactional_db):
 
 
 @pytest.fixture
+def real_ids() -> dict[str, list]:
+    """Path parameter → ids of stored objects; filled by `tokens_by_role`."""
+    return {}
+
+
+@pytest.fixture
 def tokens_by_role(
+    real_ids,
     hotline,
     advocate,
     hotline_supervisor,
@@ -87,13 +101,24 @@ def tokens_by_role(
         Role.PROVIDER_STAFF: provider_staff,
     }
     case = services.case_create(created_by=advocate, identifying_name="Fictional")
-    services.contact_create(
+    contact = services.contact_create(
         created_by=advocate, channel="phone", contact_type="tip", case_reference=case.reference
     )
-    start_screening(submitted_screening.case)
-    make_referral()
-    make_referral(status="sent", service_type="medical")
-    make_referral(status="failed", service_type="legal_aid")
+    draft = start_screening(submitted_screening.case)
+    referrals = [
+        make_referral(),
+        make_referral(status="sent", service_type="medical"),
+        make_referral(status="failed", service_type="legal_aid"),
+    ]
+    real_ids.update(
+        reference=[case.reference, submitted_screening.case.reference],
+        contact_id=[contact.pk],
+        screening_id=[submitted_screening.pk, draft.pk],
+        referral_id=[referral.pk for referral in referrals],
+        # Slug and number go together: pairs at the same index.
+        slug=[TRIAGE_SLUG, submitted_screening.instrument_version.instrument.slug],
+        number=[1, submitted_screening.instrument_version.number],
+    )
     return {
         role: services.api_token_create(user=user, name="schemathesis").plaintext
         for role, user in people.items()
@@ -132,12 +157,24 @@ def http(monkeypatch):
     ],
 )
 def test_no_server_errors_and_every_response_matches_the_contract(
-    case, live_server, tokens_by_role, http
+    case, live_server, tokens_by_role, real_ids, http
 ):
-    for token in tokens_by_role.values():
-        case.call_and_validate(
-            base_url=live_server.url,
-            session=http,
-            headers={"Authorization": f"Bearer {token}"},
-            checks=CHECKS,
-        )
+    cases = [case]
+    if case.path_parameters:
+        with_real_ids = case.derive()
+        turn = next(_turns)
+        for name in with_real_ids.path_parameters:
+            values = real_ids[name]  # a new path parameter needs ids here (KeyError otherwise)
+            with_real_ids.path_parameters[name] = values[turn % len(values)]
+        cases.append(with_real_ids)
+    for sent in cases:
+        for token in tokens_by_role.values():
+            sent.call_and_validate(
+                base_url=live_server.url,
+                session=http,
+                headers={"Authorization": f"Bearer {token}"},
+                checks=CHECKS,
+            )
+
+
+_turns = itertools.count()
