@@ -722,11 +722,19 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The random id of the page form that created it ("" otherwise): one token per form sent,
+    # however often and however simultaneously it is sent (a double click, a reload).
+    form_request_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="api_token_name_required"),
+            models.UniqueConstraint(
+                fields=["user", "form_request_id"],
+                condition=~models.Q(form_request_id=""),
+                name="api_token_one_per_form",
+            ),
         ]
 
     def __str__(self) -> str:

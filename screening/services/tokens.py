@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.contrib.auth.models import Group
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from screening.errors import NotFound, ValidationError
+from screening.errors import ApplicationError, NotFound, ValidationError
 from screening.models import ApiToken, User
 
 MAX_TOKEN_DAYS = 366
@@ -38,9 +38,21 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-@transaction.atomic
-def api_token_create(*, user: User, name: str, days: int = 90) -> CreatedToken:
-    """A new token for `user`, valid for `days` (1…366). The plaintext is only in the result."""
+class ApiTokenFormAlreadySent(ApplicationError):
+    """The page form with this request id created a token already (its secret is gone)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__("That form was already sent.")
+        self.prefix = prefix
+
+
+def api_token_create(
+    *, user: User, name: str, days: int = 90, form_request_id: str = ""
+) -> CreatedToken:
+    """A new token for `user`, valid for `days` (1…366). The plaintext is only in the result.
+
+    `form_request_id`, the random id of the page form sent, makes a second sending of the
+    same form (even a simultaneous one) raise `ApiTokenFormAlreadySent` instead."""
     problems: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
@@ -51,17 +63,27 @@ def api_token_create(*, user: User, name: str, days: int = 90) -> CreatedToken:
         problems["days"] = [f"Give a whole number of days from 1 to {MAX_TOKEN_DAYS}."]
     if not user.is_active:
         problems["user"] = ["The account is not active."]
+    if len(form_request_id) > 64:
+        problems["request_id"] = ["At most 64 characters."]
     if problems:
         raise ValidationError("The token was not created.", problems)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        prefix=prefix,
-        secret_hash=_hash(secret),
-        expires_at=timezone.now() + timedelta(days=days),
-    )
+    try:
+        with transaction.atomic():
+            token = ApiToken.objects.create(
+                user=user,
+                name=name,
+                prefix=prefix,
+                secret_hash=_hash(secret),
+                expires_at=timezone.now() + timedelta(days=days),
+                form_request_id=form_request_id,
+            )
+    except IntegrityError:
+        earlier = ApiToken.objects.filter(user=user, form_request_id=form_request_id).first()
+        if not form_request_id or earlier is None:
+            raise
+        raise ApiTokenFormAlreadySent(earlier.prefix) from None
     return CreatedToken(token=token, plaintext=f"{prefix}.{secret}")
 
 

@@ -15,14 +15,14 @@ from django.utils import timezone
 from screening import services
 from screening.errors import ValidationError
 from screening.forms import ApiTokenCreateForm, add_service_errors
-from screening.services.tokens import api_token_get, api_token_status
+from screening.services.tokens import (
+    ApiTokenFormAlreadySent,
+    api_token_get,
+    api_token_status,
+)
 from screening.views._common import error_summary, render_page
 
 TOKENS_PER_PAGE = 25
-# Which create forms this session already sent (request_id → the prefix created), so sending
-# one again creates nothing and shows nothing. Only prefixes: the secret is never kept.
-SESSION_CREATED = "api_token_requests"
-REMEMBERED_REQUESTS = 10
 
 
 def _new_form() -> ApiTokenCreateForm:
@@ -57,24 +57,25 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             form.data = form.data.copy()
             form.data["request_id"] = secrets.token_urlsafe(16)
         return _list_page(request, form, status=400)
-    sent = request.session.get(SESSION_CREATED, {})
-    request_id = form.cleaned_data["request_id"]
-    if request_id in sent:
+    try:
+        created = services.api_token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            days=form.cleaned_data["days"],
+            form_request_id=form.cleaned_data["request_id"],
+        )
+    except ApiTokenFormAlreadySent as sent:
+        # A reload of the page that showed the secret, or a double click: nothing new, and
+        # the secret is not shown again (it was never kept).
         messages.warning(
             request,
-            f"That form was already sent: token {sent[request_id]} was created then, and its "
+            f"That form was already sent: token {sent.prefix} was created then, and its "
             "secret was shown only once. If you did not copy it, revoke it and create a new one.",
         )
         return redirect("screening:api-tokens")
-    try:
-        created = services.api_token_create(
-            user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
-        )
     except ValidationError as error:
         add_service_errors(form, error.field_errors, error.message)
         return _list_page(request, form, status=400)
-    remembered = list(sent.items())[-(REMEMBERED_REQUESTS - 1) :]
-    request.session[SESSION_CREATED] = {**dict(remembered), request_id: created.token.prefix}
     # Rendered here, not redirected to: the secret must not travel through a URL or be kept
     # anywhere to show after a redirect. The page is never cached (NoStoreMiddleware).
     return render_page(

@@ -2,8 +2,10 @@
 on the response to the form itself, never cached, never in a URL) and revoking one."""
 
 import re
+import threading
 
 import pytest
+from django.db import connection, connections
 from django.test import Client
 
 from screening import services
@@ -117,6 +119,55 @@ def test_sending_the_form_again_creates_nothing_and_shows_no_secret(client_for, 
     followed = client.get(again["Location"]).content.decode()
     assert plaintext.split(".")[1] not in followed
     assert "already sent" in followed and "revoke it and create a new one" in followed
+
+
+def test_the_same_form_sent_from_another_session_creates_nothing_either(client_for, officer):
+    """The guarantee is the database's (one token per form id and person), not the session's."""
+    first_tab = client_for(officer)
+    form = {
+        "name": "contact-centre",
+        "days": "90",
+        "request_id": _request_id(first_tab.get(URL).content.decode()),
+    }
+    assert first_tab.post(URL, form).status_code == 200
+    again = client_for(officer).post(URL, form)  # a new session: e.g. signed in again
+    assert again.status_code == 302
+    assert ApiToken.objects.filter(user=officer).count() == 1
+
+
+def test_another_persons_form_id_does_not_block_mine(client_for, officer, outsider):
+    form = {"name": "crm", "days": "9", "request_id": "same-random-id-0123456789"}
+    assert client_for(officer).post(URL, form).status_code == 200
+    assert client_for(outsider).post(URL, form).status_code == 200
+    assert ApiToken.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.integration
+def test_two_simultaneous_sendings_of_one_form_create_one_token(client_for, officer):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
+    clients = [client_for(officer), client_for(officer)]
+    form = {"name": "contact-centre", "days": "90", "request_id": "double-click-0123456789"}
+    barrier = threading.Barrier(2)
+    responses = [None, None]
+
+    def send(index: int) -> None:
+        try:
+            barrier.wait()
+            responses[index] = clients[index].post(URL, form)
+        finally:
+            connections.close_all()  # this thread's connection, or the test DB cannot be dropped
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(response.status_code for response in responses) == [200, 302]
+    shown = [SECRET_SHOWN.search(r.content.decode()) for r in responses if r.status_code == 200]
+    token = ApiToken.objects.get(user=officer)
+    assert shown[0].group(1).split(".")[0] == token.prefix
 
 
 @pytest.mark.parametrize(
