@@ -32,7 +32,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     def role(self, create, extracted, **kwargs):
         role = extracted or Role.FRONTLINE_OFFICER
         if create:
-            self.groups.add(Group.objects.get(name=Role(role).value))
+            # get_or_create: a transactional test's flush removes the groups the data
+            # migration made, and the next transactional test may run in any order.
+            self.groups.add(Group.objects.get_or_create(name=Role(role).value)[0])
 
 
 class CaseFactory(factory.django.DjangoModelFactory):
