@@ -7,23 +7,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.contacts_bench import BODY
 from config.models import AccessLogEntry, IdempotencyRecord
 from screening.models import Contact
 from tests.api.helpers import client_for
 
 pytestmark = pytest.mark.django_db
-
-BODY = {
-    "channel": "phone",
-    "contact_type": "crisis",
-    "caller_type": "community_member",
-    "language": "en",
-    "caller_region": "Northshire",
-    "immediate_danger": True,
-    "exploitation_type": "labour",
-    "situation_location": "A fictional farm near a fictional town",
-    "summary": "Workers locked in at night (fictional).",
-}
 
 
 def _statements(queries) -> list[tuple[str, str]]:

@@ -1,12 +1,11 @@
 """POST/GET/PATCH /api/v1/contacts/ and /finalise: hotline staff log contacts."""
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -14,6 +13,7 @@ from config.models import IdempotencyRecord
 from screening import services
 from screening.models import Contact
 from tests.api.helpers import assert_problem, client_for, error_fields
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -302,22 +302,11 @@ def test_an_unusable_key_is_400(api):
 def test_two_concurrent_posts_with_one_key_create_one_contact(advocate):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
-    api_clients = [client_for(advocate), client_for(advocate)]
-    barrier = threading.Barrier(2)
-    responses = [None, None]
-
-    def post(index: int) -> None:
-        try:
-            barrier.wait()
-            responses[index] = log(api_clients[index], **{"Idempotency-Key": "race-1"})
-        finally:
-            connections.close_all()  # this thread's connection, or the test DB cannot be dropped
-
-    threads = [threading.Thread(target=post, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    first, second = client_for(advocate), client_for(advocate)
+    responses = run_together(
+        lambda: log(first, **{"Idempotency-Key": "race-1"}),
+        lambda: log(second, **{"Idempotency-Key": "race-1"}),
+    )
     assert [response.status_code for response in responses] == [201, 201]
     assert responses[0].json() == responses[1].json()
     assert Contact.objects.count() == 1

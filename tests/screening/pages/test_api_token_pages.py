@@ -2,14 +2,14 @@
 on the response to the form itself, never cached, never in a URL) and revoking one."""
 
 import re
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from screening import services
 from screening.models import ApiToken
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -147,23 +147,9 @@ def test_another_persons_form_id_does_not_block_mine(client_for, officer, outsid
 def test_two_simultaneous_sendings_of_one_form_create_one_token(client_for, officer):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
-    clients = [client_for(officer), client_for(officer)]
+    first, second = client_for(officer), client_for(officer)
     form = {"name": "contact-centre", "days": "90", "request_id": "double-click-0123456789"}
-    barrier = threading.Barrier(2)
-    responses = [None, None]
-
-    def send(index: int) -> None:
-        try:
-            barrier.wait()
-            responses[index] = clients[index].post(URL, form)
-        finally:
-            connections.close_all()  # this thread's connection, or the test DB cannot be dropped
-
-    threads = [threading.Thread(target=send, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = run_together(lambda: first.post(URL, form), lambda: second.post(URL, form))
     assert sorted(response.status_code for response in responses) == [200, 302]
     shown = [SECRET_SHOWN.search(r.content.decode()) for r in responses if r.status_code == 200]
     token = ApiToken.objects.get(user=officer)
