@@ -11,6 +11,7 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
     list_display = (
         "at",
         "user",
+        "roles",
         "method",
         "route",
         "object_type",
@@ -27,6 +28,7 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
         "at",
         "user",
         "agency",
+        "roles",
         "api_token",
         "method",
         "route",

@@ -37,9 +37,11 @@ class AccessLogMiddleware:
 
     It runs after the view returned, outside the view's transaction, so a request that was
     refused, failed or rolled back is recorded too. Who asked is read only from what the
-    request already loaded (never a query of its own): DRF sets `request.user` and
-    `request.auth` (the API token) on the Django request once it authenticated; a page's
-    session user is the lazy object the view evaluated if it cared who asked.
+    request already loaded: DRF sets `request.user` and `request.auth` (the API token) on the
+    Django request once it authenticated; a page's session user is the lazy object the view
+    evaluated if it cared who asked. Their roles are the ones the request's permission
+    checks loaded (`User.role_names`); only a request that never checked them costs one
+    query more to record them.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -64,6 +66,7 @@ class AccessLogMiddleware:
                 user_id=user.pk if user else None,
                 agency_id=user.agency_id if user else None,
                 api_token_id=token.pk if isinstance(token, ApiToken) else None,
+                roles=",".join(sorted(user.role_names))[:200] if user else "",
                 method=request.method[:8],
                 route=match.view_name[:150],
                 object_type=draft.object_type,

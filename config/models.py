@@ -81,6 +81,9 @@ class AccessLogEntry(models.Model):
     api_token = models.ForeignKey(
         "screening.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The roles the acting user held at the time (role names, comma-separated, sorted): roles
+    # change, and the history must say under which ones a case was opened.
+    roles = models.CharField(max_length=200, blank=True)
     method = models.CharField(max_length=8)
     # The URL pattern's name (`screening:case-detail`), never the path or the query string.
     route = models.CharField(max_length=150)

@@ -179,8 +179,8 @@ def consent_withdraw(request: HttpRequest, reference: str, consent_id: int) -> H
 
 def _access_row(entry: AccessLogEntry) -> dict[str, Any]:
     user = entry.user
-    groups = user.groups.all() if user else []
-    roles = [Role(g.name).label if g.name in Role.values else g.name for g in groups]
+    names = filter(None, entry.roles.split(","))
+    roles = [Role(name).label if name in Role.values else name for name in names]
     return {
         "at": entry.at,
         "who": (user.get_full_name() or user.get_username()) if user else "No staff account",

@@ -104,6 +104,7 @@ def test_reading_a_case_through_the_api_records_who_what_and_the_outcome(advocat
     entry = only_entry()
     assert entry.user == advocate and entry.agency_id == advocate.agency_id
     assert entry.api_token == token
+    assert entry.roles == "hotline_staff"  # held at the time
     assert (entry.method, entry.route) == ("GET", "api-case-detail")
     assert (entry.object_type, entry.object_ref, entry.case_id) == ("case", case.reference, case.pk)
     assert (entry.status_code, entry.outcome) == (200, AccessLogEntry.Outcome.ALLOWED)
@@ -146,6 +147,7 @@ def test_a_bad_bearer_token_is_recorded_as_unauthenticated_with_no_user(case):
 
     entry = only_entry()
     assert entry.user is None and entry.api_token is None and entry.agency is None
+    assert entry.roles == ""
     assert (entry.route, entry.outcome) == ("api-contact-list", "unauthenticated")
 
 

@@ -23,6 +23,7 @@ def record(case, user, *, minutes_ago: int = 0, **fields) -> AccessLogEntry:
     values = {
         "user": user,
         "agency_id": user.agency_id,
+        "roles": ",".join(sorted(user.role_names)),
         "method": "GET",
         "route": "screening:case-detail",
         "object_type": "case",
@@ -87,6 +88,21 @@ def test_a_supervisor_sees_who_opened_the_case_newest_first(client_for, supervis
     assert "3 entries" in page
 
 
+def test_the_history_shows_the_roles_held_at_the_time(client_for, supervisor, officer, case):
+    from django.contrib.auth.models import Group
+
+    client_for(officer).get(f"/cases/{case.reference}/")  # recorded by the middleware
+    assert AccessLogEntry.objects.get(user=officer).roles == Role.FRONTLINE_OFFICER.value
+    officer.groups.set([Group.objects.get(name=Role.SOCIAL_WORKER.value)])  # a new job
+
+    page = client_for(supervisor).get(history_url(case)).content.decode()
+    officer_row = next(
+        row for row in page.split("<tbody>")[1].split("<tr>")[1:] if "Case page" in row
+    )
+    assert "Frontline officer" in officer_row and "Social worker" not in officer_row
+    assert "held at the time" in page
+
+
 def test_the_history_lists_this_case_only(client_for, supervisor, officer, case):
     from screening import services
 
@@ -123,8 +139,9 @@ def test_the_history_runs_a_fixed_number_of_queries(
     for _ in range(count):
         record(case, UserFactory(agency=agency, role=Role.SOCIAL_WORKER))
     client = client_for(supervisor)
-    # session, user, the case's access check, the header's roles, count, page rows, the rows'
-    # users' roles, the session save (savepoint, update, release) and the access log entry
-    with django_assert_num_queries(11):
+    # session, user, the case's access check, the header's roles, count, page rows (with
+    # their users and roles), the session save (savepoint, update, release) and the access
+    # log entry
+    with django_assert_num_queries(10):
         response = client.get(history_url(case))
     assert response.content.decode().split("<tbody>")[1].count("<tr>") == count
