@@ -104,6 +104,7 @@ def floor_contact_create(request: HttpRequest) -> JsonResponse:
         user_id=user.pk,
         agency_id=user.agency_id,
         api_token_id=token.pk,
+        roles=",".join(sorted(user.role_names)),
         method="POST",
         route="bench-floor",
         object_type="contact",

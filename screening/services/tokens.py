@@ -80,8 +80,10 @@ def api_token_create(
                 form_request_id=form_request_id,
             )
     except IntegrityError:
-        earlier = ApiToken.objects.filter(user=user, form_request_id=form_request_id).first()
-        if not form_request_id or earlier is None:
+        earlier = None
+        if form_request_id:
+            earlier = ApiToken.objects.filter(user=user, form_request_id=form_request_id).first()
+        if earlier is None:  # not this form's constraint (e.g. a prefix collision)
             raise
         raise ApiTokenFormAlreadySent(earlier.prefix) from None
     return CreatedToken(token=token, plaintext=f"{prefix}.{secret}")
