@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from indicators.engine import InstrumentDefinition, Section
+from screening.errors import ApplicationError, ValidationError
 from screening.models import Case, Consent, Screening, ScreeningOverride
 from screening.services.tokens import MAX_TOKEN_DAYS
 
@@ -43,19 +44,16 @@ def answer_words(language: str) -> dict[str, str]:
     return ANSWER_WORDS.get(language, ANSWER_WORDS["en"])
 
 
-def add_service_errors(form: forms.Form, field_errors: dict[str, list[str]], message: str) -> None:
-    """Put a service's `ValidationError` on the form: known fields get their messages, the rest
-    (and the summary message) go to the top of the form."""
-    placed = False
+def add_service_errors(form: forms.Form, error: ApplicationError) -> None:
+    """Put a service's refusal on the form: a `ValidationError`'s messages on their fields (the
+    rest, and the summary message when no field is named, at the top of the form); any other
+    refusal's message at the top."""
+    field_errors = error.field_errors if isinstance(error, ValidationError) else {}
     for field, messages in field_errors.items():
         for text in messages:
-            if field in form.fields:
-                form.add_error(field, text)
-                placed = True
-            else:
-                form.add_error(None, text)
-    if not placed and not field_errors:
-        form.add_error(None, message)
+            form.add_error(field if field in form.fields else None, text)
+    if not field_errors:
+        form.add_error(None, error.message)
 
 
 # --- cases ---------------------------------------------------------------------------------

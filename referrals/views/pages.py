@@ -139,7 +139,7 @@ def referral_decide(request: HttpRequest, referral_id: int, decision: str) -> Ht
         try:
             service(referral_id=referral.pk, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error.field_errors, error.message)
+            add_service_errors(form, error)
         except ActionNotAllowed:
             raise
         except ApplicationError as error:
@@ -228,7 +228,7 @@ def referral_answer(request: HttpRequest, referral_id: int) -> HttpResponse:
                 referral_id=referral.pk, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            add_service_errors(form, error.field_errors, error.message)
+            add_service_errors(form, error)
         except ApplicationError as error:
             # Out of order (already declined, cancelled meanwhile): say so, show the inbox.
             messages.error(request, error.message)

@@ -82,7 +82,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
         try:
             case = services.case_create(created_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error.field_errors, error.message)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Case {case.reference} opened.")
             return redirect("screening:case-detail", reference=case.reference)
@@ -146,12 +146,10 @@ def consent_new(request: HttpRequest, reference: str) -> HttpResponse:
                 witness=data["witness"],
                 valid_until=data["valid_until"],
             )
-        except ValidationError as error:
-            add_service_errors(form, error.field_errors, error.message)
         except ActionNotAllowed:
             raise
         except ApplicationError as error:
-            form.add_error(None, error.message)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Consent recorded.")
             return redirect("screening:case-detail", reference=reference)

@@ -14,7 +14,7 @@ from indicators.engine import INDETERMINATE, InstrumentDefinition
 from indicators.selectors import instrument_definition
 from referrals.selectors import referral_list_for_screening
 from screening import selectors, services
-from screening.errors import ActionNotAllowed, ApplicationError, ValidationError
+from screening.errors import ActionNotAllowed, ApplicationError
 from screening.forms import (
     ScreeningOverrideForm,
     ScreeningReviewForm,
@@ -202,12 +202,10 @@ def screening_override(request: HttpRequest, screening_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.screening_override(screening=screening, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error.field_errors, error.message)
         except ActionNotAllowed:
             raise
         except ApplicationError as error:
-            form.add_error(None, error.message)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Override recorded. The computed result is kept as it was.")
             return redirect("screening:screening-result", screening_id=screening.pk)

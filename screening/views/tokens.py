@@ -74,7 +74,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         )
         return redirect("screening:api-tokens")
     except ValidationError as error:
-        add_service_errors(form, error.field_errors, error.message)
+        add_service_errors(form, error)
         return _list_page(request, form, status=400)
     # Rendered here, not redirected to: the secret must not travel through a URL or be kept
     # anywhere to show after a redirect. The page is never cached (NoStoreMiddleware).

@@ -229,12 +229,10 @@ def _record_consent_and_start(
             if gate["interpreter_used"]
             else None,
         )
-    except ValidationError as error:
-        add_service_errors(form, error.field_errors, error.message)
     except ActionNotAllowed:
         raise
     except ApplicationError as error:
-        form.add_error(None, error.message)
+        add_service_errors(form, error)
     return None
 
 
@@ -349,7 +347,7 @@ def _save_section(
             expected_version=form.cleaned_data[SectionAnswersForm.VERSION_FIELD],
         )
     except ValidationError as error:
-        add_service_errors(form, error.field_errors, error.message)
+        add_service_errors(form, error)
         return None, 400
     except ConflictError as error:
         form.add_error(None, error.message)
