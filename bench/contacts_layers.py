@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 import time
@@ -33,7 +32,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.contacts_bench import BODY, prepare  # noqa: E402
+from bench.contacts_bench import BODY, bench_env, prepare  # noqa: E402
 
 VARIANTS = ("full", "no key", "no audit", "no throttle", "minimal")
 
@@ -52,16 +51,9 @@ def main() -> None:
     args = parser.parse_args()
 
     database = f"ht_layers_{os.getpid()}"
-    env = {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": f"{args.admin_url.rsplit('/', 1)[0]}/{database}",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "testserver",
-        "CELERY_BROKER_URL": args.redis_url,
-        "CACHE_URL": args.redis_url,
-        "SECURE_SSL_REDIRECT": "false",
-        "API_THROTTLE_RATE": "1000000/s",
-    }
+    env = bench_env(
+        admin_url=args.admin_url, database=database, redis_url=args.redis_url, host="testserver"
+    )
     with psycopg.connect(args.admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
     try:
