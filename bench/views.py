@@ -91,13 +91,14 @@ def floor_contact_create(request: HttpRequest) -> JsonResponse:
         )
         insert_instance(contact)
         body = {name: getattr(contact, name) for name in ("id", "status", *FIELDS, "version")}
-        insert_row(
-            IdempotencyRecord,
-            user_id=user.pk,
-            key=key,
-            fingerprint=fingerprint,
-            response_status=201,
-            response_body=body,
+        insert_instance(
+            IdempotencyRecord(
+                user_id=user.pk,
+                key=key,
+                fingerprint=fingerprint,
+                response_status=201,
+                response_body=body,
+            )
         )
     insert_row(
         AccessLogEntry,

@@ -9,10 +9,14 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_login_failed
+        from django.test.signals import setting_changed
 
         from config import checks  # noqa: F401 - registers the checks
         from config.access_log import access_log_note_login_failed
+        from config.crypto import reset_keyring
 
         # Django's own hook for failed sign-ins (its login view re-renders with 200, so the
         # middleware cannot tell from the status): the access log records them.
         user_login_failed.connect(access_log_note_login_failed, dispatch_uid="access_log_login")
+        # Tests that override the keyring get fresh keys.
+        setting_changed.connect(reset_keyring, dispatch_uid="crypto_reset_keyring")

@@ -17,6 +17,8 @@ from typing import Any
 from django.db import connections, models, router
 from django.utils import timezone
 
+from config.encrypted import encrypted_fields
+
 
 @cache
 def _field_names(model: type[models.Model]) -> frozenset[str]:
@@ -51,6 +53,9 @@ def insert_row(model: type[models.Model], **values: Any) -> None:
     left out take their defaults, as `Model.objects.create` would give them."""
     if unknown := set(values) - _field_names(model):
         raise TypeError(f"{model.__name__} has no field(s) {sorted(unknown)}")
+    if encrypted_fields(model):
+        # Sealing binds each value to its row's row_uid: that needs the instance.
+        raise TypeError(f"{model.__name__} has encrypted fields: use insert_instance")
     alias = router.db_for_write(model)
     connection = connections[alias]
     columns: list[str] = []

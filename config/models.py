@@ -5,6 +5,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from config.encrypted import EncryptedJSONField, RowUidField
+
 
 class IdempotencyRecord(models.Model):
     """One `Idempotency-Key` a user sent with a creating POST: the fingerprint of the request
@@ -20,8 +22,13 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    row_uid = RowUidField()
+    response_body = EncryptedJSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     response_headers = models.JSONField(default=dict, blank=True)
+    # What the response showed (e.g. "contact", its id): a replay re-checks that the caller
+    # may still see it, and answers 404 like a missing object when not.
+    object_type = models.CharField(max_length=16, blank=True)
+    object_id = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -129,3 +136,20 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.route} {self.status_code} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class PurgeRecord(models.Model):
+    """That a retention purge ran and how many rows of each kind it deleted: never what they
+    held, nor their ids or references (`manage.py purge_expired`, docs/retention.md)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # "schedule" (the daily beat task) or "command" (an operator ran purge_expired).
+    trigger = models.CharField(max_length=16)
+    # {"screening_case": 12, "screening_screening": 30, ...}: row counts per table.
+    deleted = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"purge at {self.at:%Y-%m-%d %H:%M}"

@@ -7,6 +7,9 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from config.encrypted import EncryptedTextField, RowUidField
 
 
 class ServiceType(models.TextChoices):
@@ -218,6 +221,8 @@ class Referral(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         ordering = ["priority", "due_at", "pk"]
         constraints = [
@@ -282,7 +287,8 @@ class ReferralEvent(models.Model):
         ServiceProvider, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason_code = models.CharField(max_length=32, blank=True)
-    note = models.TextField(blank=True)
+    row_uid = RowUidField()
+    note = EncryptedTextField(blank=True, max_length=5000)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

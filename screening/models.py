@@ -6,7 +6,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
 
+from config.encrypted import EncryptedTextField, RowUidField
 from screening.querysets import CaseQuerySet, ConsentQuerySet, ScreeningQuerySet
 from screening.roles import Role
 
@@ -59,6 +61,13 @@ class User(AbstractUser):
         Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
 
+    # Who changed a member's agency, activity or roles (groups), and when; never the password
+    # hash or sign-in times.
+    history = HistoricalRecords(
+        m2m_fields=["groups"],
+        excluded_fields=["password", "last_login", "date_joined"],
+    )
+
     def __str__(self) -> str:
         return self.username
 
@@ -91,8 +100,8 @@ class YesNoUnknown(models.TextChoices):
 
 class Case(models.Model):
     """One person or situation being screened. The reference is the only handle used in URLs,
-    page titles and logs. Identifying and narrative fields are plain text for now and are kept
-    apart (the `identifying_` prefix) so field-level encryption can replace them in place."""
+    page titles and logs. Identifying and narrative fields are sealed (config/encrypted.py);
+    exact-match lookups of phone, documents and name go through `IdentifierDigest`."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -124,17 +133,18 @@ class Case(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="cases_created")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
 
-    # Identifying data (to be encrypted by a later issue; never in logs, URLs or messages).
-    identifying_name = models.TextField(blank=True)
-    identifying_phone = models.TextField(blank=True)
-    identifying_documents = models.TextField(blank=True)
-    narrative = models.TextField(blank=True)
+    row_uid = RowUidField()
+    # Identifying data, sealed at rest; never in logs, URLs or messages.
+    identifying_name = EncryptedTextField(blank=True, max_length=200)
+    identifying_phone = EncryptedTextField(blank=True, max_length=100)
+    identifying_documents = EncryptedTextField(blank=True, max_length=500)
+    narrative = EncryptedTextField(blank=True, max_length=20000)
 
     age = models.PositiveSmallIntegerField(null=True, blank=True)
     age_band = models.CharField(max_length=16, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
     gender = models.CharField(max_length=16, choices=Gender.choices, default=Gender.NOT_STATED)
     languages = models.JSONField(default=list, blank=True)
-    nationality = models.CharField(max_length=64, blank=True)
+    nationality = EncryptedTextField(max_length=64, blank=True)
     region = models.CharField(max_length=100, blank=True)
     exploitation_type = models.CharField(
         max_length=16, choices=ExploitationType.choices, default=ExploitationType.UNKNOWN
@@ -161,11 +171,18 @@ class Case(models.Model):
     closed_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="cases_closed"
     )
-    close_reason = models.TextField(blank=True)
+    close_reason = EncryptedTextField(blank=True, max_length=2000)
+    # Legal hold (set by a supervisor with a reason): the retention purge never touches it.
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    legal_hold_reason = EncryptedTextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -207,6 +224,12 @@ class Case(models.Model):
                 | models.Q(status="closed", closed_at__isnull=False, closed_by__isnull=False),
                 name="case_closed_has_when_and_who",
             ),
+            models.CheckConstraint(
+                condition=models.Q(legal_hold_at__isnull=True, legal_hold_by__isnull=True)
+                | models.Q(legal_hold_at__isnull=False, legal_hold_by__isnull=False)
+                & ~models.Q(legal_hold_reason=""),
+                name="case_legal_hold_has_when_who_and_why",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -219,6 +242,10 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def on_legal_hold(self) -> bool:
+        return self.legal_hold_at is not None
 
 
 class CaseAssignment(models.Model):
@@ -246,7 +273,8 @@ class CaseShare(models.Model):
     shared_with_agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="cases_shared_in"
     )
-    reason = models.TextField()
+    row_uid = RowUidField()
+    reason = EncryptedTextField(max_length=2000)
     shared_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     shared_at = models.DateTimeField(default=timezone.now)
 
@@ -288,7 +316,8 @@ class Consent(models.Model):
     method = models.CharField(max_length=16, choices=Method.choices)
     interpreter_used = models.BooleanField(default=False)
     interpreter_language = models.CharField(max_length=32, blank=True)
-    witness = models.CharField(max_length=200, blank=True)
+    row_uid = RowUidField()
+    witness = EncryptedTextField(max_length=200, blank=True)
     given_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     given_at = models.DateTimeField(default=timezone.now)
     valid_until = models.DateTimeField(null=True, blank=True)
@@ -296,9 +325,10 @@ class Consent(models.Model):
     withdrawn_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    withdrawal_note = models.TextField(blank=True)
+    withdrawal_note = EncryptedTextField(blank=True, max_length=2000)
 
     objects = ConsentQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-given_at"]
@@ -419,14 +449,17 @@ class Screening(models.Model):
     reviewed_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    review_note = models.TextField(blank=True)
+    row_uid = RowUidField()
+    review_note = EncryptedTextField(blank=True, max_length=5000)
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    void_reason = models.TextField(blank=True)
+    void_reason = EncryptedTextField(blank=True, max_length=2000)
 
     objects = ScreeningQuerySet.as_manager()
+    # Status, review and voiding; the answers are autosaved too often to keep every draft.
+    history = HistoricalRecords(excluded_fields=["answers", "context", "result", "updated_at"])
 
     class Meta:
         ordering = ["-started_at"]
@@ -525,9 +558,12 @@ class ScreeningOverride(models.Model):
     screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="overrides")
     outcome = models.CharField(max_length=64)
     reason_code = models.CharField(max_length=32, choices=ReasonCode.choices)
-    note = models.TextField()
+    row_uid = RowUidField()
+    note = EncryptedTextField(max_length=5000)
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -619,9 +655,12 @@ class Contact(models.Model):
         choices=Case.ExploitationType.choices,
         default=Case.ExploitationType.UNKNOWN,
     )
-    # Sensitive free text (to be encrypted with the case fields by a later issue).
-    situation_location = models.TextField(blank=True)
-    summary = models.TextField(blank=True)
+    row_uid = RowUidField()
+    # Sensitive free text and the caller's details, sealed at rest.
+    situation_location = EncryptedTextField(blank=True, max_length=2000)
+    summary = EncryptedTextField(blank=True, max_length=20000)
+    caller_name = EncryptedTextField(blank=True, max_length=200)
+    caller_phone = EncryptedTextField(blank=True, max_length=100)
 
     # SET_NULL: purging a case must not be blocked by the contact that led to it.
     case = models.ForeignKey(
@@ -647,6 +686,8 @@ class Contact(models.Model):
     finalised_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -739,3 +780,44 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"API token {self.prefix} ({self.name})"
+
+
+class IdentifierDigest(models.Model):
+    """One keyed blind-index digest (config.crypto.blind_index) of an identifier on a case or
+    a contact: a normalised phone number, document number or name. Duplicate detection
+    matches digests, never decrypted values; without BLIND_INDEX_KEY a digest says nothing."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", "Phone number"
+        DOCUMENT = "document", "Document number"
+        NAME = "name", "Name"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    digest = models.CharField(max_length=64)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="identifier_digests"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="identifier_digests",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["phone", "document", "name"]),
+                name="identifier_digest_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(case__isnull=False, contact__isnull=True)
+                | models.Q(case__isnull=True, contact__isnull=False),
+                name="identifier_digest_on_case_or_contact",
+            ),
+        ]
+        indexes = [models.Index(fields=["digest"], name="identifier_digest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} digest"

@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.problems import IdempotencyKeyInProgress, IdempotencyKeyReused
-from config.db import insert_row
+from config.db import insert_instance
 from config.models import IdempotencyRecord
 from screening.errors import ValidationError
 
@@ -86,16 +86,20 @@ def _create_and_record(
     response = create()
     if 200 <= response.status_code < 300:
         try:
-            insert_row(
-                IdempotencyRecord,
-                user_id=request.user.pk,
-                key=key,
-                fingerprint=fingerprint,
-                response_status=response.status_code,
-                response_body=response.data,
-                response_headers={
-                    name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
-                },
+            # The stored body is sealed (it may hold case data): pre_save needs the instance.
+            insert_instance(
+                IdempotencyRecord(
+                    user_id=request.user.pk,
+                    key=key,
+                    fingerprint=fingerprint,
+                    response_status=response.status_code,
+                    response_body=response.data,
+                    response_headers={
+                        name: response[name]
+                        for name in REPLAYED_HEADERS
+                        if response.has_header(name)
+                    },
+                )
             )
         except IntegrityError:
             raise _KeyTaken() from None
@@ -117,7 +121,8 @@ def _lookup_sql(alias: str) -> str:
     table = quote(IdempotencyRecord._meta.db_table)
     return (
         f"SELECT {fields['id']}, {fields['fingerprint']}, {fields['response_status']}, "  # noqa: S608 (names from the model, quoted; values are parameters)
-        f"{fields['response_body']}, {fields['response_headers']}, {fields['created_at']} < %s "
+        f"{fields['response_body']}, {fields['response_headers']}, {fields['created_at']} < %s, "
+        f"{fields['row_uid']} "
         f"FROM {table} WHERE {fields['user']} = %s AND {fields['key']} = %s"
     )
 
@@ -136,7 +141,7 @@ def _stored_record(request: Request, key: str) -> _StoredResponse | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    record_id, fingerprint, status, body, headers, expired = row
+    record_id, fingerprint, status, body, headers, expired, row_uid = row
     if expired:
         IdempotencyRecord.objects.filter(pk=record_id).delete()
         return None
@@ -145,7 +150,12 @@ def _stored_record(request: Request, key: str) -> _StoredResponse | None:
     return _StoredResponse(
         fingerprint=fingerprint,
         status=status,
-        body=body_field.from_db_value(body, None, connection),
+        body=body_field.open_stored(
+            body,
+            table=IdempotencyRecord._meta.db_table,
+            row_uid=IdempotencyRecord._meta.get_field("row_uid").to_python(row_uid),
+            row_id=record_id,
+        ),
         headers=headers_field.from_db_value(headers, None, connection),
     )
 

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "simple_history",
     "screening",
     "indicators",
     "referrals",
@@ -39,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.AccessLogMiddleware",
+    # Puts the signed-in user on change-history rows (history_user).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.NoStoreMiddleware",
@@ -232,6 +235,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": 3600.0},
     },
 }
+
+# --- Encryption at rest (config/crypto.py, docs/encryption.md) ----------------------------
+# The keyring: comma-separated `id:base64key` (32-byte keys), the active key's id, and the
+# blind index's own HMAC key. Production requires all three from the environment; the local
+# profile keeps generated ones in var/field-keys.json, the test profile fixed throwaway ones.
+FIELD_ENCRYPTION_KEYS = env_str("FIELD_ENCRYPTION_KEYS")
+FIELD_ENCRYPTION_ACTIVE_KEY = env_str("FIELD_ENCRYPTION_ACTIVE_KEY")
+BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY")
+# Where national phone numbers without a country code are read from (ISO 3166 region).
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB")
 
 # --- Access log --------------------------------------------------------------------------
 # How long access log entries are kept (docs/access-log.md); purged daily by beat.

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.crypto import parse_keyring
 from config.env import env_bool, env_database, env_int, env_list, env_redis_url, env_str
 
 from .base import *  # noqa: F403
@@ -16,6 +17,14 @@ CELERY_BROKER_URL = env_redis_url("CELERY_BROKER_URL", required=True)
 CELERY_RESULT_BACKEND = env_redis_url("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
 CELERY_TASK_ALWAYS_EAGER = False
 DEMO_SEEDS_ALLOWED = False
+# Victim data is sealed with these (docs/encryption.md); checked now, so a missing or
+# malformed key stops the process at start with one line naming the variable.
+FIELD_ENCRYPTION_KEYS = env_str("FIELD_ENCRYPTION_KEYS", required=True)
+FIELD_ENCRYPTION_ACTIVE_KEY = env_str("FIELD_ENCRYPTION_ACTIVE_KEY", required=True)
+BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", required=True)
+parse_keyring(
+    keys=FIELD_ENCRYPTION_KEYS, active=FIELD_ENCRYPTION_ACTIVE_KEY, blind_index_key=BLIND_INDEX_KEY
+)
 # One cache for every process: the API's throttle counters live here. Django's default (memory
 # in each process) would silently multiply each token's limit by the number of processes.
 CACHES = {

@@ -13,3 +13,7 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'te
 CELERY_TASK_ALWAYS_EAGER = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEMO_SEEDS_ALLOWED = True
+# Throwaway keys, fixed so failures reproduce; tests that rotate override them.
+FIELD_ENCRYPTION_KEYS = "test1:" + "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE"
+FIELD_ENCRYPTION_ACTIVE_KEY = "test1"
+BLIND_INDEX_KEY = "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWhtYWMta2V5LTE"

@@ -41,6 +41,8 @@ def full_clean(
     Each check constraint is validated with a query of its own; where every constraint only
     restates a field's choices (already checked with the fields) or holds values the service
     sets itself, pass `validate_constraints=False` and let the database enforce them."""
+    # row_uid is a random UUID the database keeps unique: checking it would cost a query.
+    exclude = [*(exclude or []), "row_uid"]
     try:
         instance.full_clean(exclude=exclude, validate_constraints=validate_constraints)
     except DjangoValidationError as error:

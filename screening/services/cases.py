@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from config.access_log import CASE, access_log_note
@@ -192,14 +191,23 @@ def case_close(*, case: Case, by: User, reason: str = "") -> Case:
     if not case.is_open:
         return case
     now = timezone.now()
-    Screening.objects.filter(case=case, status=Screening.Status.DRAFT).update(
-        status=Screening.Status.VOIDED,
-        voided_at=now,
-        voided_by=by,
-        void_reason="Case closed.",
-        updated_at=now,
-        version=F("version") + 1,
-    )
+    # One save per draft (a case has few): the reason is sealed to its own row and the
+    # change history records each voiding.
+    for draft in Screening.objects.filter(case=case, status=Screening.Status.DRAFT):
+        draft.status = Screening.Status.VOIDED
+        draft.voided_at, draft.voided_by = now, by
+        draft.void_reason = "Case closed."
+        draft.version += 1
+        draft.save(
+            update_fields=[
+                "status",
+                "voided_at",
+                "voided_by",
+                "void_reason",
+                "version",
+                "updated_at",
+            ]
+        )
     case.status = Case.Status.CLOSED
     case.closed_at = now
     case.closed_by = by

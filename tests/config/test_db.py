@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from config.db import insert_instance, insert_row
+from config.encrypted import encrypted_fields
 from config.models import AccessLogEntry, IdempotencyRecord
 from screening.models import Contact
 from tests.factories import CaseFactory, UserFactory
@@ -18,12 +19,30 @@ def test_a_row_reads_back_as_the_orm_would_have_written_it():
     person = UserFactory()
     before = timezone.now()
     insert_row(
-        IdempotencyRecord,
+        AccessLogEntry,
         user=person,
-        key="call-1",
-        fingerprint="f" * 64,
-        response_status=201,
-        response_body={"id": 7, "when": before, "nested": [1, "two", None]},
+        method="POST",
+        route="api-contact-create",
+        status_code=201,
+        outcome="allowed",
+    )
+    entry = AccessLogEntry.objects.get()
+    assert entry.user == person and (entry.method, entry.status_code) == ("POST", 201)
+    assert entry.roles == ""  # the field's default
+    assert before <= entry.at <= timezone.now() + timedelta(seconds=1)
+
+
+def test_an_instance_with_sealed_json_reads_back_as_the_orm_would_have_written_it():
+    person = UserFactory()
+    before = timezone.now()
+    insert_instance(
+        IdempotencyRecord(
+            user=person,
+            key="call-1",
+            fingerprint="f" * 64,
+            response_status=201,
+            response_body={"id": 7, "when": before, "nested": [1, "two", None]},
+        )
     )
     record = IdempotencyRecord.objects.get()
     assert record.user == person
@@ -50,6 +69,13 @@ def test_foreign_keys_may_be_given_by_id_and_nulls_stay_null():
     assert entry.user_id == person.pk
     assert entry.agency_id is None and entry.case_id is None and entry.client_ip is None
     assert entry.object_ref == ""
+
+
+def test_a_model_with_encrypted_fields_is_refused_by_insert_row():
+    person = UserFactory()
+    with pytest.raises(TypeError, match="insert_instance"):
+        insert_row(IdempotencyRecord, user=person, key="k", fingerprint="f", response_body={})
+    assert not IdempotencyRecord.objects.exists()
 
 
 def test_an_unknown_field_is_refused_before_anything_is_written():
@@ -87,10 +113,18 @@ def test_an_instance_is_stored_as_save_would_store_it_and_gets_its_key():
     assert before <= ours.created_at <= ours.updated_at <= timezone.now()
 
     def stored(pk: int) -> dict:
+        # Sealed values differ row by row (each row its own row_uid and nonce): compare what
+        # they open to.
+        contact = Contact.objects.get(pk=pk)
         row = Contact.objects.filter(pk=pk).values().get()
-        return {k: v for k, v in row.items() if k not in ("id", "created_at", "updated_at")}
+        row.update({field.attname: getattr(contact, field.attname) for field in sealed})
+        return {
+            k: v for k, v in row.items() if k not in ("id", "created_at", "updated_at", "row_uid")
+        }
 
+    sealed = encrypted_fields(Contact)
     assert stored(ours.pk) == stored(by_orm.pk)
+    assert stored(ours.pk)["summary"] == "A fictional tip about a fictional workshop."
     assert stored(ours.pk)["triage_answers"] == {"needs_response_24h": True, "notes": ["one", None]}
     assert stored(ours.pk)["version"] == 1 and stored(ours.pk)["status"] == "draft"
     assert Contact.objects.get(pk=ours.pk).created_at == ours.created_at

@@ -19,6 +19,13 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://app:pw@127.0.0.1:5432/screening",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
+    # Throwaway 32-byte keys (base64url): "k2" is active, "k1" only decrypts.
+    "FIELD_ENCRYPTION_KEYS": (
+        "k2:dGhyb3dhd2F5LXRlc3Qta2V5LW51bWJlci10d28tMzI,"
+        "k1:dGhyb3dhd2F5LXRlc3Qta2V5LW51bWJlci1vbmUtMzI"
+    ),
+    "FIELD_ENCRYPTION_ACTIVE_KEY": "k2",
+    "BLIND_INDEX_KEY": "dGhyb3dhd2F5LWJsaW5kLWluZGV4LWtleS1obWFjLTM",
 }
 CONFIG_VARS = [
     "SECRET_KEY",
@@ -29,6 +36,9 @@ CONFIG_VARS = [
     "CELERY_TASK_ALWAYS_EAGER",
     "CACHE_URL",
     "DJANGO_SETTINGS_MODULE",
+    "FIELD_ENCRYPTION_KEYS",
+    "FIELD_ENCRYPTION_ACTIVE_KEY",
+    "BLIND_INDEX_KEY",
 ]
 
 
@@ -71,7 +81,17 @@ def test_production_profile_loads_with_every_variable_set():
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "CACHE_URL",
+        "FIELD_ENCRYPTION_KEYS",
+        "FIELD_ENCRYPTION_ACTIVE_KEY",
+        "BLIND_INDEX_KEY",
+    ],
 )
 def test_production_refuses_to_start_without_a_required_variable(missing):
     result = load_profile("production", **{**PRODUCTION_ENV, missing: None})
@@ -94,6 +114,11 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
         ("CACHE_URL", "redis://:s3cret@/1", "redis://"),
         ("CACHE_URL", "redis://:s3cret@127.0.0.1:notaport/1", "invalid port"),
         ("SECRET_KEY", "short", "at least 50"),
+        ("FIELD_ENCRYPTION_KEYS", "k2", "id:base64key"),
+        ("FIELD_ENCRYPTION_KEYS", "k2:c2hvcnQ", "32 bytes"),
+        ("FIELD_ENCRYPTION_KEYS", "k2:not base64!", "not base64"),
+        ("FIELD_ENCRYPTION_ACTIVE_KEY", "k9", "not in FIELD_ENCRYPTION_KEYS"),
+        ("BLIND_INDEX_KEY", "dGhyb3dhd2F5LXRlc3Qta2V5LW51bWJlci10d28tMzI", "must differ"),
     ],
 )
 def test_production_names_a_malformed_variable_in_one_line(variable, value, expected):

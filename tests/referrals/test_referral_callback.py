@@ -211,9 +211,9 @@ def test_dispatch_logs_carry_no_case_data(referral_factory, supervisor, receiver
 
     provider = make_provider(slug="hooked", webhook_url=receiver.url)
     referral = referral_factory(provider=provider)
-    Case.objects.filter(pk=referral.case_id).update(
-        identifying_name="Fictional Name", narrative="Fictional narrative"
-    )
+    case = Case.objects.get(pk=referral.case_id)
+    case.identifying_name, case.narrative = "Fictional Name", "Fictional narrative"
+    case.save()
     receiver.fail_first = 1
     caplog.set_level(logging.DEBUG)
     referral_approve(referral_id=referral.pk, by=supervisor)

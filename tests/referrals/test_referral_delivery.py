@@ -115,11 +115,10 @@ def test_a_receiver_failing_three_times_then_answering_gets_it_once(
     assert webhook_referral.delivery_attempts == 4
     assert receiver.statuses == [500, 500, 500, 200]
     assert len(receiver.deliveries) == 1
-    notes = list(
-        webhook_referral.events.filter(kind=ReferralEvent.Kind.DELIVERY_ATTEMPT).values_list(
-            "note", flat=True
-        )
-    )
+    notes = [
+        event.note
+        for event in webhook_referral.events.filter(kind=ReferralEvent.Kind.DELIVERY_ATTEMPT)
+    ]
     assert len(notes) == 3 and all("HTTP 500" in note for note in notes)
     assert "attempt 4" in webhook_referral.events.last().note
 
