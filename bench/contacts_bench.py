@@ -43,6 +43,9 @@ from pathlib import Path
 
 import psycopg
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from config.crypto import new_key_text  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -91,6 +94,10 @@ def bench_env(*, admin_url: str, database: str, redis_url: str, host: str) -> di
         "CACHE_URL": redis_url,
         "SECURE_SSL_REDIRECT": "false",
         "API_THROTTLE_RATE": "1000000/s",
+        # Throwaway keys for the bench's own database (production settings insist on them).
+        "FIELD_ENCRYPTION_KEYS": f"bench1:{new_key_text()}",
+        "FIELD_ENCRYPTION_ACTIVE_KEY": "bench1",
+        "BLIND_INDEX_KEY": new_key_text(),
     }
 
 
