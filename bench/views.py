@@ -98,6 +98,8 @@ def floor_contact_create(request: HttpRequest) -> JsonResponse:
                 fingerprint=fingerprint,
                 response_status=201,
                 response_body=body,
+                object_type="contact",
+                object_id=str(contact.pk),
             )
         )
     insert_row(

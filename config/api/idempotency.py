@@ -10,6 +10,13 @@ key may both do the work, but the second one's INSERT waits on the unique index 
 first commits, then fails: its transaction, work included, rolls back and it replays the
 first response — so two concurrent POSTs create one object. A failed request stores nothing,
 so the client may retry with the same key.
+
+A replay re-checks access: the record names the object the first response showed
+(`object_type`, `object_id`), and a replay first asks the resource's own access function
+whether the caller may still see it. When not (moved to another agency, the object deleted),
+the answer is that function's 404, the same as for a missing object, never the stored body.
+The check is passed in by the caller (`ReplayCheck`): config/ imports no app. It costs a query
+on replays only; a first request stores the two columns in the INSERT it makes anyway.
 """
 
 from __future__ import annotations
@@ -56,8 +63,25 @@ def _ttl() -> timedelta:
     return timedelta(hours=getattr(settings, "IDEMPOTENCY_KEY_TTL_HOURS", 24))
 
 
-def idempotent(request: Request, create: Callable[[], Response]) -> Response:
-    """Run `create` at most once per (user, Idempotency-Key); without the header, just run it."""
+@dataclass(frozen=True)
+class ReplayCheck:
+    """What a creating POST's response shows, and how a replay re-checks the caller may still
+    see it.
+
+    `object_id(body)` reads the object's id from the first response's body (stored with the
+    record); `access(user, object_id)` is the resource's access function: it raises the error a
+    missing object gets (a 404) when the caller may no longer see the object."""
+
+    object_type: str
+    object_id: Callable[[Any], object]
+    access: Callable[[Any, str], object]
+
+
+def idempotent(
+    request: Request, create: Callable[[], Response], *, replay_check: ReplayCheck
+) -> Response:
+    """Run `create` at most once per (user, Idempotency-Key); without the header, just run it.
+    A replay answers only while `replay_check` lets the caller see the object."""
     key = request.headers.get(HEADER)
     if key is None:
         return create()
@@ -71,9 +95,9 @@ def idempotent(request: Request, create: Callable[[], Response]) -> Response:
     # same key committed first.
     for _attempt in range(2):
         if (record := _stored_record(request, key)) is not None:
-            return _replay(record, fingerprint)
+            return _replay(request, record, fingerprint, replay_check)
         try:
-            return _create_and_record(request, key, fingerprint, create)
+            return _create_and_record(request, key, fingerprint, create, replay_check)
         except _KeyTaken:
             continue
     raise IdempotencyKeyInProgress()
@@ -81,7 +105,11 @@ def idempotent(request: Request, create: Callable[[], Response]) -> Response:
 
 @transaction.atomic
 def _create_and_record(
-    request: Request, key: str, fingerprint: str, create: Callable[[], Response]
+    request: Request,
+    key: str,
+    fingerprint: str,
+    create: Callable[[], Response],
+    replay_check: ReplayCheck,
 ) -> Response:
     response = create()
     if 200 <= response.status_code < 300:
@@ -99,6 +127,8 @@ def _create_and_record(
                         for name in REPLAYED_HEADERS
                         if response.has_header(name)
                     },
+                    object_type=replay_check.object_type,
+                    object_id=str(replay_check.object_id(response.data)),
                 )
             )
         except IntegrityError:
@@ -112,6 +142,7 @@ class _StoredResponse:
     status: int
     body: Any
     headers: dict[str, str]
+    object_id: str
 
 
 @cache
@@ -122,7 +153,7 @@ def _lookup_sql(alias: str) -> str:
     return (
         f"SELECT {fields['id']}, {fields['fingerprint']}, {fields['response_status']}, "  # noqa: S608 (names from the model, quoted; values are parameters)
         f"{fields['response_body']}, {fields['response_headers']}, {fields['created_at']} < %s, "
-        f"{fields['row_uid']} "
+        f"{fields['row_uid']}, {fields['object_id']} "
         f"FROM {table} WHERE {fields['user']} = %s AND {fields['key']} = %s"
     )
 
@@ -141,7 +172,7 @@ def _stored_record(request: Request, key: str) -> _StoredResponse | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    record_id, fingerprint, status, body, headers, expired, row_uid = row
+    record_id, fingerprint, status, body, headers, expired, row_uid, object_id = row
     if expired:
         IdempotencyRecord.objects.filter(pk=record_id).delete()
         return None

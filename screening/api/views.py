@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from config.api.etags import etag_for, expected_version
 from config.api.fields import UtcDateTimeField, filter_params
-from config.api.idempotency import idempotent
+from config.api.idempotency import ReplayCheck, idempotent
 from config.api.pagination import ApiCursorPagination, paginated_response
 from config.api.problems import PreconditionFailed
 from config.api.serializers import ApiSerializer
@@ -40,7 +40,7 @@ from screening.permissions import (
     consent_access,
 )
 from screening.selectors import case_get, case_list, screening_get, screening_override_current
-from screening.services.tokens import MAX_TOKEN_DAYS
+from screening.services.tokens import MAX_TOKEN_DAYS, api_token_get
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -58,6 +58,32 @@ IF_MATCH = OpenApiParameter(
 )
 IF_MATCH_OPTIONAL = OpenApiParameter(
     "If-Match", str, OpenApiParameter.HEADER, description='The ETag you read (e.g. "v3").'
+)
+
+# A replayed create answers only while the caller may still see what it created; otherwise
+# the object's own 404 (config/api/idempotency.py). Each goes through the resource's access.
+CONTACT_REPLAY = ReplayCheck(
+    object_type="contact",
+    object_id=lambda body: body["id"],
+    access=lambda user, contact_id: contact_get(user=user, contact_id=contact_id),
+)
+# The stored case holds the identifying fields, shown only to those who may change the case.
+CASE_REPLAY = ReplayCheck(
+    object_type="case",
+    object_id=lambda body: body["reference"],
+    access=lambda user, reference: case_access(
+        user=user, case_reference_or_id=reference, action=CaseAction.CHANGE
+    ),
+)
+SCREENING_REPLAY = ReplayCheck(
+    object_type="screening",
+    object_id=lambda body: body["id"],
+    access=lambda user, screening_id: screening_get(user=user, screening_id=screening_id),
+)
+API_TOKEN_REPLAY = ReplayCheck(
+    object_type="api_token",
+    object_id=lambda body: body["prefix"],
+    access=lambda user, prefix: api_token_get(user=user, prefix=prefix),
 )
 
 
@@ -172,7 +198,7 @@ class ContactCreateApi(APIView):
             contact = services.contact_create(created_by=request.user, **serializer.validated_data)
             return _contact_response(contact, status_code=status.HTTP_201_CREATED)
 
-        return idempotent(request, create)
+        return idempotent(request, create, replay_check=CONTACT_REPLAY)
 
 
 class ContactsApi(ContactListApi, ContactCreateApi):
@@ -354,7 +380,7 @@ class CaseCreateApi(APIView):
                 headers={"Location": reverse("api-case-detail", args=[case.reference])},
             )
 
-        return idempotent(request, create)
+        return idempotent(request, create, replay_check=CASE_REPLAY)
 
 
 class CasesApi(CaseListApi, CaseCreateApi):
@@ -494,7 +520,7 @@ class ScreeningStartApi(APIView):
             )
             return _screening_response(screening, status_code=status.HTTP_201_CREATED)
 
-        return idempotent(request, create)
+        return idempotent(request, create, replay_check=SCREENING_REPLAY)
 
 
 class ScreeningDetailApi(APIView):
@@ -679,7 +705,7 @@ class ApiTokenCreateApi(APIView):
             body = _token_created_body(created.token, plaintext=None, note=NOTE_NOT_REPLAYED)
             return Response(body, status=status.HTTP_201_CREATED)
 
-        response = idempotent(request, create)
+        response = idempotent(request, create, replay_check=API_TOKEN_REPLAY)
         created = created_now.get("token")
         # The secret goes into this response only, after the record was stored, and only when
         # the response is about the token this request created and kept: a replay (even one

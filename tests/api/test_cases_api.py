@@ -4,6 +4,7 @@ web pages (case_access / visible_to), and field-level visibility of identifying 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import remove_perm
 
 from screening import services
 from screening.api.serializers import RESTRICTED_CASE_FIELDS
@@ -107,6 +108,31 @@ def test_creating_a_case_is_idempotent(api):
     )
     assert_problem(other, 409)
     assert Case.objects.count() == 1
+
+
+def test_a_replay_once_the_case_is_out_of_sight_is_the_404_of_a_missing_case(api, advocate):
+    key = {"Idempotency-Key": "case-2"}
+    first = api.post(URL, NEW_CASE, format="json", headers=key)
+    case = Case.objects.get()
+    for codename in ("screening.view_case", "screening.change_case"):
+        remove_perm(codename, advocate, case)
+    again = api.post(URL, NEW_CASE, format="json", headers=key)
+    replayed = assert_problem(again, 404)
+    missing = assert_problem(api.get(f"{URL}C-0000-0000/"), 404)
+    assert replayed["detail"] == missing["detail"] and replayed["type"] == missing["type"]
+    assert first.json()["reference"] not in again.content.decode()
+    assert NEW_CASE["identifying_name"] not in again.content.decode()
+
+
+def test_a_replay_to_someone_who_may_no_longer_change_the_case_shows_no_identifying_field(
+    api, advocate
+):
+    key = {"Idempotency-Key": "case-3"}
+    api.post(URL, NEW_CASE, format="json", headers=key)
+    remove_perm("screening.change_case", advocate, Case.objects.get())
+    again = api.post(URL, NEW_CASE, format="json", headers=key)
+    assert_problem(again, 403)
+    assert NEW_CASE["identifying_name"] not in again.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -284,6 +284,54 @@ def test_a_failed_request_does_not_use_up_its_key(api):
     assert Contact.objects.count() == 1
 
 
+def test_the_record_names_the_contact_it_showed(api):
+    contact_id = log(api, **{"Idempotency-Key": "call-46"}).json()["id"]
+    record = IdempotencyRecord.objects.get()
+    assert (record.object_type, record.object_id) == ("contact", str(contact_id))
+
+
+def _without_instance(problem: dict) -> dict:
+    return {name: value for name, value in problem.items() if name != "instance"}
+
+
+def test_a_replay_after_moving_to_another_agency_is_the_404_of_a_missing_contact(
+    api, advocate, other_hotline
+):
+    first = log(api, **{"Idempotency-Key": "call-47"})
+    assert first.status_code == 201
+    advocate.agency = other_hotline
+    advocate.save(update_fields=["agency"])
+    again = log(api, **{"Idempotency-Key": "call-47"})
+    replayed = assert_problem(again, 404)
+    missing = assert_problem(api.get(detail_url(first.json()["id"] + 1000)), 404)
+    assert _without_instance(replayed) == _without_instance(missing)
+    assert CRISIS["summary"] not in again.content.decode()
+    assert "Idempotent-Replayed" not in again and "Location" not in again
+
+
+def test_a_replay_after_the_contact_was_deleted_is_404(api):
+    first = log(api, **{"Idempotency-Key": "call-48"})
+    Contact.objects.filter(pk=first.json()["id"]).delete()
+    again = log(api, **{"Idempotency-Key": "call-48"})
+    assert_problem(again, 404)
+    assert CRISIS["summary"] not in again.content.decode()
+
+
+def test_a_replay_checks_the_contact_but_a_first_request_does_not_look_it_up(api):
+    with CaptureQueriesContext(connection) as first:
+        log(api, **{"Idempotency-Key": "call-49"})
+    with CaptureQueriesContext(connection) as replay:
+        assert log(api, **{"Idempotency-Key": "call-49"})["Idempotent-Replayed"] == "true"
+
+    def contact_reads(queries) -> int:
+        return sum(
+            query["sql"].startswith("SELECT") and 'FROM "screening_contact"' in query["sql"]
+            for query in queries.captured_queries
+        )
+
+    assert (contact_reads(first), contact_reads(replay)) == (0, 1)
+
+
 def test_keys_are_per_user(api, hotline_supervisor):
     log(api, **{"Idempotency-Key": "shared-key"})
     other = log(client_for(hotline_supervisor), **{"Idempotency-Key": "shared-key"})

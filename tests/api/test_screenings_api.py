@@ -4,6 +4,7 @@ If-Match, submit (safe to retry) and the stored result. One permission model wit
 
 import pytest
 from django.utils import timezone
+from guardian.shortcuts import remove_perm
 
 from screening import services
 from screening.models import Consent, Screening
@@ -125,6 +126,22 @@ def test_starting_is_idempotent(officer_api, screened_case, flag_screen):
     )
     assert_problem(other, 409)
     assert Screening.objects.count() == 1
+
+
+def test_a_replay_once_the_case_is_out_of_sight_is_the_404_of_a_missing_screening(
+    officer_api, worker, screened_case, flag_screen
+):
+    key = {"Idempotency-Key": "start-3"}
+    first = officer_api.post(start_url(screened_case), START, format="json", headers=key)
+    assert first.status_code == 201
+    for codename in ("screening.view_case", "screening.change_case"):
+        remove_perm(codename, worker, screened_case)
+    # A replay is answered before the view looks at the case: the record's check decides.
+    again = officer_api.post(start_url(screened_case), START, format="json", headers=key)
+    replayed = assert_problem(again, 404)
+    missing = assert_problem(officer_api.get("/api/v1/screenings/999999/"), 404)
+    assert (replayed["type"], replayed["detail"]) == (missing["type"], missing["detail"])
+    assert "Idempotent-Replayed" not in again
 
 
 def test_a_stopped_start_does_not_use_up_its_key(officer_api, screened_case, flag_screen):

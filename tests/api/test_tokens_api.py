@@ -344,6 +344,20 @@ def test_an_idempotent_replay_carries_no_secret(advocate):
     assert secret not in str(IdempotencyRecord.objects.values().get())
 
 
+def test_a_replay_of_a_token_that_is_gone_is_the_404_of_a_missing_token(advocate):
+    client = signed_in(advocate)
+    headers = {"Idempotency-Key": "token-request-2"}
+    first = client.post(TOKENS, {"name": "crm"}, format="json", headers=headers)
+    record = IdempotencyRecord.objects.get()
+    assert (record.object_type, record.object_id) == ("api_token", first.json()["prefix"])
+    ApiToken.objects.filter(prefix=first.json()["prefix"]).delete()
+    again = client.post(TOKENS, {"name": "crm"}, format="json", headers=headers)
+    replayed = assert_problem(again, 404)
+    missing = assert_problem(client.post(f"{TOKENS}000000000000/revoke"), 404)
+    assert (replayed["type"], replayed["detail"]) == (missing["type"], missing["detail"])
+    assert first.json()["prefix"] not in again.content.decode()
+
+
 def test_a_reused_idempotency_key_with_another_body_is_409(advocate):
     client = signed_in(advocate)
     headers = {"Idempotency-Key": "token-request-1"}
