@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from config.api.idempotency import _lookup_sql
 from config.api.throttling import _count
 from config.db import insert_instance, insert_row
+from config.history import history_record_created
 from config.models import AccessLogEntry, IdempotencyRecord
 from screening.contacts import may_log_contacts
 from screening.models import Contact
@@ -90,6 +91,7 @@ def floor_contact_create(request: HttpRequest) -> JsonResponse:
             **{name: data[name] for name in FIELDS if name in data},
         )
         insert_instance(contact)
+        history_record_created(contact, user=user)
         body = {name: getattr(contact, name) for name in ("id", "status", *FIELDS, "version")}
         insert_instance(
             IdempotencyRecord(

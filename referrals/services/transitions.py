@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from config.history import history_user_set
 from referrals.errors import IllegalTransition
 from referrals.models import Referral, ReferralEvent, ServiceProvider
 from referrals.models import ReferralStatus as S
@@ -87,6 +88,7 @@ def referral_transition(
         )
         fields |= {"decline_reason", "declined_by"}
     referral.status = to
+    history_user_set(referral, by)
     referral.save(update_fields=sorted(fields))
     ReferralEvent.objects.create(
         referral=referral,

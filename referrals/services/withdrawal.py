@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from config.history import history_user_set
 from referrals.models import OutboxMessage, Referral, ReferralEvent
 from referrals.models import ReferralStatus as S
 from referrals.services.consent_gate import covering_consent
@@ -40,6 +41,7 @@ def referrals_cancel_for_withdrawn_consent(*, consent_id: int, by: User | None =
         )
         if other is not None:
             referral.consent_used = other
+            history_user_set(referral, by)
             referral.save(update_fields=["consent_used", "updated_at"])
             referral_note_event(
                 referral=referral,
@@ -50,6 +52,7 @@ def referrals_cancel_for_withdrawn_consent(*, consent_id: int, by: User | None =
             continue
         if referral.mandatory:
             referral.consent_used = None
+            history_user_set(referral, by)
             referral.save(update_fields=["consent_used", "updated_at"])
             referral_note_event(
                 referral=referral,

@@ -19,7 +19,7 @@ from screening.services.screenings import (
     screening_submit,
     screening_void,
 )
-from screening.services.staff import EnsureResult, agency_ensure, staff_ensure
+from screening.services.staff import EnsureResult, agency_ensure, staff_ensure, staff_roles_set
 from screening.services.tokens import (
     CreatedToken,
     api_token_authenticate,
@@ -54,4 +54,5 @@ __all__ = [
     "screening_submit",
     "screening_void",
     "staff_ensure",
+    "staff_roles_set",
 ]

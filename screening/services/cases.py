@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.access_log import CASE, access_log_note
+from config.history import history_user_set
 from screening.errors import ConsentRequired, InvalidState
 from screening.models import Agency, Case, CaseAssignment, CaseShare, Consent, Screening, User
 from screening.permissions import CaseAction, case_access
@@ -104,6 +105,7 @@ def case_create(
         mandatory_report_required=band == Case.AgeBand.MINOR,
     )
     full_clean(case, exclude=["reference"])
+    history_user_set(case, created_by)
     case.save()
     grant_worker(case=case, user=created_by)
     access_log_note(object_type=CASE, object_ref=case.reference, case_id=case.pk)
@@ -198,6 +200,7 @@ def case_close(*, case: Case, by: User, reason: str = "") -> Case:
         draft.voided_at, draft.voided_by = now, by
         draft.void_reason = "Case closed."
         draft.version += 1
+        history_user_set(draft, by)
         draft.save(
             update_fields=[
                 "status",
@@ -212,5 +215,6 @@ def case_close(*, case: Case, by: User, reason: str = "") -> Case:
     case.closed_at = now
     case.closed_by = by
     case.close_reason = clean_text(reason)
+    history_user_set(case, by)
     case.save(update_fields=["status", "closed_at", "closed_by", "close_reason", "updated_at"])
     return case

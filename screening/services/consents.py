@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.access_log import CONSENT, access_log_note
+from config.history import history_user_set
 from screening.errors import InvalidState
 from screening.models import Case, Consent, Screening, User
 from screening.permissions import CaseAction, case_access, consent_access
@@ -97,6 +98,7 @@ def consent_record(
         valid_until=valid_until,
     )
     full_clean(consent)
+    history_user_set(consent, by)
     consent.save()
     access_log_note(object_type=CONSENT, object_ref=str(consent.pk), case_id=case.pk)
     if scope in (Consent.Scope.REFERRAL_SERVICE_TYPE, Consent.Scope.REFERRAL_PROVIDER):
@@ -142,6 +144,7 @@ def consent_withdraw(*, consent: Consent, by: User, note: str = "") -> Consent:
     consent.withdrawn_at = timezone.now()
     consent.withdrawn_by = by
     consent.withdrawal_note = clean_text(note)
+    history_user_set(consent, by)
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
     # Draft screenings resting on this consent cannot be saved or submitted any more: the
     # screening services check `consent.is_active()` on every write.

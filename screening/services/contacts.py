@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from config.access_log import CONTACT, access_log_note
 from config.db import insert_instance
+from config.history import history_record_created, history_user_set
 from indicators.engine import AnswerError
 from indicators.models import InstrumentVersion
 from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
@@ -168,6 +169,7 @@ def contact_create(
             exploitation_type=exploitation_type,
         )
     insert_instance(contact)  # contact.save() without compiling the INSERT (config/db.py)
+    history_record_created(contact, user=created_by)  # no post_save above: its "+" row
     access_log_note(object_type=CONTACT, object_ref=str(contact.pk), case_id=contact.case_id)
     return contact
 
@@ -209,6 +211,7 @@ def contact_update(
         reference = changes["case"]
         contact.case = _linked_case(user=by, case_reference=reference) if reference else None
     contact.version += 1
+    history_user_set(contact, by)
     contact.save()
     return contact
 
@@ -228,5 +231,6 @@ def contact_finalise(*, contact: Contact, by: User, expected_version: int | None
     contact.finalised_at = timezone.now()
     contact.finalised_by = by
     contact.version += 1
+    history_user_set(contact, by)
     contact.save()
     return contact

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.access_log import SCREENING, access_log_note
+from config.history import history_user_set
 from indicators.engine import AnswerError, score, validate_answers
 from indicators.models import InstrumentVersion
 from indicators.selectors import instrument_definition
@@ -136,7 +137,7 @@ def screening_start(
             "of confidentiality first, including mandatory reporting."
         )
 
-    screening = Screening.objects.create(
+    screening = Screening(
         case=case,
         instrument_version=published,
         screener=by,
@@ -149,6 +150,8 @@ def screening_start(
         consent=consent,
         context=_case_context(case),
     )
+    history_user_set(screening, by)
+    screening.save()
     access_log_note(object_type=SCREENING, object_ref=str(screening.pk), case_id=case.pk)
     return screening
 
@@ -231,7 +234,9 @@ def screening_save_answers(
         )
     screening.answers = merged
     screening.version += 1
-    screening.save(update_fields=["answers", "version", "updated_at"])
+    # No history row per autosave (every few seconds while a draft is filled in): the
+    # answers are not in the history, and the status changes that matter are.
+    screening.save_without_historical_record(update_fields=["answers", "version", "updated_at"])
     return screening
 
 
@@ -277,6 +282,7 @@ def screening_submit(
     screening.submitted_at = now
     screening.submitted_by = by
     screening.version += 1
+    history_user_set(screening, by)
     screening.save(
         update_fields=[
             "result",
@@ -301,6 +307,7 @@ def screening_submit(
         case.urgent = True
         changed.append("urgent")
     if changed:
+        history_user_set(case, by)
         case.save(update_fields=[*changed, "updated_at"])
 
     # Referral routing: an outbox row written in this transaction (DESIGN: on_commit alone
@@ -337,6 +344,7 @@ def screening_review(*, screening: Screening, by: User, note: str = "") -> Scree
     screening.reviewed_by = by
     screening.review_note = clean_text(note)
     screening.version += 1
+    history_user_set(screening, by)
     screening.save(
         update_fields=[
             "status",
@@ -377,9 +385,11 @@ def screening_override(
     if not clean_text(note):
         problems["note"] = ["Explain the override."]
     raise_if(problems)
-    override = ScreeningOverride.objects.create(
+    override = ScreeningOverride(
         screening=screening, outcome=outcome, reason_code=reason_code, note=clean_text(note), by=by
     )
+    history_user_set(override, by)
+    override.save()
     # Routing looks at the outcome in force, which just changed (same outbox pattern).
     _hand_over_to_routing(screening.pk)
     return override
@@ -403,6 +413,7 @@ def screening_void(*, screening: Screening, by: User, reason: str) -> Screening:
     screening.voided_by = by
     screening.void_reason = clean_text(reason)
     screening.version += 1
+    history_user_set(screening, by)
     screening.save(
         update_fields=["status", "voided_at", "voided_by", "void_reason", "version", "updated_at"]
     )

@@ -1,10 +1,13 @@
 """Writes for agencies and staff. Views, commands and tasks call these; they hold the rules."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from config.history import history_user_set
+from screening.errors import ActionNotAllowed, ValidationError
 from screening.models import Agency, User
 from screening.roles import Role
 
@@ -47,5 +50,49 @@ def staff_ensure(
     user = User(username=username, agency=agency, first_name=first_name, last_name=last_name)
     user.set_password(password)
     user.save()
-    user.groups.add(Group.objects.get(name=role))
+    staff_roles_set(user=user, roles=[role], by=None)
     return EnsureResult(created=True, name=username)
+
+
+def _may_manage_staff(by: User, user: User) -> bool:
+    if by.is_superuser:
+        return True
+    return (
+        by.is_active
+        and by.agency_id is not None
+        and by.agency_id == user.agency_id
+        and by.has_role(Role.AGENCY_ADMIN)
+    )
+
+
+@transaction.atomic
+def staff_roles_set(*, user: User, roles: Iterable[str], by: User | None) -> User:
+    """Give `user` exactly `roles` (Django groups of the same names). `by` is the agency
+    administrator (or superuser) making the change, None for commands and seeds.
+
+    The change history gets one row per change, naming `by` and the roles after it (the row
+    before holds the roles before); Django's `groups.set` would write two, the first with
+    the roles half changed. Setting the roles a member already has writes nothing."""
+    if by is not None and not _may_manage_staff(by, user):
+        raise ActionNotAllowed("Only an administrator of the member's agency may change roles.")
+    wanted = set(roles)
+    if wanted - set(Role.values):
+        raise ValidationError(
+            "Unknown role.", {"roles": [f"Choose from: {', '.join(Role.values)}."]}
+        )
+    current = set(user.groups.values_list("name", flat=True))
+    added = [Group.objects.get_or_create(name=name)[0] for name in sorted(wanted - current)]
+    removed = list(Group.objects.filter(name__in=current - wanted))
+    history_user_set(user, by)
+    if added and removed:
+        user.skip_history_when_saving = True  # the add below records the final roles
+        try:
+            user.groups.remove(*removed)
+        finally:
+            del user.skip_history_when_saving
+    if added:
+        user.groups.add(*added)
+    elif removed:
+        user.groups.remove(*removed)
+    user.__dict__.pop("role_names", None)  # read afresh on next use
+    return user

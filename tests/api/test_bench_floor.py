@@ -50,6 +50,7 @@ def test_the_floor_runs_the_apis_statements_and_writes_the_same_rows(settings, a
         "SELECT",  # token, user and roles
         "SELECT",  # the Idempotency-Key
         "INSERT",  # the contact
+        "INSERT",  # its change-history row (insert_instance sends no post_save)
         "INSERT",  # the idempotency record
         "INSERT",  # the access log
     ]
