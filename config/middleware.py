@@ -1,14 +1,22 @@
-"""Response headers every page of a victim-data service needs, and the access log."""
+"""Response headers every page of a victim-data service needs, the access log, and the page
+shown when a stored value cannot be read."""
 
 import ipaddress
 import logging
 from collections.abc import Callable
 
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.functional import LazyObject, empty
 
 from config.access_log import access_log_draft, is_recorded_route
+from config.api.exceptions import (
+    PROBLEM_CONTENT_TYPE,
+    stored_data_reference,
+    stored_data_unreadable_problem,
+)
+from config.crypto import DecryptionError
 from config.db import insert_row
 from config.models import AccessLogEntry
 from screening.models import ApiToken
@@ -28,6 +36,32 @@ class NoStoreMiddleware:
         if not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class StoredDataUnreadableMiddleware:
+    """A stored value that does not decrypt (`config.crypto.DecryptionError`) ends a page with
+    a calm explanation and a reference for the administrator (table, column, row id; never
+    the value), status 500, logged the same way. Nothing is written on the way: a service's
+    transaction rolled back with the exception, and the unreadable value stays as it was
+    for the administrator to look at (saving a row writes an unread value back unchanged).
+    The API answers through its exception handler (config/api/exceptions.py); an API path
+    that gets here anyway answers the same problem.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DecryptionError):
+            return None
+        problem = stored_data_unreadable_problem(exception, method=request.method)
+        if request.path.startswith("/api/"):
+            return JsonResponse(problem, status=500, content_type=PROBLEM_CONTENT_TYPE)
+        context = {"reference": stored_data_reference(exception)}
+        return render(request, "stored_data_unreadable.html", context, status=500)
 
 
 class AccessLogMiddleware:

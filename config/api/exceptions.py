@@ -6,12 +6,17 @@ NotFound → 404, ActionNotAllowed → 403, ValidationError → 400, ConflictErr
 InvalidState → 409, ConsentRequired → 409 (the request is fine; the case's consents are not
 in a state that allows it — record the consent and retry), SafetyStop → 422.
 
+A stored value that does not decrypt (`config.crypto.DecryptionError`: a key missing from
+the keyring, a tampered or moved value) → 500 `stored-data-unreadable`, naming the table,
+column and row id so an administrator can find it, never the value.
+
 Details are fixed, safe messages: never a stack trace, never case data. Unexpected exceptions
 are left to Django (logged server-side, a bare 500 to the client).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -22,7 +27,10 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from config.crypto import DecryptionError
 from screening import errors as domain
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Identifiers, not links: docs/api.md lists every type and what to do about it.
@@ -51,6 +59,7 @@ _SPECIFIC_TYPES: dict[str, tuple[str, str]] = {
     "invalid_state": ("invalid-state", "Not allowed in the current state."),
     "safety_stop": ("safety-stop", "Stopped for safety."),
     "version_conflict": ("version-conflict", "Someone else saved first."),
+    "stored_data_unreadable": ("stored-data-unreadable", "Stored data cannot be read."),
 }
 
 
@@ -107,6 +116,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
+def stored_data_reference(error: DecryptionError) -> str:
+    """Where the unreadable value is, for the administrator: table, column, row id."""
+    return f"{error.table}.{error.column} row {error.row_id}"
+
+
+def stored_data_unreadable_problem(error: DecryptionError, *, method: str) -> dict[str, Any]:
+    """Log a value that does not decrypt (where, never what) and describe it as a problem.
+    The unreadable value itself is never overwritten; a change the request made before it
+    met the value may have been saved, and the detail says so rather than promise otherwise.
+    """
+    logger.error("stored value does not decrypt: %s", error)
+    detail = (
+        f"A stored value cannot be read ({stored_data_reference(error)}); it was left as it "
+        "is. Give this reference to your administrator."
+    )
+    if method not in ("GET", "HEAD", "OPTIONS"):
+        detail += " Read the object again to see whether your change was saved."
+    return problem_body(500, detail, code="stored_data_unreadable")
+
+
 def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     """DRF's nested error structure as a flat list of `{field, message}`; `field` is a dotted
     path (`triage_answers.immediate_danger`, `languages.0`); non-field errors have `field` "".
@@ -142,7 +171,12 @@ def _safe_message(message: Any) -> str:
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]."""
-    response = _problem_for(exc)
+    if isinstance(exc, DecryptionError):
+        method = getattr(context.get("request"), "method", "GET")
+        body = stored_data_unreadable_problem(exc, method=method)
+        response = Response(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+    else:
+        response = _problem_for(exc)
     if response is not None:
         set_rollback()
     return response

@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.AccessLogMiddleware",
+    # A stored value that does not decrypt: a calm 500 page naming where, never what.
+    "config.middleware.StoredDataUnreadableMiddleware",
     # Puts the signed-in user on change-history rows (history_user).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
