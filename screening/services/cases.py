@@ -21,6 +21,7 @@ from screening.services._common import (
     require_case_worker,
     revoke_worker,
 )
+from screening.services.identifiers import identifier_digests_store
 
 MAX_LANGUAGES = 20
 
@@ -78,7 +79,8 @@ def case_create(
 ) -> Case:
     """Open a case owned by the creator's agency; the creator may view and change it.
 
-    A known age under 18 raises `mandatory_report_required` at once.
+    A known age under 18 raises `mandatory_report_required` at once. The identifying phone,
+    name and documents are digested for duplicate detection (screening/duplicates.py).
     """
     require_case_worker(created_by)
     problems: dict[str, list[str]] = {}
@@ -107,6 +109,7 @@ def case_create(
     full_clean(case, exclude=["reference"])
     history_user_set(case, created_by)
     case.save()
+    identifier_digests_store(case=case, created=True)
     grant_worker(case=case, user=created_by)
     access_log_note(object_type=CASE, object_ref=case.reference, case_id=case.pk)
     return case

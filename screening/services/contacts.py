@@ -26,6 +26,7 @@ from screening.models import Case, Contact, User
 from screening.permissions import CaseAction, case_access
 from screening.services._common import clean_text, full_clean, raise_if
 from screening.services.cases import case_create
+from screening.services.identifiers import identifier_digests_store
 
 TRIAGE_SLUG = "hotline-triage"
 
@@ -41,8 +42,19 @@ UPDATABLE_FIELDS = (
     "exploitation_type",
     "situation_location",
     "summary",
+    "caller_name",
+    "caller_phone",
 )
-_TEXT_FIELDS = ("language", "caller_region", "situation_location", "summary")
+_TEXT_FIELDS = (
+    "language",
+    "caller_region",
+    "situation_location",
+    "summary",
+    "caller_name",
+    "caller_phone",
+)
+# What the identifier digests are made of (duplicate detection).
+_IDENTIFYING_FIELDS = ("caller_name", "caller_phone")
 
 
 def _derived_triage_answers(contact: Contact) -> dict[str, str]:
@@ -121,12 +133,16 @@ def contact_create(
     exploitation_type: str = Case.ExploitationType.UNKNOWN,
     situation_location: str = "",
     summary: str = "",
+    caller_name: str = "",
+    caller_phone: str = "",
     triage_answers: dict[str, Any] | None = None,
     case_reference: str | None = None,
     create_case: bool = False,
 ) -> Contact:
     """Log a contact (a draft) owned by the creator's agency, optionally linked to a visible
-    case or opening a new one, with its triage scored when triage answers are given."""
+    case or opening a new one, with its triage scored when triage answers are given. A
+    caller's name and phone are digested for duplicate detection: one more INSERT when
+    given, none otherwise (this is the API's hot path)."""
     require_contact_role(created_by)
     if case_reference and create_case:
         raise ValidationError(
@@ -146,6 +162,8 @@ def contact_create(
         exploitation_type=exploitation_type,
         situation_location=(situation_location or "").strip(),
         summary=(summary or "").strip(),
+        caller_name=clean_text(caller_name),
+        caller_phone=clean_text(caller_phone),
     )
     # The contact's check constraints restate its fields' choices (validated here with the
     # fields) or hold what this service sets (status, version), and its agency and author
@@ -169,6 +187,8 @@ def contact_create(
             exploitation_type=exploitation_type,
         )
     insert_instance(contact)  # contact.save() without compiling the INSERT (config/db.py)
+    if contact.caller_name or contact.caller_phone:
+        identifier_digests_store(contact=contact, created=True)
     history_record_created(contact, user=created_by)  # no post_save above: its "+" row
     access_log_note(object_type=CONTACT, object_ref=str(contact.pk), case_id=contact.case_id)
     return contact
@@ -194,6 +214,7 @@ def contact_update(
         raise InvalidState("A finalised contact cannot be changed.")
     unknown = set(changes) - {*UPDATABLE_FIELDS, "triage_answers", "case"}
     raise_if({field: ["This field cannot be changed."] for field in sorted(unknown)})
+    identifying_before = [getattr(contact, field) for field in _IDENTIFYING_FIELDS]
     for field in UPDATABLE_FIELDS:
         if field in changes:
             value = changes[field]
@@ -213,6 +234,8 @@ def contact_update(
     contact.version += 1
     history_user_set(contact, by)
     contact.save()
+    if [getattr(contact, field) for field in _IDENTIFYING_FIELDS] != identifying_before:
+        identifier_digests_store(contact=contact)  # the old digests stop matching at once
     return contact
 
 
