@@ -51,6 +51,7 @@ ROUTE_LABELS: dict[str, str] = {
     "screening:case-new": "New case",
     "screening:case-detail": "Case page",
     "screening:case-access-history": "Access history",
+    "screening:case-legal-hold": "Legal hold",
     "screening:consent-new": "Record a consent",
     "screening:consent-withdraw": "Withdraw a consent",
     "screening:screening-gate": "Screening: safety questions",
@@ -153,9 +154,12 @@ def route_label(route: str) -> str:
     return ROUTE_LABELS.get(route, route)
 
 
-def access_log_purge(*, now: datetime | None = None) -> int:
+def access_log_purge(*, now: datetime | None = None, dry_run: bool = False) -> int:
     """Delete entries older than ACCESS_LOG_RETENTION_DAYS (read now, not at import).
-    Returns how many were deleted."""
+    Returns how many were deleted (would be, changing nothing, when `dry_run`)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS)
-    deleted, _ = AccessLogEntry.objects.filter(at__lt=cutoff).delete()
+    expired = AccessLogEntry.objects.filter(at__lt=cutoff)
+    if dry_run:
+        return expired.count()
+    deleted, _ = expired.delete()
     return deleted

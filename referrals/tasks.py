@@ -7,6 +7,7 @@ from celery import shared_task
 
 from referrals import services
 from referrals.errors import DeliveryRetry
+from referrals.services.retention import expired_records_purge
 
 
 @shared_task(name="referrals.route_screening", ignore_result=True)
@@ -50,3 +51,8 @@ def notify_referral_discard(self, referral_id: int, **kwargs: object) -> None:
 @shared_task(name="referrals.escalate_overdue_referrals", ignore_result=True)
 def escalate_overdue_referrals(**kwargs: object) -> None:
     services.referrals_escalate_overdue()
+
+
+@shared_task(name="referrals.purge_expired", ignore_result=True)
+def purge_expired(**kwargs: object) -> None:
+    expired_records_purge(trigger="schedule")

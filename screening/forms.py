@@ -442,3 +442,16 @@ class ApiTokenCreateForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     request_id = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+
+# --- legal hold ----------------------------------------------------------------------------
+
+
+class LegalHoldForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        label="Why must this case be kept?",
+        help_text="E.g. the proceedings or records request it is needed for. No names.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the case must be kept."},
+    )

@@ -4,8 +4,9 @@ or screening through `case_access` / `screening_access`; nothing else decides.
 The rules (issue 4):
 - The creator and assigned workers hold guardian `view_case` + `change_case` grants (rows in
   the direct-FK table `CaseUserObjectPermission`): they may view, change and close the case.
-- Supervisors may view, change, close, assign and share every case of their own agency. That
-  is agency scope, a queryset filter, not per-object rows.
+- Supervisors may view, change, close, assign and share every case of their own agency, and
+  put it on legal hold or release it. That is agency scope, a queryset filter, not
+  per-object rows.
 - Staff of an agency a case was shared with (`CaseShare`) may view it, nothing more.
 - Nobody else sees the case.
 
@@ -35,6 +36,7 @@ class CaseAction(models.TextChoices):
     ASSIGN = "assign", "Assign workers"
     SHARE = "share", "Share with another agency"
     CLOSE = "close", "Close"
+    LEGAL_HOLD = "legal_hold", "Change the legal hold of"
 
 
 class ScreeningAction(models.TextChoices):
@@ -102,7 +104,7 @@ def _check_action(case: Case, action: str) -> None:
         return
     if action in (CaseAction.CHANGE, CaseAction.CLOSE):
         allowed = case.user_can_change
-    else:  # assign, share: supervisors of the owning agency only
+    else:  # assign, share, legal hold: supervisors of the owning agency only
         allowed = case.user_supervises
     if not allowed:
         raise ActionNotAllowed(f"You may not {CaseAction(action).label.lower()} this case.")

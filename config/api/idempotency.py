@@ -198,8 +198,14 @@ def _replay(record: _StoredResponse, fingerprint: str) -> Response:
     return Response(record.body, status=record.status, headers=headers)
 
 
-def idempotency_record_purge(*, older_than: timedelta | None = None) -> int:
-    """Delete expired records (their stored responses may hold case data). Returns the count."""
+def idempotency_record_purge(
+    *, older_than: timedelta | None = None, dry_run: bool = False
+) -> int:
+    """Delete expired records (their stored responses may hold case data). Returns the count
+    (of those that would go, changing nothing, when `dry_run`)."""
     cutoff = timezone.now() - (older_than or _ttl())
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    expired = IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        return expired.count()
+    deleted, _ = expired.delete()
     return deleted

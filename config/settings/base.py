@@ -236,6 +236,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 24 * 3600.0,
         "options": {"expires": 3600.0},
     },
+    # Everything past its retention period (docs/retention.md); cases on legal hold stay.
+    "referrals-purge-expired": {
+        "task": "referrals.purge_expired",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
 
 # --- Encryption at rest (config/crypto.py, docs/encryption.md) ----------------------------
@@ -251,6 +257,29 @@ PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB")
 # --- Access log --------------------------------------------------------------------------
 # How long access log entries are kept (docs/access-log.md); purged daily by beat.
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 6 * 365, minimum=1)
+
+# --- Retention (docs/retention.md) -------------------------------------------------------
+# How long each kind of record is kept; `manage.py purge_expired` (daily by beat) deletes
+# what is older, a case with everything that hangs off it. A case on legal hold is never
+# purged. Access-log entries and Idempotency-Key records keep their own settings above.
+# Closed cases: seven years after closing, the long end of the six-to-seven-year schedules
+# social-care and victim-service agencies commonly keep case files by (longer than the
+# three years 2 CFR 200.334 asks of US federal grantees); an agency bound to keep longer
+# raises it, and a case needed for proceedings goes on legal hold instead.
+RETENTION_CLOSED_CASE_DAYS = env_int("RETENTION_CLOSED_CASE_DAYS", 7 * 365, minimum=1)
+# Contacts that never led to a case (tips, information calls): two years after logging,
+# long enough to see a pattern of calls about the same place, short for a caller's words.
+RETENTION_UNLINKED_CONTACT_DAYS = env_int("RETENTION_UNLINKED_CONTACT_DAYS", 2 * 365, minimum=1)
+# A draft screening untouched this long was abandoned (the person left, the officer moved
+# on): its half-given answers are deleted rather than kept unreviewed.
+RETENTION_DRAFT_SCREENING_DAYS = env_int("RETENTION_DRAFT_SCREENING_DAYS", 90, minimum=1)
+# Delivery machinery: completed outbox rows and provider callback receipts hold ids and
+# status words only; kept a month for troubleshooting. Disclosure packets are never stored
+# (built at delivery from the case), so they go with their case.
+RETENTION_OUTBOX_DAYS = env_int("RETENTION_OUTBOX_DAYS", 30, minimum=1)
+RETENTION_CALLBACK_RECEIPT_DAYS = env_int("RETENTION_CALLBACK_RECEIPT_DAYS", 30, minimum=1)
+# Rows of one kind deleted per transaction (`purge_expired --batch-size` overrides it).
+RETENTION_PURGE_BATCH_SIZE = env_int("RETENTION_PURGE_BATCH_SIZE", 100, minimum=1)
 
 # --- Logging -----------------------------------------------------------------------------
 # Case data never goes to logs: log ids and event names only (see docs/privacy.md).
