@@ -51,6 +51,7 @@ ROUTE_LABELS: dict[str, str] = {
     "screening:case-new": "New case",
     "screening:case-detail": "Case page",
     "screening:case-access-history": "Access history",
+    "screening:case-changes": "Change history",
     "screening:case-legal-hold": "Legal hold",
     "screening:consent-new": "Record a consent",
     "screening:consent-withdraw": "Withdraw a consent",

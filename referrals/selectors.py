@@ -12,6 +12,8 @@ from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, is_active_staff, referral_access
 from referrals.services.delivery import delivered_packet
 from screening.errors import ActionNotAllowed
+from screening.history import CHANGES_LIMIT, ChangeRow, change_rows
+from screening.models import Case as CaseModel
 from screening.models import Screening, User
 from screening.roles import Role
 
@@ -92,4 +94,15 @@ def referral_list_for_screening(*, screening: Screening) -> QuerySet[Referral]:
         Referral.objects.filter(screening_id=screening.pk)
         .select_related("provider")
         .order_by("-mandatory", "priority", "service_type", "pk")
+    )
+
+
+def referral_change_rows(case: CaseModel, limit: int = CHANGES_LIMIT) -> list[ChangeRow]:
+    """The referrals' part of a case's change history (`screening.history`), for a case the
+    caller already fetched for its history: status, decisions, delivery. One query."""
+    return change_rows(
+        Referral.history.filter(case_id=case.pk),
+        what=lambda row: f"Referral {row.id}",
+        hidden=("case", "idempotency_key"),
+        limit=limit,
     )

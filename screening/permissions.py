@@ -195,3 +195,16 @@ def consent_access(
     consent = consents.get()
     consent.case = case
     return consent
+
+
+def may_manage_staff(user: User, member: User) -> bool:
+    """Superusers, and active administrators of the member's own agency, manage staff: their
+    roles, and the history of their account."""
+    if user.is_superuser:
+        return True
+    return bool(
+        user.is_active
+        and user.agency_id is not None
+        and user.agency_id == member.agency_id
+        and user.has_role(Role.AGENCY_ADMIN)
+    )

@@ -32,6 +32,7 @@ urlpatterns = [
         views.case_access_history,
         name="case-access-history",
     ),
+    path("cases/<caseref:reference>/changes/", views.case_changes, name="case-changes"),
     path("cases/<caseref:reference>/legal-hold", views.case_legal_hold, name="case-legal-hold"),
     path("cases/<caseref:reference>/consents/new", views.consent_new, name="consent-new"),
     path(

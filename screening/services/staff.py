@@ -9,6 +9,7 @@ from django.db import transaction
 from config.history import history_user_set
 from screening.errors import ActionNotAllowed, ValidationError
 from screening.models import Agency, User
+from screening.permissions import may_manage_staff
 from screening.roles import Role
 
 
@@ -54,17 +55,6 @@ def staff_ensure(
     return EnsureResult(created=True, name=username)
 
 
-def _may_manage_staff(by: User, user: User) -> bool:
-    if by.is_superuser:
-        return True
-    return (
-        by.is_active
-        and by.agency_id is not None
-        and by.agency_id == user.agency_id
-        and by.has_role(Role.AGENCY_ADMIN)
-    )
-
-
 @transaction.atomic
 def staff_roles_set(*, user: User, roles: Iterable[str], by: User | None) -> User:
     """Give `user` exactly `roles` (Django groups of the same names). `by` is the agency
@@ -73,7 +63,7 @@ def staff_roles_set(*, user: User, roles: Iterable[str], by: User | None) -> Use
     The change history gets one row per change, naming `by` and the roles after it (the row
     before holds the roles before); Django's `groups.set` would write two, the first with
     the roles half changed. Setting the roles a member already has writes nothing."""
-    if by is not None and not _may_manage_staff(by, user):
+    if by is not None and not may_manage_staff(by, user):
         raise ActionNotAllowed("Only an administrator of the member's agency may change roles.")
     wanted = set(roles)
     if wanted - set(Role.values):

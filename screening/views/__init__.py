@@ -12,6 +12,7 @@ from screening.views.cases import (
     quick_exit,
 )
 from screening.views.legal_hold import case_legal_hold
+from screening.views.history import case_changes
 from screening.views.result import screening_override, screening_result, screening_review
 from screening.views.tokens import api_token_revoke, api_tokens
 from screening.views.wizard import (
@@ -26,6 +27,7 @@ __all__ = [
     "api_token_revoke",
     "api_tokens",
     "case_access_history",
+    "case_changes",
     "case_detail",
     "case_legal_hold",
     "case_new",
