@@ -57,8 +57,9 @@ def staff_ensure(
 
 @transaction.atomic
 def staff_roles_set(*, user: User, roles: Iterable[str], by: User | None) -> User:
-    """Give `user` exactly `roles` (Django groups of the same names). `by` is the agency
-    administrator (or superuser) making the change, None for commands and seeds.
+    """Give `user` exactly `roles` (Django groups of the same names; other groups stay).
+    `by` is the agency administrator (or superuser) making the change, None for commands
+    and seeds.
 
     The change history gets one row per change, naming `by` and the roles after it (the row
     before holds the roles before); Django's `groups.set` would write two, the first with
@@ -70,7 +71,8 @@ def staff_roles_set(*, user: User, roles: Iterable[str], by: User | None) -> Use
         raise ValidationError(
             "Unknown role.", {"roles": [f"Choose from: {', '.join(Role.values)}."]}
         )
-    current = set(user.groups.values_list("name", flat=True))
+    # Only role groups: other groups a superuser made (teams, say) stay as they are.
+    current = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
     added = [Group.objects.get_or_create(name=name)[0] for name in sorted(wanted - current)]
     removed = list(Group.objects.filter(name__in=current - wanted))
     history_user_set(user, by)

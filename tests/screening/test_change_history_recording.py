@@ -162,6 +162,13 @@ def test_taking_a_role_away_is_recorded_and_setting_the_same_roles_writes_nothin
     assert roles_in_history(member)[-1] == {"social_worker"}
 
 
+def test_groups_that_are_not_roles_stay(officer, agency_admin):
+    team = Group.objects.create(name="night shift")
+    officer.groups.add(team)
+    services.staff_roles_set(user=officer, roles=[Role.SUPERVISOR], by=agency_admin)
+    assert set(officer.groups.values_list("name", flat=True)) == {"night shift", "supervisor"}
+
+
 def test_only_an_administrator_of_the_members_agency_changes_roles(officer, supervisor, outsider):
     other_admin = UserFactory(agency=outsider.agency, role=Role.AGENCY_ADMIN)
     for by in (supervisor, other_admin):
