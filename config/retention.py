@@ -23,6 +23,7 @@ from django.db import models, router
 from django.db.models.deletion import Collector
 from tqdm import tqdm
 
+from config.encrypted import encrypted_fields
 from config.models import AccessLogEntry, IdempotencyRecord
 
 
@@ -94,6 +95,13 @@ def cascade_purge(
     if dry_run:
         return counts
 
+    # simple-history writes a "-" row from each deleted instance, copying its values, which
+    # would decrypt every sealed one (and stop at one that does not decrypt) only for the row
+    # to be deleted below: the instances go with their sealed values emptied instead.
+    for instances in collector.data.values():
+        for instance in instances:
+            for sealed in encrypted_fields(type(instance)):
+                setattr(instance, sealed.attname, None if sealed.null else "")
     collector.delete()
     for history, condition in history_rows:
         # Again after the delete: the "-" rows written meanwhile match the same ids.

@@ -513,3 +513,19 @@ def test_beat_runs_the_purge_daily_through_a_thin_task(build_case, settings):
     record = PurgeRecord.objects.get()
     assert record.trigger == "schedule"
     assert record.deleted["screening_case"] == 1
+
+
+def test_a_value_that_no_longer_decrypts_does_not_keep_a_case_past_its_period(build_case):
+    """Deleting needs no plaintext: a tampered or orphaned value is purged like any other."""
+    world = build_case()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(Case._meta.db_table)} SET narrative = %s "  # noqa: S608
+            "WHERE id = %s",
+            ["$e1$gone$" + "A" * 40, world.case.pk],
+        )
+
+    expired_records_purge(trigger="command")
+
+    assert not Case.objects.filter(pk=world.case.pk).exists()
+    assert not Case.history.model.objects.filter(id=world.case.pk).exists()
