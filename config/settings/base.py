@@ -156,6 +156,9 @@ SPECTACULAR_SETTINGS = {
         "ProviderChannelEnum": "referrals.models.ServiceProvider.Channel",
         "ChannelEnum": "screening.models.Contact.Channel",
         "ApiTokenStatusEnum": "screening.services.tokens.API_TOKEN_STATUSES",
+        # Named as before the created/saved variants of these outputs shared the choices.
+        "CaseOutputStatusEnum": "screening.models.Case.Status",
+        "ContactOutputStatusEnum": "screening.models.Contact.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

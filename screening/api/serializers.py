@@ -6,7 +6,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import ApiSerializer
-from screening.models import ApiToken, Case, Contact, Screening, ScreeningOverride
+from screening.models import (
+    ApiToken,
+    Case,
+    Contact,
+    IdentifierDigest,
+    Screening,
+    ScreeningOverride,
+)
 from screening.services.tokens import API_TOKEN_STATUSES, api_token_status
 
 
@@ -35,6 +42,8 @@ class ContactOutputSerializer(ApiSerializer):
     exploitation_type = serializers.ChoiceField(choices=Case.ExploitationType.choices)
     situation_location = serializers.CharField(help_text="Sensitive.")
     summary = serializers.CharField(help_text="Sensitive.")
+    caller_name = serializers.CharField(help_text='Identifying; "" when not given.')
+    caller_phone = serializers.CharField(help_text='Identifying; "" when not given.')
     case = serializers.CharField(
         source="case.reference", allow_null=True, help_text="The linked case's reference."
     )
@@ -49,6 +58,44 @@ class ContactOutputSerializer(ApiSerializer):
         if contact.triage_answers is None:
             return None
         return TriageOutputSerializer(contact).data
+
+
+class EarlierRecordOutputSerializer(ApiSerializer):
+    """A record you may see that shares a phone number, document number or name with this
+    one (compared by keyed digests, never by decrypting). Records you may not see are never
+    listed, counted or hinted at."""
+
+    reference = serializers.CharField(
+        allow_null=True,
+        help_text="The earlier case's reference; null for a contact not linked to a case "
+        "you may see.",
+    )
+    contact = serializers.IntegerField(
+        allow_null=True,
+        help_text="The earlier contact's id (GET /contacts/{id}/) when `reference` is null.",
+    )
+    matched_on = serializers.ListField(
+        child=serializers.ChoiceField(choices=IdentifierDigest.Kind.choices),
+        help_text="Which identifiers are the same.",
+    )
+
+
+class EarlierRecordsMixin(serializers.Serializer):
+    """`possible_earlier_records`, read from the object's attribute of that name (a list of
+    `screening.duplicates.EarlierRecord`), set by the view from the duplicates selector."""
+
+    possible_earlier_records = serializers.SerializerMethodField(
+        help_text="Possible earlier records of the same person among the records you may "
+        "see, newest first (at most 10); [] when there are none."
+    )
+
+    @extend_schema_field(EarlierRecordOutputSerializer(many=True))
+    def get_possible_earlier_records(self, instance) -> list[dict]:
+        return [record.as_dict() for record in instance.possible_earlier_records]
+
+
+class ContactSavedOutputSerializer(ContactOutputSerializer, EarlierRecordsMixin):
+    """A contact just logged or changed, with possible earlier records of the same caller."""
 
 
 # Identifying and narrative fields: only for users who may change the case (the creator,
@@ -93,6 +140,10 @@ class CaseOutputSerializer(ApiSerializer):
             for field in RESTRICTED_CASE_FIELDS:
                 data.pop(field, None)
         return data
+
+
+class CaseCreatedOutputSerializer(CaseOutputSerializer, EarlierRecordsMixin):
+    """A case just opened, with possible earlier records of the same person."""
 
 
 class ScreeningOutputSerializer(ApiSerializer):

@@ -4,6 +4,8 @@ docs/api.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -23,12 +25,19 @@ from screening import services
 from screening.api.serializers import (
     ApiTokenCreatedOutputSerializer,
     ApiTokenOutputSerializer,
+    CaseCreatedOutputSerializer,
     CaseOutputSerializer,
     ContactOutputSerializer,
+    ContactSavedOutputSerializer,
     ScreeningOutputSerializer,
     ScreeningResultOutputSerializer,
 )
 from screening.contacts import contact_get, contact_list, may_log_contacts
+from screening.duplicates import (
+    EarlierRecord,
+    possible_earlier_records,
+    possible_earlier_records_of,
+)
 from screening.errors import ConflictError, ConsentNotFound, ScreeningNotFound, ValidationError
 from screening.filters import CaseFilter, apply_filters
 from screening.models import ApiToken, Case, Consent, Contact, Screening
@@ -94,11 +103,43 @@ class IsContactStaff(BasePermission):
         return may_log_contacts(request.user)
 
 
-def _contact_response(contact: Contact, *, status_code: int = status.HTTP_200_OK) -> Response:
+def _contact_response(
+    contact: Contact, *, status_code: int = status.HTTP_200_OK, serializer=ContactOutputSerializer
+) -> Response:
     headers = {"ETag": etag_for(contact.version)}
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = reverse("api-contact-detail", args=[contact.pk])
-    return Response(ContactOutputSerializer(contact).data, status=status_code, headers=headers)
+    return Response(serializer(contact).data, status=status_code, headers=headers)
+
+
+def _saved_contact_response(
+    request: Request, contact: Contact, *, status_code: int = status.HTTP_200_OK
+) -> Response:
+    """A contact just logged or changed, with possible earlier records of its caller (no
+    query when it has no caller name or phone). Its own linked case is not "earlier"."""
+    contact.possible_earlier_records = possible_earlier_records(
+        user=request.user,
+        phone=contact.caller_phone,
+        name=contact.caller_name,
+        exclude_contact=contact,
+        exclude_case=contact.case_id,
+    )
+    return _contact_response(
+        contact, status_code=status_code, serializer=ContactSavedOutputSerializer
+    )
+
+
+def _replayed_with_records_of_now(
+    response: Response, records: Callable[[dict], list[EarlierRecord]]
+) -> Response:
+    """A replayed create shows the possible earlier records the user may see now, not those
+    stored with the first response (a share may have ended since)."""
+    if response.has_header("Idempotent-Replayed") and response.status_code == 201:
+        response.data = {
+            **response.data,
+            "possible_earlier_records": [record.as_dict() for record in records(response.data)],
+        }
+    return response
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -173,6 +214,16 @@ class ContactCreateApi(APIView):
             allow_null=True,
             help_text="Extra hotline-triage answers by item key, e.g. needs_response_24h.",
         )
+        caller_name = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, help_text="Identifying."
+        )
+        caller_phone = serializers.CharField(
+            max_length=100,
+            required=False,
+            allow_blank=True,
+            help_text="Identifying. National numbers are read as numbers of the service's "
+            "default region.",
+        )
         case = serializers.CharField(
             max_length=16,
             required=False,
@@ -185,20 +236,27 @@ class ContactCreateApi(APIView):
     @extend_schema(
         operation_id="contacts_create",
         request=InputSerializer,
-        responses={201: ContactOutputSerializer},
+        responses={201: ContactSavedOutputSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=["contacts"],
     )
     def post(self, request: Request) -> Response:
-        """Log a contact (a draft). Idempotent with an Idempotency-Key."""
+        """Log a contact (a draft). Idempotent with an Idempotency-Key. With a caller name or
+        phone, `possible_earlier_records` lists records you may see with the same ones."""
 
         def create() -> Response:
             serializer = ContactCreateApi.InputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             contact = services.contact_create(created_by=request.user, **serializer.validated_data)
-            return _contact_response(contact, status_code=status.HTTP_201_CREATED)
+            return _saved_contact_response(request, contact, status_code=status.HTTP_201_CREATED)
 
-        return idempotent(request, create, replay_check=CONTACT_REPLAY)
+        def records_of_now(body: dict) -> list[EarlierRecord]:
+            if not (body.get("caller_name") or body.get("caller_phone")):
+                return []
+            return possible_earlier_records_of(user=request.user, contact_id=body["id"])
+
+        response = idempotent(request, create, replay_check=CONTACT_REPLAY)
+        return _replayed_with_records_of_now(response, records_of_now)
 
 
 class ContactsApi(ContactListApi, ContactCreateApi):
@@ -235,6 +293,12 @@ class ContactUpdateApi(APIView):
             max_length=2000, required=False, allow_blank=True
         )
         summary = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+        caller_name = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, help_text="Identifying."
+        )
+        caller_phone = serializers.CharField(
+            max_length=100, required=False, allow_blank=True, help_text="Identifying."
+        )
         triage_answers = serializers.DictField(
             child=serializers.JSONField(), required=False, allow_null=True
         )
@@ -243,7 +307,7 @@ class ContactUpdateApi(APIView):
     @extend_schema(
         operation_id="contacts_partial_update",
         request=InputSerializer,
-        responses=ContactOutputSerializer,
+        responses=ContactSavedOutputSerializer,
         parameters=[IF_MATCH],
         tags=["contacts"],
     )
@@ -262,7 +326,7 @@ class ContactUpdateApi(APIView):
             )
         except ConflictError:
             raise PreconditionFailed() from None
-        return _contact_response(contact)
+        return _saved_contact_response(request, contact)
 
 
 class ContactItemApi(ContactDetailApi, ContactUpdateApi):
@@ -359,12 +423,14 @@ class CaseCreateApi(APIView):
     @extend_schema(
         operation_id="cases_create",
         request=InputSerializer,
-        responses={201: CaseOutputSerializer},
+        responses={201: CaseCreatedOutputSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=["cases"],
     )
     def post(self, request: Request) -> Response:
-        """Open a case owned by your agency. Idempotent with an Idempotency-Key."""
+        """Open a case owned by your agency. Idempotent with an Idempotency-Key.
+        `possible_earlier_records` lists cases and contacts you may see with the same
+        identifying phone, document number or name."""
 
         def create() -> Response:
             serializer = CaseCreateApi.InputSerializer(data=request.data)
@@ -374,13 +440,24 @@ class CaseCreateApi(APIView):
             case = case_access(
                 user=request.user, case_reference_or_id=created.pk, action=CaseAction.VIEW
             )
+            case.possible_earlier_records = possible_earlier_records(
+                user=request.user,
+                phone=created.identifying_phone,
+                name=created.identifying_name,
+                documents=created.identifying_documents,
+                exclude_case=created,
+            )
             return Response(
-                CaseOutputSerializer(case).data,
+                CaseCreatedOutputSerializer(case).data,
                 status=status.HTTP_201_CREATED,
                 headers={"Location": reverse("api-case-detail", args=[case.reference])},
             )
 
-        return idempotent(request, create, replay_check=CASE_REPLAY)
+        def records_of_now(body: dict) -> list[EarlierRecord]:
+            return possible_earlier_records_of(user=request.user, case_reference=body["reference"])
+
+        response = idempotent(request, create, replay_check=CASE_REPLAY)
+        return _replayed_with_records_of_now(response, records_of_now)
 
 
 class CasesApi(CaseListApi, CaseCreateApi):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from config.access_log import route_label
 from config.models import AccessLogEntry
 from screening import selectors, services
+from screening.duplicates import MATCHED_ON_LABELS, possible_earlier_records
 from screening.errors import (
     ActionNotAllowed,
     ApplicationError,
@@ -38,6 +39,9 @@ from screening.views._common import error_summary, render_page
 CASES_PER_PAGE = 25
 ACCESS_ENTRIES_PER_PAGE = 50
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The new case's possible earlier records, kept in the session (references and kinds only)
+# until its page is shown once: never in the redirect's URL.
+EARLIER_RECORDS_SESSION_KEY = "screening.possible_earlier_records"
 
 
 def _case_list_page(
@@ -85,6 +89,18 @@ def case_new(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, f"Case {case.reference} opened.")
+            earlier = possible_earlier_records(
+                user=request.user,
+                phone=case.identifying_phone,
+                name=case.identifying_name,
+                documents=case.identifying_documents,
+                exclude_case=case,
+            )
+            if earlier:
+                request.session[EARLIER_RECORDS_SESSION_KEY] = {
+                    "case": case.reference,
+                    "records": [record.as_dict() for record in earlier],
+                }
             return redirect("screening:case-detail", reference=case.reference)
     status = 400 if form.is_bound else 200
     return render_page(
@@ -93,6 +109,19 @@ def case_new(request: HttpRequest) -> HttpResponse:
         {"form": form, "errors": error_summary(form)},
         status=status,
     )
+
+
+def _earlier_records_once(request: HttpRequest, reference: str) -> list[dict]:
+    """What `case_new` found for this case, shown on its page once; each record with the
+    labels of what matched ("same phone number")."""
+    stored = request.session.get(EARLIER_RECORDS_SESSION_KEY)
+    if not stored or stored.get("case") != reference:
+        return []
+    del request.session[EARLIER_RECORDS_SESSION_KEY]
+    return [
+        {**record, "matched_on_labels": [MATCHED_ON_LABELS[kind] for kind in record["matched_on"]]}
+        for record in stored["records"]
+    ]
 
 
 def _service_type_choices() -> list[tuple[str, str]]:
@@ -110,6 +139,7 @@ def case_detail(
     screenings = selectors.screening_list(user=request.user, case_reference_or_id=reference)
     if consent_form is None and case.user_can_change:
         consent_form = ConsentRecordForm(service_type_choices=_service_type_choices())
+    earlier = _earlier_records_once(request, case.reference)
     return render_page(
         request,
         "screening/case_detail.html",
@@ -120,6 +150,7 @@ def case_detail(
             "can_change": case.user_can_change,
             "consent_form": consent_form,
             "errors": error_summary(consent_form) if consent_form is not None else [],
+            "possible_earlier_records": earlier,
         },
         status=400 if consent_form is not None and consent_form.is_bound else 200,
     )
