@@ -16,9 +16,9 @@ from screening.duplicates import (
     possible_earlier_records_of,
 )
 from screening.identifiers import Identifier
-from screening.models import Agency, Contact, IdentifierDigest, User
+from screening.models import Contact, IdentifierDigest, User
 from screening.roles import Role
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,30 +31,8 @@ PASSPORT = "Passport X1234567; ID card 99-887"
 OTHER_KEY = "b3RoZXItYmxpbmQtaW5kZXgta2V5LWZvci10ZXN0czE"
 
 
-@pytest.fixture
-def agency() -> Agency:
-    return AgencyFactory(name="Test Outreach")
-
-
-@pytest.fixture
-def other_agency() -> Agency:
-    return AgencyFactory(name="Other Outreach")
-
-
-@pytest.fixture
-def worker(agency) -> User:
-    return UserFactory(agency=agency, role=Role.FRONTLINE_OFFICER)
-
-
-@pytest.fixture
-def colleague(agency) -> User:
-    """Same agency and role, but no grant on the worker's cases."""
-    return UserFactory(agency=agency, role=Role.FRONTLINE_OFFICER)
-
-
-@pytest.fixture
-def supervisor(agency) -> User:
-    return UserFactory(agency=agency, role=Role.SUPERVISOR)
+# The people: `agency`, `other_agency`, `officer`, `colleague` (no grant on the officer's
+# cases), `supervisor` and `outsider` (a supervisor of the other agency) from conftest.py.
 
 
 @pytest.fixture
@@ -62,36 +40,26 @@ def advocate(agency) -> User:
     return UserFactory(agency=agency, role=Role.HOTLINE_STAFF)
 
 
-@pytest.fixture
-def outsider(other_agency) -> User:
-    return UserFactory(agency=other_agency, role=Role.FRONTLINE_OFFICER)
-
-
-@pytest.fixture
-def outside_supervisor(other_agency) -> User:
-    return UserFactory(agency=other_agency, role=Role.SUPERVISOR)
-
-
 def _matches(user, **values) -> list[dict]:
     return [record.as_dict() for record in possible_earlier_records(user=user, **values)]
 
 
-def test_a_case_with_the_same_phone_written_another_way_is_found(worker):
-    earlier = services.case_create(created_by=worker, identifying_phone=PHONE)
-    assert _matches(worker, phone=PHONE_OTHER_WAY) == [
+def test_a_case_with_the_same_phone_written_another_way_is_found(officer):
+    earlier = services.case_create(created_by=officer, identifying_phone=PHONE)
+    assert _matches(officer, phone=PHONE_OTHER_WAY) == [
         {"reference": earlier.reference, "contact": None, "matched_on": ["phone"]}
     ]
 
 
-def test_every_identifier_that_matched_is_named_once(worker):
+def test_every_identifier_that_matched_is_named_once(officer):
     earlier = services.case_create(
-        created_by=worker,
+        created_by=officer,
         identifying_phone=PHONE,
         identifying_name=NAME,
         identifying_documents=PASSPORT,
     )
     found = _matches(
-        worker, phone="0044 7700 900 123", name=NAME_OTHER_WAY, documents="id card: 99887"
+        officer, phone="0044 7700 900 123", name=NAME_OTHER_WAY, documents="id card: 99887"
     )
     assert found == [
         {
@@ -102,47 +70,45 @@ def test_every_identifier_that_matched_is_named_once(worker):
     ]
 
 
-def test_a_supervisor_finds_the_agencys_cases(worker, supervisor):
-    earlier = services.case_create(created_by=worker, identifying_name=NAME)
+def test_a_supervisor_finds_the_agencys_cases(officer, supervisor):
+    earlier = services.case_create(created_by=officer, identifying_name=NAME)
     assert [r["reference"] for r in _matches(supervisor, name=NAME_OTHER_WAY)] == [
         earlier.reference
     ]
 
 
-def test_a_case_the_user_may_not_see_is_never_found(worker, colleague, outsider):
+def test_a_case_the_user_may_not_see_is_never_found(officer, colleague, outsider):
     services.case_create(created_by=outsider, identifying_phone=PHONE, identifying_name=NAME)
     services.case_create(created_by=colleague, identifying_phone=PHONE)
     # Exactly what a phone and name nobody recorded give: nothing to count or compare.
-    assert _matches(worker, phone=PHONE, name=NAME) == []
-    assert _matches(worker, phone=PHONE, name=NAME) == _matches(worker, phone="+44 7700 900999")
+    assert _matches(officer, phone=PHONE, name=NAME) == []
+    assert _matches(officer, phone=PHONE, name=NAME) == _matches(officer, phone="+44 7700 900999")
 
 
-def test_a_case_shared_with_the_users_agency_is_found(worker, outsider, outside_supervisor, agency):
+def test_a_case_shared_with_the_users_agency_is_found(officer, outsider, agency):
     theirs = services.case_create(created_by=outsider, identifying_documents=PASSPORT)
-    assert _matches(worker, documents="X-1234567") == []
-    services.case_share(
-        case=theirs, agency=agency, reason="Joint support plan", by=outside_supervisor
-    )
-    assert _matches(worker, documents="X-1234567") == [
+    assert _matches(officer, documents="X-1234567") == []
+    services.case_share(case=theirs, agency=agency, reason="Joint support plan", by=outsider)
+    assert _matches(officer, documents="X-1234567") == [
         {"reference": theirs.reference, "contact": None, "matched_on": ["document"]}
     ]
 
 
-def test_the_record_itself_is_not_an_earlier_record(worker):
-    case = services.case_create(created_by=worker, identifying_phone=PHONE)
-    assert _matches(worker, phone=PHONE, exclude_case=case) == []
-    assert possible_earlier_records_of(user=worker, case_reference=case.reference) == []
+def test_the_record_itself_is_not_an_earlier_record(officer):
+    case = services.case_create(created_by=officer, identifying_phone=PHONE)
+    assert _matches(officer, phone=PHONE, exclude_case=case) == []
+    assert possible_earlier_records_of(user=officer, case_reference=case.reference) == []
 
 
-def test_newest_first(worker):
-    first = services.case_create(created_by=worker, identifying_phone=PHONE)
-    second = services.case_create(created_by=worker, identifying_name=NAME)
-    found = _matches(worker, phone=PHONE, name=NAME)
+def test_newest_first(officer):
+    first = services.case_create(created_by=officer, identifying_phone=PHONE)
+    second = services.case_create(created_by=officer, identifying_name=NAME)
+    found = _matches(officer, phone=PHONE, name=NAME)
     assert [record["reference"] for record in found] == [second.reference, first.reference]
 
 
-def test_staff_without_a_case_work_role_find_nothing(worker, agency):
-    services.case_create(created_by=worker, identifying_phone=PHONE)
+def test_staff_without_a_case_work_role_find_nothing(officer, agency):
+    services.case_create(created_by=officer, identifying_phone=PHONE)
     admin = UserFactory(agency=agency, role=Role.AGENCY_ADMIN)
     admin.role_names  # noqa: B018 - loaded once per request, as the API and pages do
     with CaptureQueriesContext(connection) as queries:
@@ -166,9 +132,9 @@ def test_an_earlier_contact_of_the_agency_is_found_by_its_id(advocate, superviso
     ]
 
 
-def test_contacts_are_not_shown_to_roles_that_may_not_see_contacts(advocate, worker):
+def test_contacts_are_not_shown_to_roles_that_may_not_see_contacts(advocate, officer):
     _contact(advocate, caller_phone=PHONE)
-    assert _matches(worker, phone=PHONE) == []
+    assert _matches(officer, phone=PHONE) == []
 
 
 def test_another_agencys_contacts_are_never_found(advocate, other_agency):
@@ -176,8 +142,8 @@ def test_another_agencys_contacts_are_never_found(advocate, other_agency):
     assert _matches(advocate, phone=PHONE) == []
 
 
-def test_a_contact_linked_to_a_visible_case_is_reported_as_that_case(advocate, supervisor, worker):
-    case = services.case_create(created_by=worker)
+def test_a_contact_linked_to_a_visible_case_is_reported_as_that_case(advocate, supervisor, officer):
+    case = services.case_create(created_by=officer)
     _contact(supervisor, caller_phone=PHONE, case_reference=case.reference)
     assert _matches(supervisor, phone=PHONE) == [
         {"reference": case.reference, "contact": None, "matched_on": ["phone"]}
@@ -185,18 +151,18 @@ def test_a_contact_linked_to_a_visible_case_is_reported_as_that_case(advocate, s
 
 
 def test_a_contact_linked_to_a_case_the_user_may_not_see_shows_no_reference(
-    advocate, supervisor, worker
+    advocate, supervisor, officer
 ):
-    case = services.case_create(created_by=worker)
+    case = services.case_create(created_by=officer)
     contact = _contact(supervisor, caller_phone=PHONE, case_reference=case.reference)
-    # The advocate may see the agency's contacts, not the worker's case.
+    # The advocate may see the agency's contacts, not the officer's case.
     assert _matches(advocate, phone=PHONE) == [
         {"reference": None, "contact": contact.pk, "matched_on": ["phone"]}
     ]
 
 
-def test_a_contacts_own_linked_case_is_not_earlier(supervisor, worker):
-    case = services.case_create(created_by=worker, identifying_phone=PHONE)
+def test_a_contacts_own_linked_case_is_not_earlier(supervisor, officer):
+    case = services.case_create(created_by=officer, identifying_phone=PHONE)
     contact = _contact(supervisor, caller_phone=PHONE, case_reference=case.reference)
     assert _matches(supervisor, phone=PHONE, exclude_contact=contact, exclude_case=case) == []
     assert possible_earlier_records_of(user=supervisor, contact_id=contact.pk) == []
@@ -218,15 +184,15 @@ def test_after_a_name_change_the_old_name_no_longer_matches(advocate, supervisor
     ]
 
 
-def test_a_case_whose_name_changes_is_found_by_the_new_name_only(worker):
+def test_a_case_whose_name_changes_is_found_by_the_new_name_only(officer):
     from screening.services.identifiers import identifier_digests_store
 
-    case = services.case_create(created_by=worker, identifying_name=NAME)
+    case = services.case_create(created_by=officer, identifying_name=NAME)
     case.identifying_name = "Ana Lopez"
     case.save()
     identifier_digests_store(case=case)
-    assert _matches(worker, name=NAME) == []
-    assert [r["reference"] for r in _matches(worker, name="ana lopez")] == [case.reference]
+    assert _matches(officer, name=NAME) == []
+    assert [r["reference"] for r in _matches(officer, name="ana lopez")] == [case.reference]
 
 
 def test_clearing_a_callers_phone_removes_its_digest(advocate):
@@ -253,22 +219,22 @@ def test_a_change_to_other_fields_leaves_the_digests_alone(advocate):
 # --- keyed, and no plaintext ------------------------------------------------------------------
 
 
-def test_digests_are_keyed_by_the_blind_index_key(worker, settings):
-    services.case_create(created_by=worker, identifying_phone=PHONE)
+def test_digests_are_keyed_by_the_blind_index_key(officer, settings):
+    services.case_create(created_by=officer, identifying_phone=PHONE)
     digest = Identifier("phone", "+447700900123").digest()
     assert IdentifierDigest.objects.get().digest == digest
     settings.BLIND_INDEX_KEY = OTHER_KEY
     assert Identifier("phone", "+447700900123").digest() != digest
     # Digests made with the old key match nothing until they are rebuilt.
-    assert _matches(worker, phone=PHONE) == []
+    assert _matches(officer, phone=PHONE) == []
     stdout = io.StringIO()
     call_command("identifier_digests_rebuild", stdout=stdout, stderr=io.StringIO())
     assert "screening_case: 1 record(s), digests phone: 1, 0 failed" in stdout.getvalue()
-    assert len(_matches(worker, phone=PHONE)) == 1
+    assert len(_matches(officer, phone=PHONE)) == 1
 
 
-def test_rebuild_reports_a_row_that_does_not_decrypt_and_keeps_its_digests(worker, settings):
-    case = services.case_create(created_by=worker, identifying_phone=PHONE)
+def test_rebuild_reports_a_row_that_does_not_decrypt_and_keeps_its_digests(officer, settings):
+    case = services.case_create(created_by=officer, identifying_phone=PHONE)
     with connection.cursor() as cursor:  # a value sealed for another row
         cursor.execute(
             "UPDATE screening_case SET identifying_phone = %s WHERE id = %s",
@@ -291,9 +257,9 @@ def _every_stored_text() -> str:
     return "\n".join(found)
 
 
-def test_the_database_holds_no_normalised_identifier(worker, advocate):
+def test_the_database_holds_no_normalised_identifier(officer, advocate):
     services.case_create(
-        created_by=worker,
+        created_by=officer,
         identifying_phone=PHONE,
         identifying_name=NAME,
         identifying_documents=PASSPORT,
@@ -311,9 +277,9 @@ def test_the_database_holds_no_normalised_identifier(worker, advocate):
 
 
 def test_matching_is_one_query_and_nothing_without_identifiers(
-    worker, supervisor, advocate, django_assert_num_queries
+    officer, supervisor, advocate, django_assert_num_queries
 ):
-    services.case_create(created_by=worker, identifying_phone=PHONE, identifying_name=NAME)
+    services.case_create(created_by=officer, identifying_phone=PHONE, identifying_name=NAME)
     contact = _contact(advocate, caller_phone=PHONE)
     supervisor.role_names  # noqa: B018 - loaded once per request, as the API and pages do
     with django_assert_num_queries(1):
@@ -335,12 +301,12 @@ def _digest_statements(queries) -> list[str]:
     ]
 
 
-def test_a_case_with_identifiers_adds_one_insert_and_without_none(worker):
+def test_a_case_with_identifiers_adds_one_insert_and_without_none(officer):
     with CaptureQueriesContext(connection) as queries:
-        services.case_create(created_by=worker, identifying_phone=PHONE, identifying_name=NAME)
+        services.case_create(created_by=officer, identifying_phone=PHONE, identifying_name=NAME)
     assert _digest_statements(queries) == ["INSERT"]
     with CaptureQueriesContext(connection) as queries:
-        services.case_create(created_by=worker, region="Northshire")
+        services.case_create(created_by=officer, region="Northshire")
     assert _digest_statements(queries) == []
 
 
