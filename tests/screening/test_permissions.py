@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 ALLOWED, FORBIDDEN, NOT_FOUND = "allowed", "403", "404"
 RELATIONS = ["creator", "assigned", "same_agency", "other_agency", "shared_to"]
-SUPERVISOR_ACTIONS = {CaseAction.ASSIGN, CaseAction.SHARE}
+SUPERVISOR_ACTIONS = {CaseAction.ASSIGN, CaseAction.SHARE, CaseAction.LEGAL_HOLD}
 
 
 def expected(role: str, relation: str, action: str) -> str:

@@ -88,6 +88,7 @@ def test_an_empty_reason_shows_a_form_error_and_saves_nothing(client_for, superv
     page = response.content.decode()
     assert "Say why the case must be kept." in page
     assert 'href="#id_reason"' in page  # the summary links to the field
+    assert page.count("There is a problem") == 1
     assert "Nothing on this page was saved." in page
     assert not held(case)
 
