@@ -14,6 +14,10 @@ class CoreConfig(AppConfig):
         from config import checks  # noqa: F401 - registers the checks
         from config.access_log import access_log_note_login_failed
         from config.crypto import reset_keyring
+        from config.log_redaction import install_log_redaction
+
+        # Exception messages may quote case data: no log record carries them.
+        install_log_redaction()
 
         # Django's own hook for failed sign-ins (its login view re-renders with 200, so the
         # middleware cannot tell from the status): the access log records them.

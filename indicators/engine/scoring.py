@@ -137,6 +137,8 @@ def validate_answers(
     return problems
 
 
+# Messages never repeat the value given: a wrong answer may be a person's words typed into the
+# wrong field, and these messages reach API error bodies and logs.
 def _answer_problem(item: Item, value: Any) -> str | None:
     if isinstance(value, str) and value in NON_ANSWERS:
         return None
@@ -145,23 +147,32 @@ def _answer_problem(item: Item, value: Any) -> str | None:
     if kind == "yes_no":
         if value in ("yes", "no") and isinstance(value, str):
             return None
-        return f"{value!r} is not an answer to a yes/no question (yes, no, unknown, declined)"
+        return "not an answer to a yes/no question (yes, no, unknown, declined)"
     if kind == "single_choice":
         if isinstance(value, str) and value in options:
             return None
-        return f"{value!r} is not one of the options ({', '.join(options)}) or unknown / declined"
+        return f"not one of the options ({', '.join(options)}) or unknown / declined"
     if kind == "multiple_choice":
         if not isinstance(value, list):
             return "expected a list of option keys, or unknown / declined"
-        bad = [entry for entry in value if not isinstance(entry, str) or entry not in options]
+        bad = [
+            str(position)
+            for position, entry in enumerate(value, 1)
+            if not isinstance(entry, str) or entry not in options
+        ]
         if bad:
-            return f"not options of this item: {', '.join(map(repr, bad))}"
+            which = (
+                f"entry {bad[0]} is not an option"
+                if len(bad) == 1
+                else (f"entries {', '.join(bad)} are not options")
+            )
+            return f"{which} of this item ({', '.join(options)})"
         if len(set(value)) != len(value):
             return "an option is listed twice"
         return None
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"{value!r} is not a number (or unknown / declined)"
+            return "not a number (or unknown / declined)"
         if isinstance(value, float) and not math.isfinite(value):
             return "the number must be finite"
         return None
@@ -169,9 +180,9 @@ def _answer_problem(item: Item, value: Any) -> str | None:
         try:
             dt.date.fromisoformat(value)
         except ValueError:
-            return f"{value!r} is not a real date"
+            return "not a real date"
         return None
-    return f"{value!r} is not a date written YYYY-MM-DD (or unknown / declined)"
+    return "not a date written YYYY-MM-DD (or unknown / declined)"
 
 
 def _context_problem(key: Any, value: Any) -> str | None:
@@ -181,12 +192,12 @@ def _context_problem(key: Any, value: Any) -> str | None:
         return None
     if key == "age":
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"{value!r} is not a whole number of years"
+            return "not a whole number of years"
         if not 0 <= value <= MAX_AGE:
             return f"age must be between 0 and {MAX_AGE}"
         return None
     if not isinstance(value, str) or value not in EXPLOITATION_TYPES:
-        return f"{value!r} is not one of: {', '.join(EXPLOITATION_TYPES)}"
+        return f"not one of: {', '.join(EXPLOITATION_TYPES)}"
     return None
 
 
