@@ -126,9 +126,12 @@ def stored_data_unreadable_problem(error: DecryptionError, *, method: str) -> di
     The unreadable value itself is never overwritten; a change the request made before it
     met the value may have been saved, and the detail says so rather than promise otherwise.
     """
-    logger.error("stored value does not decrypt: %s", error)
+    # Plain strings, not the exception: log records withhold exception messages
+    # (config/log_redaction.py), and these name only where the value is and why it failed.
+    reference = stored_data_reference(error)
+    logger.error("stored value does not decrypt: %s (%s)", reference, error.reason)
     detail = (
-        f"A stored value cannot be read ({stored_data_reference(error)}); it was left as it "
+        f"A stored value cannot be read ({reference}); it was left as it "
         "is. Give this reference to your administrator."
     )
     if method not in ("GET", "HEAD", "OPTIONS"):
