@@ -176,7 +176,8 @@ def key_id_of(stored: str) -> str | None:
 def open_sealed(stored: str, *, aad: bytes, table: str, column: str, row_id: object) -> bytes:
     """Decrypt a stored value, or raise `DecryptionError` naming table, column and row."""
     key_id = key_id_of(stored)
-    if key_id is None:
+    # The key id is quoted in the reason: only a well-formed one, never other stored text.
+    if key_id is None or not KEY_ID.match(key_id):
         raise DecryptionError(table=table, column=column, row_id=row_id, reason="not sealed")
     if key_id not in keyring().keys:
         raise DecryptionError(
