@@ -188,12 +188,18 @@ def _stored_record(request: Request, key: str) -> _StoredResponse | None:
             row_id=record_id,
         ),
         headers=headers_field.from_db_value(headers, None, connection),
+        object_id=object_id,
     )
 
 
-def _replay(record: _StoredResponse, fingerprint: str) -> Response:
+def _replay(
+    request: Request, record: _StoredResponse, fingerprint: str, replay_check: ReplayCheck
+) -> Response:
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
+    # Raises the resource's 404 when the caller may no longer see the object. A record stored
+    # before object_id existed names it in its body only.
+    replay_check.access(request.user, record.object_id or str(replay_check.object_id(record.body)))
     headers = {**record.headers, "Idempotent-Replayed": "true"}
     return Response(record.body, status=record.status, headers=headers)
 
