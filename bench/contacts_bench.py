@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -185,6 +186,43 @@ def _worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
+def fire(
+    *, port: int, raw: Callable[[int], bytes], requests: int, clients: int
+) -> tuple[list[float], collections.Counter[int]]:
+    """Send `requests` raw HTTP requests (`raw(number)`) from `clients` threads, each over a
+    fresh connection (gunicorn's sync workers close it after every response, as in
+    production). Latency runs from connect to the server's close; returns the latencies and
+    the count of each status."""
+    numbers = itertools.count()
+    latencies: list[float] = []
+    statuses: collections.Counter[int] = collections.Counter()
+    lock = threading.Lock()
+
+    def client() -> None:
+        mine: list[float] = []
+        seen: collections.Counter[int] = collections.Counter()
+        while (number := next(numbers)) < requests:
+            request = raw(number)
+            started = time.perf_counter()
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+                connection.sendall(request)
+                first = connection.recv(65536)
+                while connection.recv(65536):
+                    pass
+            mine.append(time.perf_counter() - started)
+            seen[int(first[9:12] or 0)] += 1
+        with lock:
+            latencies.extend(mine)
+            statuses.update(seen)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses
+
+
 def load(
     *,
     port: int,
@@ -207,37 +245,15 @@ def load(
     if target in ("api", "floor"):
         head += f"Authorization: Bearer {token}\r\n"
     keyed = target in ("api", "floor")
-    numbers = itertools.count()
-    latencies: list[float] = []
-    statuses: collections.Counter[int] = collections.Counter()
-    lock = threading.Lock()
 
-    def client() -> None:
-        mine: list[float] = []
-        seen: collections.Counter[int] = collections.Counter()
-        while (number := next(numbers)) < requests:
-            key = f"Idempotency-Key: {key_prefix}-{number}\r\n" if keyed else ""
-            raw = (head + key + "\r\n").encode() + body
-            started = time.perf_counter()
-            with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-                connection.sendall(raw)
-                first = connection.recv(65536)
-                while connection.recv(65536):
-                    pass
-            mine.append(time.perf_counter() - started)
-            seen[int(first[9:12] or 0)] += 1
-        with lock:
-            latencies.extend(mine)
-            statuses.update(seen)
+    def raw(number: int) -> bytes:
+        key = f"Idempotency-Key: {key_prefix}-{number}\r\n" if keyed else ""
+        return (head + key + "\r\n").encode() + body
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
     worker_cpu, machine_cpu = _cpu_seconds(workers), _machine_busy_seconds()
     postgres_cpu = _postgres_cpu()
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    latencies, statuses = fire(port=port, raw=raw, requests=requests, clients=clients)
     elapsed = time.perf_counter() - started
     worker_cpu = _cpu_seconds(workers) - worker_cpu
     machine_cpu = _machine_busy_seconds() - machine_cpu

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import argparse
 import collections
-import itertools
 import json
 import os
-import socket
+import secrets
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -44,6 +42,7 @@ from bench.contacts_bench import (  # noqa: E402
     _postgres_cpu_since,
     _worker_pids,
     bench_env,
+    fire,
     prepare,
     run,
     wait_until_up,
@@ -82,35 +81,18 @@ def load(
         f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Authorization: Bearer {token}\r\nConnection: close\r\n"
     )
-    if body:
-        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-    numbers = itertools.count()
-    latencies: list[float] = []
-    statuses: collections.Counter[int] = collections.Counter()
-    lock = threading.Lock()
+    if not body:
+        request = (head + "\r\n").encode()
+        return fire(port=port, raw=lambda _number: request, requests=requests, clients=clients)
+    head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    prefix = secrets.token_hex(6)
 
-    def client() -> None:
-        mine, seen = [], collections.Counter()
-        while next(numbers) < requests:
-            raw = (head + "\r\n").encode() + body
-            started = time.perf_counter()
-            with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-                connection.sendall(raw)
-                first = connection.recv(65536)
-                while connection.recv(65536):
-                    pass
-            mine.append(time.perf_counter() - started)
-            seen[int(first[9:12] or 0)] += 1
-        with lock:
-            latencies.extend(mine)
-            statuses.update(seen)
+    def raw(number: int) -> bytes:
+        # A fresh Idempotency-Key per request, as an integration sends: the stored response
+        # is sealed too.
+        return (head + f"Idempotency-Key: {prefix}-{number}\r\n\r\n").encode() + body
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, statuses
+    return fire(port=port, raw=raw, requests=requests, clients=clients)
 
 
 def measure_one(server: dict, target: str, args) -> dict:
