@@ -11,8 +11,8 @@ from screening.views.cases import (
     my_cases,
     quick_exit,
 )
-from screening.views.legal_hold import case_legal_hold
 from screening.views.history import case_changes
+from screening.views.legal_hold import case_legal_hold
 from screening.views.result import screening_override, screening_result, screening_review
 from screening.views.tokens import api_token_revoke, api_tokens
 from screening.views.wizard import (
