@@ -204,9 +204,7 @@ def _replay(
     return Response(record.body, status=record.status, headers=headers)
 
 
-def idempotency_record_purge(
-    *, older_than: timedelta | None = None, dry_run: bool = False
-) -> int:
+def idempotency_record_purge(*, older_than: timedelta | None = None, dry_run: bool = False) -> int:
     """Delete expired records (their stored responses may hold case data). Returns the count
     (of those that would go, changing nothing, when `dry_run`)."""
     cutoff = timezone.now() - (older_than or _ttl())
