@@ -28,6 +28,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "simple_history",
+    # Second factor (TOTP and one-time backup codes) for sign-in: screening/mfa.py.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "screening",
     "indicators",
     "referrals",
@@ -39,6 +43,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "config.middleware.AccessLogMiddleware",
     # A stored value that does not decrypt: a calm 500 page naming where, never what.
     "config.middleware.StoredDataUnreadableMiddleware",
