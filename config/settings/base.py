@@ -5,6 +5,9 @@ which names the variable in its error.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from csp.constants import NONE, SELF
 
 from config.env import env_bool, env_int, env_list, env_redis_url, env_str
 
@@ -26,6 +29,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "guardian",
     "simple_history",
     # Second factor (TOTP and one-time backup codes) for sign-in: screening/mfa.py.
@@ -39,12 +43,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response, error pages included.
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the second factor.
     "django_otp.middleware.OTPMiddleware",
+    # Holds supervisors and agency admins at the second sign-in step until they take it.
+    "screening.mfa.MfaRequiredMiddleware",
     "config.middleware.AccessLogMiddleware",
     # A stored value that does not decrypt: a calm 500 page naming where, never what.
     "config.middleware.StoredDataUnreadableMiddleware",
@@ -105,6 +114,60 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+
+# --- Response headers (SECURITY.md) -----------------------------------------------------
+# Content-Security-Policy (django-csp 4 format): scripts, styles and images from our own
+# static files only, no inline script or style, no plugins, never framed. The one exception
+# is the API docs page (config/urls.py: Swagger UI's stylesheet draws its icons as data: URLs).
+# form-action allows the quick-exit page's origin too: browsers apply form-action to the
+# redirect that follows a form post, and the quick exit is a form.
+_quick_exit_origin = "{0.scheme}://{0.netloc}".format(urlsplit(QUICK_EXIT_URL))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, _quick_exit_origin],
+    },
+}
+# Browser features no page here uses, switched off for every origin (the Copy button on the
+# new-token page needs clipboard-write for this origin only). Names Chromium does not know
+# are left out: each would be a console error on every page.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "clipboard-read": [],
+    "clipboard-write": ["self"],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+
+# Second sign-in step (screening/mfa.py): the roles that must verify every session with an
+# authenticator app's code or a backup code; anyone else may choose to.
+MFA_REQUIRED_ROLES = ["supervisor", "agency_admin"]
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "Case screening"
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
