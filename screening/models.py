@@ -60,6 +60,11 @@ class User(AbstractUser):
     agency = models.ForeignKey(
         Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
+    # When an agency administrator last removed the member's second-step devices
+    # (`staff_mfa_reset`); the change history says who.
+    mfa_reset_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name="two-step sign-in reset"
+    )
 
     # Who changed a member's agency, activity or roles (groups), and when; never the password
     # hash or sign-in times.
