@@ -339,11 +339,9 @@ def test_a_receiver_failing_three_times_gets_the_referral_once(worker, relay, re
     assert len(receiver.deliveries) == 1
     referral.refresh_from_db()
     assert referral.delivery_attempts == 4
-    retries = list(
-        referral.events.filter(kind=ReferralEvent.Kind.DELIVERY_ATTEMPT).values_list(
-            "note", flat=True
-        )
-    )
+    retries = [
+        event.note for event in referral.events.filter(kind=ReferralEvent.Kind.DELIVERY_ATTEMPT)
+    ]
     assert [note.split(":")[0] for note in retries] == [
         "attempt 1 failed",
         "attempt 2 failed",
