@@ -44,6 +44,13 @@ class Sealed:
     def __repr__(self) -> str:
         return "<Sealed>"
 
+    def __getattr__(self, name: str):
+        # Only reached for attributes a Sealed lacks: someone treats it as the plain value.
+        raise AttributeError(
+            f"a sealed value has no {name!r}: values() and values_list() cannot open sealed "
+            "columns (they have no row); read them through model instances"
+        )
+
 
 class Ciphertext(str):
     """Text that `pre_save` sealed: the only non-empty value these fields write."""
