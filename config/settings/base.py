@@ -4,6 +4,7 @@ Every value that differs between machines comes from the environment through con
 which names the variable in its error.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +33,8 @@ INSTALLED_APPS = [
     "csp",
     "guardian",
     "simple_history",
+    # Sign-in lockout (config/lockout.py).
+    "axes",
     # Second factor (TOTP and one-time backup codes) for sign-in: screening/mfa.py.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -47,6 +50,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Ends a session SESSION_ABSOLUTE_SECONDS after sign-in, however busy (config/sessions.py).
+    "config.sessions.SessionLifetimeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -60,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.NoStoreMiddleware",
+    # Last, as axes asks: turns a refused sign-in into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,6 +90,8 @@ TEMPLATES = [
 # --- People and permissions -------------------------------------------------------------
 AUTH_USER_MODEL = "screening.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -107,11 +116,36 @@ QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 # Sessions: idle timeout (every request renews the cookie) and cookies the browser script
 # cannot read. Practice guide: screenings happen on shared devices in stations and clinics.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+# However busy, a session ends this long after sign-in (config/sessions.py).
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+
+# Sign-in lockout (django-axes with config/lockout.py's handler): this many failed sign-ins
+# for one username, or from one address (REMOTE_ADDR), within the window refuse sign-in for
+# that username or from that address for LOCKOUT_MINUTES. Agency administrators lift a
+# member's lock (/agency/lockouts/). Behind a proxy that REMOTE_ADDR does not see past, set
+# LOCKOUT_BY_ADDRESS=false: every failure would otherwise count against the proxy's address.
+LOCKOUT_FAILURE_LIMIT = env_int("LOCKOUT_FAILURE_LIMIT", 5, minimum=1)
+LOCKOUT_WINDOW_MINUTES = env_int("LOCKOUT_WINDOW_MINUTES", 15, minimum=1)
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 30, minimum=1)
+LOCKOUT_BY_ADDRESS = env_bool("LOCKOUT_BY_ADDRESS", True)
+AXES_HANDLER = "config.lockout.SlidingWindowHandler"
+AXES_FAILURE_LIMIT = LOCKOUT_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"] if LOCKOUT_BY_ADDRESS else ["username"]
+AXES_CLIENT_IP_CALLABLE = "config.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Refused attempts are not counted: the lock ends when the page said it would.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Successful sign-ins: not kept by axes (its table would grow without end).
+AXES_DISABLE_ACCESS_LOG = True
+# Axes logs no startup banner and, on a lockout, only our own line (config/lockout.py).
+AXES_VERBOSE = False
 
 # --- Response headers (SECURITY.md) -----------------------------------------------------
 # Content-Security-Policy (django-csp 4 format): scripts, styles and images from our own
