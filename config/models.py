@@ -52,6 +52,8 @@ class AccessLogEntry(models.Model):
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed", "Allowed"
+        # Allowed, and the user saw the case through a break-glass grant only.
+        BREAK_GLASS = "break_glass", "Allowed (emergency access)"
         DENIED = "denied", "Refused"
         NOT_FOUND = "not_found", "Not found or not visible"
         UNAUTHENTICATED = "unauthenticated", "Not signed in"
@@ -119,6 +121,7 @@ class AccessLogEntry(models.Model):
                 condition=models.Q(
                     outcome__in=[
                         "allowed",
+                        "break_glass",
                         "denied",
                         "not_found",
                         "unauthenticated",

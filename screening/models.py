@@ -298,6 +298,75 @@ class CaseShare(models.Model):
         return f"{self.case} shared with {self.shared_with_agency}"
 
 
+class BreakGlassGrant(models.Model):
+    """Emergency view access to one case for one member of case-work staff who had none,
+    asked for with a reason and ending by itself at `expires_at` (the visibility rule
+    compares it with the time of each query: no job revokes it). A supervisor of the case's
+    agency reviews it afterwards: justified or not, with a note; the reason and the note
+    are sealed."""
+
+    class ReviewOutcome(models.TextChoices):
+        JUSTIFIED = "justified", "Justified"
+        NOT_JUSTIFIED = "not_justified", "Not justified"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass_grants")
+    # Staff accounts are deactivated, never deleted: a grant keeps naming who had it.
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
+    row_uid = RowUidField()
+    reason = EncryptedTextField(max_length=2000)
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_outcome = models.CharField(max_length=16, choices=ReviewOutcome.choices, blank=True)
+    review_note = EncryptedTextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        indexes = [
+            # `Case.objects.visible_to` probes it for every case row it considers.
+            models.Index(fields=["user", "case", "expires_at"], name="break_glass_user_case_exp"),
+            # The supervisors' review queue: the grants nobody has reviewed yet.
+            models.Index(
+                fields=["granted_at"],
+                condition=models.Q(reviewed_at__isnull=True),
+                name="break_glass_unreviewed",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="break_glass_reason_required"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("granted_at")),
+                name="break_glass_expires_after_granted",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(review_outcome__in=["", "justified", "not_justified"]),
+                name="break_glass_review_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    reviewed_at__isnull=True, reviewed_by__isnull=True, review_outcome=""
+                )
+                | (
+                    models.Q(reviewed_at__isnull=False, reviewed_by__isnull=False)
+                    & ~models.Q(review_outcome="")
+                ),
+                name="break_glass_reviewed_has_when_who_and_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.pk} on {self.case_id}"
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None
+
+
 class Consent(models.Model):
     """One consent given by the person, for one scope. Withdrawal takes effect at once and is
     recorded, never deleted: the row is the evidence of what was allowed when."""
