@@ -175,3 +175,31 @@ def test_the_quick_exit_reaches_a_site_of_another_origin(
     browser.check("the quick exit")
     page.goto(f"{live_server.url}/")
     assert page.url.startswith(f"{live_server.url}/accounts/login/")
+
+
+def test_the_django_admin_loads_under_the_policy(watched, live_server, frontline_officer):
+    administrator = UserFactory(
+        username="admin.csp",
+        agency=frontline_officer.agency,
+        is_staff=True,
+        is_superuser=True,
+    )
+    browser = watched(viewport={"width": 1280, "height": 900})
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    browser.check("the admin sign-in page")
+    page.fill("#id_username", administrator.username)
+    page.fill("#id_password", flow.PASSWORD)
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    browser.check("the admin index")
+    for path in [
+        "/admin/screening/user/",
+        f"/admin/screening/user/{administrator.pk}/change/",
+        "/admin/referrals/referral/",
+        "/admin/core/accesslogentry/",
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_selector("#content")
+        browser.check(path)
