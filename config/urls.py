@@ -1,6 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import health
@@ -27,6 +28,11 @@ urlpatterns = [
     ),
     path("referrals/", include("referrals.urls")),
     path("admin/", admin.site.urls),
+    # Django's password change would leave the API tokens: ours (/account/password/) revokes them.
+    path(
+        "accounts/password_change/",
+        RedirectView.as_view(pattern_name="screening:password-change"),
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("screening.urls")),
 ]

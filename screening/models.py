@@ -4,6 +4,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -65,16 +66,34 @@ class User(AbstractUser):
     mfa_reset_at = models.DateTimeField(
         null=True, blank=True, editable=False, verbose_name="two-step sign-in reset"
     )
+    # Part of every session's auth hash (`_get_session_auth_hash`): raising it ends all of
+    # the member's sessions at their next request ("sign out everywhere", deactivation).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     # Who changed a member's agency, activity or roles (groups), and when; never the password
     # hash or sign-in times.
     history = HistoricalRecords(
         m2m_fields=["groups"],
-        excluded_fields=["password", "last_login", "date_joined"],
+        excluded_fields=["password", "last_login", "date_joined", "session_generation"],
     )
 
     def __str__(self) -> str:
         return self.username
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's session hash (from the password hash: a password change ends every other
+        session) with the session generation folded in. Generation 0 leaves Django's hash
+        as it is, so sessions from before the generation existed stay valid. Django's
+        `get_session_auth_hash` and its SECRET_KEY_FALLBACKS variant both come here."""
+        django_hash = super()._get_session_auth_hash(secret=secret)
+        if not self.session_generation:
+            return django_hash
+        return salted_hmac(
+            "screening.User.session_generation",
+            f"{django_hash}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @cached_property
     def role_names(self) -> frozenset[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from config.lockout import lockout_usernames_locked
 from config.models import AccessLogEntry
 from screening.models import Case, CaseAssignment, Consent, Screening, ScreeningOverride, User
 from screening.permissions import (
@@ -93,4 +94,14 @@ def case_access_log_list(
     )
     return (
         AccessLogEntry.objects.filter(case_id=case.pk).select_related("user").order_by("-at", "-pk")
+    )
+
+
+def staff_locked_list(*, agency_id: int) -> QuerySet[User]:
+    """The agency's active members whose sign-in is paused now, by their username
+    (config/lockout.py; a pause on an address names nobody), by username: one query."""
+    return (
+        User.objects.filter(agency_id=agency_id, is_active=True)
+        .filter(username__in=lockout_usernames_locked())
+        .order_by("username")
     )

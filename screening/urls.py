@@ -3,6 +3,7 @@
 from django.urls import path, register_converter
 
 from screening import views
+from screening.views import account as account_views
 
 
 class CaseReferenceConverter:
@@ -66,6 +67,13 @@ urlpatterns = [
         "screenings/<int:screening_id>/reviewed",
         views.screening_review,
         name="screening-mark-reviewed",
+    ),
+    path("account/", account_views.account, name="account"),
+    path("account/password/", account_views.password_change, name="password-change"),
+    path(
+        "account/sign-out-everywhere",
+        account_views.sign_out_everywhere,
+        name="sign-out-everywhere",
     ),
     path("account/api-tokens/", views.api_tokens, name="api-tokens"),
     path(

@@ -4,13 +4,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import F
 
 from config.history import history_user_set
+from config.lockout import lockout_reset_username
 from screening.errors import ActionNotAllowed, ValidationError
 from screening.models import Agency, User
 from screening.permissions import may_manage_staff
 from screening.roles import Role
+from screening.services.tokens import api_token_revoke_all
 
 
 @dataclass(frozen=True)
@@ -88,3 +93,70 @@ def staff_roles_set(*, user: User, roles: Iterable[str], by: User | None) -> Use
         user.groups.remove(*removed)
     user.__dict__.pop("role_names", None)  # read afresh on next use
     return user
+
+
+def staff_sessions_end(*, member: User) -> None:
+    """End every session of `member`, wherever it is, at its next request: the session
+    generation is part of each session's auth hash (`User._get_session_auth_hash`), and
+    Django's authentication middleware flushes a session whose hash no longer matches.
+    API tokens are not sessions: they stay (see `api_token_revoke_all`)."""
+    User.objects.filter(pk=member.pk).update(session_generation=F("session_generation") + 1)
+    member.refresh_from_db(fields=["session_generation"])
+
+
+@transaction.atomic
+def staff_password_set(*, member: User, password: str, by: User) -> int:
+    """Give `member` a new password: every session of theirs made with the old one ends
+    (Django's session hash follows the password hash) and every API token of theirs is
+    revoked. The caller keeps its own session with `update_session_auth_hash`. `by` is the
+    member (a password change, the old password checked by the form) or someone who manages
+    their account. Returns how many tokens were revoked."""
+    if by.pk != member.pk and not may_manage_staff(by, member):
+        raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
+    try:
+        validate_password(password, member)
+    except DjangoValidationError as error:
+        raise ValidationError(
+            "The password was not changed.", {"password": error.messages}
+        ) from None
+    member.set_password(password)
+    member.skip_history_when_saving = True  # the history never holds the password hash
+    try:
+        member.save(update_fields=["password"])
+    finally:
+        del member.skip_history_when_saving
+    return api_token_revoke_all(user=member)
+
+
+@transaction.atomic
+def staff_deactivate(*, member: User, by: User) -> User:
+    """Deactivate `member` (accounts are never deleted: the logs keep naming them): they
+    cannot sign in, every session of theirs ends and every API token of theirs is revoked,
+    so reactivating the account later revives none of them. `by` must manage the member's
+    account and cannot deactivate their own. Recorded in the member's change history,
+    naming `by`. Deactivating an inactive member ends sessions and tokens again, harmlessly."""
+    if not may_manage_staff(by, member):
+        raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
+    if by.pk == member.pk:
+        raise ValidationError(
+            "You cannot deactivate your own account.",
+            {"member": ["Ask another administrator of your agency."]},
+        )
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.is_active:
+        member.is_active = False
+        history_user_set(member, by)
+        member.save(update_fields=["is_active"])
+    staff_sessions_end(member=member)
+    api_token_revoke_all(user=member)
+    return member
+
+
+def staff_unlock(*, member: User, by: User) -> int:
+    """Lift the pause on `member`'s sign-in (config/lockout.py) and forget their failed
+    attempts, so they can sign in at once. `by` must manage the member's account. Recorded
+    in the access log (the request naming the member); the account itself is unchanged, so
+    the change history has no row. Returns how many failed attempts were forgotten."""
+    if not may_manage_staff(by, member):
+        raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
+    return lockout_reset_username(username=member.get_username())

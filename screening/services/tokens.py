@@ -101,6 +101,14 @@ def api_token_revoke(*, user: User, prefix: str) -> ApiToken:
     return token
 
 
+def api_token_revoke_all(*, user: User) -> int:
+    """Revoke every token of `user` not revoked yet (a password change, a deactivation: the
+    credentials may be in the wrong hands). Returns how many were revoked."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     """`user`'s tokens, newest first, revoked and expired ones included (they say so)."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
