@@ -1,14 +1,19 @@
 """ETag / If-Match for optimistic concurrency on updates.
 
 Responses carry `ETag: "v<version>"`. A PATCH must send `If-Match` with the ETag it read:
-none → 428, a different one → 412 (someone else saved first; read again).
+none → 428, a different one → 412 (someone else saved first; read again). If-Match compares
+strongly (RFC 9110 §13.1.1): a weak tag (`W/"v3"`) never matches, so it is a 412 too.
 """
 
 from __future__ import annotations
 
+import re
+
 from rest_framework.request import Request
 
 from config.api.problems import PreconditionFailed, PreconditionRequired
+
+_STRONG_TAG = re.compile(r'"v([0-9]{1,10})"')
 
 
 def etag_for(version: int) -> str:
@@ -23,9 +28,10 @@ def _versions_in(header: str) -> list[int | None]:
         if tag == "*":
             versions.append(None)
             continue
-        tag = tag.removeprefix("W/")
-        if len(tag) >= 4 and tag[0] == tag[-1] == '"' and tag[1] == "v" and tag[2:-1].isdigit():
-            versions.append(int(tag[2:-1]))
+        # A weak tag (W/"v3") names no version If-Match may use: skipped as unknown. So is a
+        # number no version reaches (a version is a positive 32-bit integer).
+        if (match := _STRONG_TAG.fullmatch(tag)) and int(match[1]) < 2**31:
+            versions.append(int(match[1]))
     return versions
 
 

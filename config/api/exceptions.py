@@ -46,6 +46,7 @@ _TYPES: dict[int, tuple[str, str]] = {
     406: ("not-acceptable", "Not acceptable."),
     409: ("conflict", "The request conflicts with the current state."),
     412: ("precondition-failed", "The resource changed since you read it."),
+    413: ("body-too-large", "The request body is too large."),
     415: ("unsupported-media-type", "Unsupported media type."),
     422: ("unprocessable", "The request cannot be carried out."),
     428: ("precondition-required", "If-Match is required."),

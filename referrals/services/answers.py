@@ -21,6 +21,8 @@ ANSWERS: dict[str, str] = {
     "decline": S.DECLINED,
     "services_started": S.SERVICES_STARTED,
 }
+# As on the provider's page and in the API; the signed callback has no form to limit it.
+NOTE_MAX_LENGTH = 2000
 PROVIDER_DECLINE_REASONS = (
     Referral.DeclineReason.NO_CAPACITY,
     Referral.DeclineReason.OUT_OF_SCOPE,
@@ -52,6 +54,8 @@ def referral_provider_answer(
         problems["reason_code"] = [f"Choose one of: {', '.join(PROVIDER_DECLINE_REASONS)}."]
     elif answer == "decline" and reason_code == "other" and not clean_text(note):
         problems["note"] = ["Explain the reason."]
+    if len(clean_text(note)) > NOTE_MAX_LENGTH:
+        problems["note"] = [f"Keep the note to {NOTE_MAX_LENGTH} characters."]
     if problems:
         raise ValidationError("The answer is not valid.", problems)
     if by is not None:

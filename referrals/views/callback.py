@@ -9,7 +9,6 @@ Body: {"event_id": "...", "referral": "<the referral's idempotency key>", "answe
 
 from __future__ import annotations
 
-import json
 import time
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.api.parsers import MAX_JSON_DEPTH, JsonTooDeep, json_loads_limited
 from referrals.models import ProviderCallbackReceipt, Referral, ServiceProvider
 from referrals.services import referral_provider_answer
 from referrals.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -46,8 +46,12 @@ def provider_callback(request: HttpRequest, provider_slug: str) -> JsonResponse:
     ):
         return JsonResponse(UNAUTHENTICATED, status=401)
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = json_loads_limited(body)
+    except JsonTooDeep:
+        return JsonResponse(
+            {"detail": f"The body nests more than {MAX_JSON_DEPTH} levels deep."}, status=400
+        )
+    except ValueError:  # UnicodeDecodeError included
         return JsonResponse({"detail": "The body is not JSON."}, status=400)
     if not isinstance(data, dict):
         return JsonResponse({"detail": "The body must be a JSON object."}, status=400)
@@ -59,6 +63,10 @@ def provider_callback(request: HttpRequest, provider_slug: str) -> JsonResponse:
     for key in ("reason_code", "note"):
         if key in data and not isinstance(data[key], str):
             problems[key] = ["Must be text."]
+    for key in ("event_id", "referral", "answer", "reason_code", "note"):
+        # PostgreSQL stores no NUL in text; looking one up would fail, not find nothing.
+        if isinstance(data.get(key), str) and "\x00" in data[key]:
+            problems[key] = ["Must be text without NUL characters."]
     if problems:
         return JsonResponse({"detail": "Invalid answer.", "field_errors": problems}, status=400)
     event_id = data["event_id"].strip()[:100]

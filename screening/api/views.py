@@ -160,7 +160,9 @@ class ContactListApi(APIView):
         immediate_danger = serializers.BooleanField(required=False, allow_null=True, default=None)
         minor_involved = serializers.BooleanField(required=False, allow_null=True, default=None)
         region = serializers.CharField(
-            required=False, help_text="The caller's region (exact match, any case)."
+            max_length=100,
+            required=False,
+            help_text="The caller's region (exact match, any case).",
         )
         created_after = UtcDateTimeField(required=False)
         created_before = UtcDateTimeField(required=False)
@@ -371,7 +373,9 @@ class CaseListApi(APIView):
         )
         age_band = serializers.ChoiceField(choices=Case.AgeBand.choices, required=False)
         urgent = serializers.BooleanField(required=False, allow_null=True, default=None)
-        region = serializers.CharField(required=False, help_text="Exact match, any case.")
+        region = serializers.CharField(
+            max_length=100, required=False, help_text="Exact match, any case."
+        )
         created_after = UtcDateTimeField(required=False)
         created_before = UtcDateTimeField(required=False)
 
@@ -415,10 +419,12 @@ class CaseCreateApi(APIView):
         )
         safe_to_contact = serializers.ChoiceField(choices=["yes", "no", "unknown"], required=False)
         do_not_contact = serializers.BooleanField(required=False)
-        identifying_name = serializers.CharField(required=False, allow_blank=True)
-        identifying_phone = serializers.CharField(required=False, allow_blank=True)
-        identifying_documents = serializers.CharField(required=False, allow_blank=True)
-        narrative = serializers.CharField(required=False, allow_blank=True)
+        identifying_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        identifying_phone = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        identifying_documents = serializers.CharField(
+            max_length=500, required=False, allow_blank=True
+        )
+        narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="cases_create",

@@ -221,3 +221,44 @@ def test_dispatch_logs_carry_no_case_data(referral_factory, supervisor, receiver
     assert "attempt 1 failed" in caplog.text
     assert "Fictional" not in caplog.text
     assert referral.case.reference not in caplog.text
+
+
+# --- input no callback turns into a server error ---------------------------------------------
+
+
+def _post_raw(client, provider_slug, body: bytes):
+    timestamp = str(int(time.time()))
+    headers = {
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret=SECRET, timestamp=timestamp, body=body),
+    }
+    url = reverse("referrals:provider-callback", args=[provider_slug])
+    return client.post(url, body, content_type="application/json", headers=headers)
+
+
+def test_a_deeply_nested_signed_body_is_a_400_and_changes_nothing(client, sent):
+    body = b'{"event_id": "evt-1", "note": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    response = _post_raw(client, sent.provider.slug, body)
+    assert response.status_code == 400
+    assert "levels deep" in response.json()["detail"]
+    sent.refresh_from_db()
+    assert sent.status == ReferralStatus.SENT
+    assert not ProviderCallbackReceipt.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["event_id", "referral", "note"])
+def test_a_nul_character_in_a_signed_body_is_a_400_naming_the_field(client, sent, field):
+    data = answer(sent)
+    data[field] = data.get(field, "") + "\x00"
+    response = post(client, sent.provider.slug, data)
+    assert response.status_code == 400
+    assert field in response.json()["field_errors"]
+    assert not ProviderCallbackReceipt.objects.exists()
+
+
+def test_a_note_over_its_length_is_a_400_and_nothing_is_recorded(client, sent):
+    response = post(client, sent.provider.slug, answer(sent, note="x" * 200_000))
+    assert response.status_code == 400
+    assert "note" in response.json()["field_errors"]
+    sent.refresh_from_db()
+    assert sent.status == ReferralStatus.SENT and not sent.events.exists()
