@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("referrals/", include("referrals.urls")),
     path("admin/", admin.site.urls),
+    # The second sign-in step (screening/mfa.py): the code, setting up an app, backup codes.
+    path("accounts/mfa/", include("screening.mfa_urls")),
     # Django's password change would leave the API tokens: ours (/account/password/) revokes them.
     path(
         "accounts/password_change/",

@@ -455,3 +455,37 @@ class LegalHoldForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say why the case must be kept."},
     )
+
+
+# --- two-step sign-in ----------------------------------------------------------------------
+
+
+class MfaCodeForm(forms.Form):
+    """The code asked for after the password: 6 digits from the app, or a backup code."""
+
+    code = forms.CharField(
+        max_length=32,
+        strip=True,
+        label="Code",
+        help_text="The 6 digits your authenticator app shows now, or one of your backup codes.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+    )
+
+
+class MfaSetupForm(forms.Form):
+    code = forms.CharField(
+        max_length=32,
+        strip=True,
+        label="Code from the app",
+        help_text="After adding the account, the app shows 6 digits that change every 30 s.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": "Enter the 6 digits your authenticator app shows."},
+    )

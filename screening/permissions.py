@@ -24,7 +24,13 @@ from django.db import models
 from rest_framework.permissions import BasePermission
 
 from config.access_log import CASE, CONSENT, SCREENING, access_log_note
-from screening.errors import ActionNotAllowed, CaseNotFound, ConsentNotFound, ScreeningNotFound
+from screening.errors import (
+    ActionNotAllowed,
+    CaseNotFound,
+    ConsentNotFound,
+    NotFound,
+    ScreeningNotFound,
+)
 from screening.models import Case, Consent, Screening, User
 from screening.querysets import CASE_WORKER_ROLES
 from screening.roles import Role
@@ -208,3 +214,29 @@ def may_manage_staff(user: User, member: User) -> bool:
         and user.agency_id == member.agency_id
         and user.has_role(Role.AGENCY_ADMIN)
     )
+
+
+# The object type access log entries name a member of staff by (their account's id).
+STAFF_MEMBER = "staff"
+
+
+def staff_member_access(*, user: User, member_id: int | str) -> User:
+    """A member of staff whose account `user` manages (`may_manage_staff`). A member of
+    another agency, or none, is `NotFound` (404) alike; a colleague of the same agency whom
+    `user` may not manage (not an agency administrator) is `ActionNotAllowed` (403)."""
+    try:
+        member_pk = int(member_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such member of staff.") from None
+    members = User.objects.select_related("agency").filter(pk=member_pk)
+    if not user.is_superuser:
+        if user.agency_id is None:
+            raise NotFound("No such member of staff.")
+        members = members.filter(agency_id=user.agency_id)
+    member = members.first()
+    if member is None:
+        raise NotFound("No such member of staff.")
+    access_log_note(object_type=STAFF_MEMBER, object_ref=str(member.pk))
+    if not may_manage_staff(user, member):
+        raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
+    return member

@@ -3,6 +3,7 @@
 from django.urls import path, register_converter
 
 from screening import views
+from screening.views.mfa import staff_mfa_reset_page
 from screening.views import account as account_views
 
 
@@ -75,6 +76,7 @@ urlpatterns = [
         account_views.sign_out_everywhere,
         name="sign-out-everywhere",
     ),
+    path("staff/<int:member_id>/mfa-reset/", staff_mfa_reset_page, name="staff-mfa-reset"),
     path("account/api-tokens/", views.api_tokens, name="api-tokens"),
     path(
         "account/api-tokens/<str:prefix>/revoke",

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the second factor.
     "django_otp.middleware.OTPMiddleware",
+    # Holds supervisors and agency admins at the second sign-in step until they take it.
+    "screening.mfa.MfaRequiredMiddleware",
     "config.middleware.AccessLogMiddleware",
     # A stored value that does not decrypt: a calm 500 page naming where, never what.
     "config.middleware.StoredDataUnreadableMiddleware",

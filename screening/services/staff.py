@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from config.history import history_user_set
 from config.lockout import lockout_reset_username
@@ -15,6 +16,7 @@ from screening.errors import ActionNotAllowed, ValidationError
 from screening.models import Agency, User
 from screening.permissions import may_manage_staff
 from screening.roles import Role
+from screening.services.mfa import mfa_devices_delete
 from screening.services.tokens import api_token_revoke_all
 
 
@@ -93,6 +95,23 @@ def staff_roles_set(*, user: User, roles: Iterable[str], by: User | None) -> Use
         user.groups.remove(*removed)
     user.__dict__.pop("role_names", None)  # read afresh on next use
     return user
+
+
+@transaction.atomic
+def staff_mfa_reset(*, member: User, by: User) -> User:
+    """Remove every second-step device of `member` (authenticator app and backup codes), for
+    someone who lost their phone: at their next page they set up a new app (their sessions
+    verified with the old one are no longer verified). `by` must manage the member's account
+    (`may_manage_staff`). Recorded in the member's change history: `mfa_reset_at`, naming
+    `by`."""
+    if not may_manage_staff(by, member):
+        raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
+    member = User.objects.select_for_update().get(pk=member.pk)
+    mfa_devices_delete(user=member)
+    member.mfa_reset_at = timezone.now()
+    history_user_set(member, by)
+    member.save(update_fields=["mfa_reset_at"])
+    return member
 
 
 def staff_sessions_end(*, member: User) -> None:

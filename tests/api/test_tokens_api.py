@@ -19,6 +19,7 @@ from screening.models import ApiToken
 from screening.roles import Role
 from screening.services.tokens import ApiTokenNotFound
 from tests.api.helpers import assert_problem, error_fields
+from tests.auth import sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +138,7 @@ def test_the_command_explains_bad_input(advocate):
 
 def test_the_browser_session_still_works_and_anonymous_is_401(client, advocate):
     assert_problem(client.get(URL), 401)
-    client.force_login(advocate)
+    sign_in(client, advocate)
     assert client.get(URL).status_code == 200
 
 
@@ -176,9 +177,7 @@ TOKENS = "/api/v1/tokens/"
 
 def signed_in(user) -> APIClient:
     """A browser's session (the only way to create tokens through the API)."""
-    client = APIClient()
-    client.force_login(user)
-    return client
+    return sign_in(APIClient(), user)
 
 
 def revoke_url(prefix: str) -> str:
@@ -296,8 +295,7 @@ def test_a_token_cannot_create_tokens(api, advocate):
 
 
 def test_a_session_without_the_csrf_token_cannot_create_tokens(advocate):
-    client = APIClient(enforce_csrf_checks=True)
-    client.force_login(advocate)
+    client = sign_in(APIClient(enforce_csrf_checks=True), advocate)
     assert_problem(client.post(TOKENS, {"name": "crm"}, format="json"), 403)
     assert not ApiToken.objects.exists()
 

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from indicators.engine import load_instrument_file, score
 from screening.models import Agency, Case, Screening
 from screening.roles import Role
+from tests.auth import browser_sign_in
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -74,12 +75,9 @@ def frontline_officer(transactional_db):
 
 
 def _sign_in(page, base_url, user):
-    page.goto(f"{base_url}/")
-    assert page.url.startswith(f"{base_url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_selector("h1:has-text('My cases')")
+    """Through the sign-in form, and the code page with a real code where the second step is
+    owed (tests/auth.py)."""
+    browser_sign_in(page, base_url, user, password=PASSWORD)
 
 
 def _answer_every_section(page, steps: int) -> dict[str, str]:

@@ -26,6 +26,7 @@ from screening import services
 from screening.models import Agency, Case, Contact
 from screening.roles import Role
 from tests.api.helpers import client_for
+from tests.auth import sign_in
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,9 +74,7 @@ def case(advocate) -> Case:
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in(Client(), user)
 
 
 def only_entry() -> AccessLogEntry:
@@ -408,8 +407,7 @@ def test_the_admin_shows_entries_read_only(advocate, case):
 
     signed_in(advocate).get(f"/cases/{case.reference}/")
     entry = only_entry()
-    admin = Client()
-    admin.force_login(User.objects.create_superuser("fictional-admin", password="x" * 16))
+    admin = sign_in(Client(), User.objects.create_superuser("fictional-admin", password="x" * 16))
 
     listing = admin.get("/admin/core/accesslogentry/")
     detail = admin.get(f"/admin/core/accesslogentry/{entry.pk}/change/")

@@ -40,6 +40,7 @@ from screening.api.views import ContactCreateApi
 from screening.models import Agency, Case, Consent, Contact, Screening
 from screening.roles import Role
 from tests.api.helpers import client_for
+from tests.auth import sign_in
 from tests.conftest import _unavailable
 from tests.factories import AgencyFactory, UserFactory
 from tests.referrals.conftest import DEFAULT_RULES, SECRET, make_provider
@@ -263,10 +264,8 @@ def test_canary_strings_are_nowhere_but_in_the_consented_packet(
     officer_api = client_for(officer)
     advocate_api = client_for(advocate)
     supervisor_api = client_for(supervisor)
-    officer_page = Client()
-    officer_page.force_login(officer)
-    supervisor_page = Client()
-    supervisor_page.force_login(supervisor)
+    officer_page = sign_in(Client(), officer)
+    supervisor_page = sign_in(Client(), supervisor)
 
     def call(client, method: str, path: str, body=None, **headers):
         if isinstance(client, APIClient):

@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from indicators.models import InstrumentVersion
 from screening.roles import Role
+from tests.auth import sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,7 @@ def loaded(write_instrument, capsys):
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(UserFactory(role=Role.HOTLINE_STAFF))
-    return client
+    return sign_in(client, UserFactory(role=Role.HOTLINE_STAFF))
 
 
 def test_anonymous_requests_get_401(client, loaded):
@@ -34,9 +34,9 @@ def test_anonymous_requests_get_401(client, loaded):
 def test_a_user_without_agency_or_role_gets_403(client, loaded):
     no_role = UserFactory()
     no_role.groups.clear()
-    client.force_login(no_role)
+    sign_in(client, no_role)
     assert client.get("/api/v1/instruments/").status_code == 403
-    client.force_login(UserFactory(agency=None))
+    sign_in(client, UserFactory(agency=None))
     assert client.get("/api/v1/instruments/").status_code == 403
 
 

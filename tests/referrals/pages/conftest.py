@@ -8,6 +8,7 @@ from django.test import Client
 
 from screening.models import Agency
 from screening.roles import Role
+from tests.auth import sign_in
 from tests.factories import AgencyFactory, UserFactory
 from tests.referrals.conftest import make_provider
 
@@ -15,9 +16,7 @@ from tests.referrals.conftest import make_provider
 @pytest.fixture
 def client_for():
     def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
+        return sign_in(Client(), user)
 
     return make
 

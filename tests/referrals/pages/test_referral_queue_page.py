@@ -105,10 +105,10 @@ def test_the_queue_page_runs_a_fixed_number_of_queries(
     for index in range(count):
         referral_factory(status="failed" if index == 0 else "pending_approval")
     client = client_for(supervisor)
-    # session, user, roles (read once for the header and the queue's supervisor check), count,
-    # page rows, the access log entry, and the session save every request makes for the idle
-    # timeout (savepoint, update, release)
-    with django_assert_num_queries(9):
+    # session, user, the device of the second sign-in step, roles (read once for the header
+    # and the queue's supervisor check), count, page rows, the access log entry, and the
+    # session save every request makes for the idle timeout (savepoint, update, release)
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert len(_row_ids(response.content.decode())) == count
 

@@ -11,6 +11,7 @@ from django.test import Client
 
 from indicators.models import InstrumentVersion
 from screening import services
+from tests.auth import sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
 FRONTLINE = ROOT / "seeds" / "instruments" / "frontline-adult-conversation.v1.yaml"
@@ -19,9 +20,7 @@ FRONTLINE = ROOT / "seeds" / "instruments" / "frontline-adult-conversation.v1.ya
 @pytest.fixture
 def client_for():
     def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
+        return sign_in(Client(), user)
 
     return make
 

@@ -9,6 +9,7 @@ from django.test import Client
 
 from screening import services
 from screening.models import ApiToken
+from tests.auth import sign_in
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
@@ -203,8 +204,7 @@ def test_revoking_asks_first_then_revokes(client_for, officer):
 
 def test_revoking_needs_the_csrf_token(officer):
     created = services.api_token_create(user=officer, name="contact-centre")
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(officer)
+    client = sign_in(Client(enforce_csrf_checks=True), officer)
     assert client.post(revoke_url(created.token.prefix)).status_code == 403
     created.token.refresh_from_db()
     assert created.token.revoked_at is None

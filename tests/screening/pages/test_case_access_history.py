@@ -139,9 +139,9 @@ def test_the_history_runs_a_fixed_number_of_queries(
     for _ in range(count):
         record(case, UserFactory(agency=agency, role=Role.SOCIAL_WORKER))
     client = client_for(supervisor)
-    # session, user, the case's access check, the header's roles, count, page rows (with
-    # their users and roles), the session save (savepoint, update, release) and the access
-    # log entry
-    with django_assert_num_queries(10):
+    # session, user, the device of the second sign-in step, the case's access check, the
+    # header's roles, count, page rows (with their users and roles), the session save
+    # (savepoint, update, release) and the access log entry
+    with django_assert_num_queries(11):
         response = client.get(history_url(case))
     assert response.content.decode().split("<tbody>")[1].count("<tr>") == count

@@ -133,9 +133,10 @@ def test_the_changes_run_a_fixed_number_of_queries(
         )
         services.consent_withdraw(consent=consent, by=officer)
     client = client_for(supervisor)
-    # session, user, the case's access check, the header's roles, one query per model (case,
-    # consents, screenings, overrides, contacts, referrals), the staff named in changed
-    # fields, the session save (savepoint, update, release) and the access log entry
-    with django_assert_num_queries(15):
+    # session, user, the device of the second sign-in step, the case's access check, the
+    # header's roles, one query per model (case, consents, screenings, overrides, contacts,
+    # referrals), the staff named in changed fields, the session save (savepoint, update,
+    # release) and the access log entry
+    with django_assert_num_queries(16):
         response = client.get(changes_url(case))
     assert len(table_rows(response.content.decode())) == 2 * count + 1

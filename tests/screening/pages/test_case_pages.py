@@ -104,9 +104,9 @@ def test_agency_cases_runs_a_fixed_number_of_queries(
 ):
     _make_cases(officer, count)
     client = client_for(supervisor)
-    # session, user, roles (read once for the view's check and the header), count, page rows,
-    # the access log entry, session save (3)
-    with django_assert_num_queries(9):
+    # session, user, the device of the second sign-in step, roles (read once for the view's
+    # check and the header), count, page rows, the access log entry, session save (3)
+    with django_assert_num_queries(10):
         response = client.get(reverse("screening:agency-cases"))
     assert response.content.decode().count('class="case-card"') == count
 

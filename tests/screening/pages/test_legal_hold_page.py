@@ -8,6 +8,7 @@ from django.urls import reverse
 from screening import services
 from screening.models import Case
 from screening.services.legal_hold import case_legal_hold_set
+from tests.auth import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +95,7 @@ def test_an_empty_reason_shows_a_form_error_and_saves_nothing(client_for, superv
 
 
 def test_the_form_needs_its_csrf_token(supervisor, case):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(supervisor)
+    client = sign_in(Client(enforce_csrf_checks=True), supervisor)
     response = client.post(hold_url(case), {"action": "set", "reason": "Keep it."})
     assert response.status_code == 403
     assert not held(case)
