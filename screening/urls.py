@@ -3,8 +3,8 @@
 from django.urls import path, register_converter
 
 from screening import views
-from screening.views.mfa import staff_mfa_reset_page
 from screening.views import account as account_views
+from screening.views.mfa import staff_mfa_reset_page
 
 
 class CaseReferenceConverter:
