@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from config.encrypted import EncryptedTextField, RowUidField
+from referrals.webhook_targets import webhook_url_problem
 
 
 class ServiceType(models.TextChoices):
@@ -102,6 +104,14 @@ class ServiceProvider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # In production only https to public addresses (referrals/webhook_targets.py); the
+        # address is checked again each time a referral is sent, DNS can change.
+        if self.channel == self.Channel.WEBHOOK and self.webhook_url:
+            problem = webhook_url_problem(self.webhook_url)
+            if problem:
+                raise ValidationError({"webhook_url": problem})
 
 
 class RoutingRuleSet(models.Model):

@@ -299,6 +299,10 @@ REFERRAL_ROUTING_RULES = env_str("REFERRAL_ROUTING_RULES", "default-routing")
 # Hours a supervisor has to decide a proposed referral, by priority (1 urgent … 4 low).
 REFERRAL_APPROVAL_DUE_HOURS = {1: 2, 2: 24, 3: 72, 4: 168}
 REFERRAL_WEBHOOK_TIMEOUT_SECONDS = env_int("REFERRAL_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Webhooks only over https to public addresses, checked on save and at send time
+# (referrals/webhook_targets.py). Production forces it on; here it is off so a receiver on
+# this machine (make run, the tests) works.
+REFERRAL_WEBHOOK_REQUIRE_PUBLIC_HTTPS = env_bool("REFERRAL_WEBHOOK_REQUIRE_PUBLIC_HTTPS", False)
 REFERRAL_DELIVERY_MAX_ATTEMPTS = env_int("REFERRAL_DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
 # Exponential backoff with jitter: base * 2^(attempt-1), capped (and never beyond half the
 # visibility timeout, see referrals/services/delivery.py).

@@ -17,6 +17,8 @@ CELERY_BROKER_URL = env_redis_url("CELERY_BROKER_URL", required=True)
 CELERY_RESULT_BACKEND = env_redis_url("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
 CELERY_TASK_ALWAYS_EAGER = False
 DEMO_SEEDS_ALLOWED = False
+# A provider's webhook: https to a public address only, never this machine or its network.
+REFERRAL_WEBHOOK_REQUIRE_PUBLIC_HTTPS = True
 # Victim data is sealed with these (docs/encryption.md); checked now, so a missing or
 # malformed key stops the process at start with one line naming the variable.
 FIELD_ENCRYPTION_KEYS = env_str("FIELD_ENCRYPTION_KEYS", required=True)

@@ -7,12 +7,11 @@ No case data is logged or put in error messages; the packet only leaves through 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import random
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +28,11 @@ from referrals.services.consent_gate import covering_consent, missing_consent_te
 from referrals.services.outbox import outbox_complete, outbox_postpone
 from referrals.services.transitions import referral_note_event, referral_transition
 from referrals.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from referrals.webhook_targets import (
+    WebhookTargetRefused,
+    webhook_connection,
+    webhook_target_resolve,
+)
 from screening.models import Consent, YesNoUnknown
 
 logger = logging.getLogger(__name__)
@@ -131,38 +135,34 @@ class PermanentDeliveryError(Exception):
     """A 4xx or a bad configuration: retrying will not help; a supervisor must look."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
-        return None
-
-
 def webhook_post(*, provider: ServiceProvider, body: bytes, idempotency_key: str) -> int:
-    """POST a signed body; returns the HTTP status of a 2xx answer or raises."""
-    url = provider.webhook_url
-    if not url.startswith(("https://", "http://")):
-        raise PermanentDeliveryError("webhook URL is not http(s)")
-    timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(secret=provider.webhook_secret, timestamp=timestamp, body=body),
-            IDEMPOTENCY_HEADER: idempotency_key,
-            "User-Agent": "ht-screening-referrals/1",
-        },
-    )
-    opener = urllib.request.build_opener(_NoRedirect)
+    """POST a signed body; returns the HTTP status of a 2xx answer or raises. The target is
+    resolved and checked here, just before sending, and the connection goes to the checked
+    address (referrals/webhook_targets.py); redirects are not followed."""
     try:
-        with opener.open(request, timeout=settings.REFERRAL_WEBHOOK_TIMEOUT_SECONDS) as response:
+        target = webhook_target_resolve(provider.webhook_url)
+    except WebhookTargetRefused as error:
+        raise PermanentDeliveryError(f"webhook target refused: {error}") from None
+    except (OSError, UnicodeError) as error:
+        raise TemporaryDeliveryError(f"name lookup failed ({type(error).__name__})") from None
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret=provider.webhook_secret, timestamp=timestamp, body=body),
+        IDEMPOTENCY_HEADER: idempotency_key,
+        "User-Agent": "ht-screening-referrals/1",
+    }
+    connection = webhook_connection(target, timeout=settings.REFERRAL_WEBHOOK_TIMEOUT_SECONDS)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        with connection.getresponse() as response:
             status = response.status
-    except urllib.error.HTTPError as error:
-        status = error.code
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise TemporaryDeliveryError(f"network error ({type(reason).__name__})") from None
+            response.read(64 * 1024)  # the answer is not used; read a little, never all
+    except (http.client.HTTPException, TimeoutError, OSError) as error:
+        raise TemporaryDeliveryError(f"network error ({type(error).__name__})") from None
+    finally:
+        connection.close()
     if 200 <= status < 300:
         return status
     if status >= 500 or status in (408, 429):

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from referrals.directory import ProviderEntry
@@ -87,6 +88,12 @@ def service_provider_ensure(*, entry: ProviderEntry) -> LoadResult:
     if channel.kind == "webhook":
         provider.webhook_secret = secret or provider.webhook_secret or secrets.token_hex(32)
     provider.response_due_hours = entry.response_due_hours
-    provider.full_clean()
+    try:
+        provider.full_clean()  # the webhook URL's target too (ServiceProvider.clean)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+        )
+        raise ValueError(f"provider {entry.slug}: {problems}") from None
     provider.save()
     return LoadResult(entry.slug, action)

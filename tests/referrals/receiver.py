@@ -1,9 +1,11 @@
 """A local webhook receiver for tests: an `http.server` on 127.0.0.1 in a thread that checks
-signatures, records every delivery and can be told to fail the first N requests."""
+signatures, records every delivery and can be told to fail the first N requests. Given a TLS
+context it answers https."""
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ class Delivery:
     idempotency_key: str
     body: dict
     signature_ok: bool
+    host: str = ""  # the Host header
 
 
 @dataclass
@@ -50,7 +53,9 @@ class Receiver:
         return len(self.distinct_keys) >= count
 
 
-def start_receiver(secret: str, **options) -> tuple[Receiver, ThreadingHTTPServer]:
+def start_receiver(
+    secret: str, *, tls: ssl.SSLContext | None = None, **options
+) -> tuple[Receiver, ThreadingHTTPServer]:
     receiver = Receiver(secret=secret, **options)
 
     class Handler(BaseHTTPRequestHandler):
@@ -77,6 +82,7 @@ def start_receiver(secret: str, **options) -> tuple[Receiver, ThreadingHTTPServe
                                 now=time.time(),
                                 window_seconds=300,
                             ),
+                            host=self.headers.get("Host", ""),
                         )
                     )
             self.send_response(status)
@@ -89,6 +95,9 @@ def start_receiver(secret: str, **options) -> tuple[Receiver, ThreadingHTTPServe
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/referrals"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    receiver.url = f"{scheme}://127.0.0.1:{server.server_address[1]}/referrals"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server
