@@ -46,6 +46,9 @@ CASE, SCREENING, CONSENT, CONTACT, REFERRAL = "case", "screening", "consent", "c
 # The route names in the words the access history page uses; others are shown as they are.
 ROUTE_LABELS: dict[str, str] = {
     "login": "Sign in",
+    "mfa:verify": "Sign in: code from the app",
+    "mfa:setup": "Set up two-step sign-in",
+    "screening:staff-mfa-reset": "Reset a member's two-step sign-in",
     "screening:my-cases": "My cases",
     "screening:agency-cases": "Agency cases",
     "screening:case-new": "New case",
