@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core import checks
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import resolve_url
 from django.utils.http import urlencode
@@ -27,6 +28,7 @@ from django_otp import user_has_device
 
 from config.access_log import access_log_note_login_failed
 from config.api.exceptions import PROBLEM_CONTENT_TYPE, problem_body
+from screening.roles import Role
 
 # Set at sign-in: True when the person had a confirmed device then (so optional users are
 # asked for a code without a device query on every request).
@@ -58,6 +60,21 @@ def mfa_pending(request: HttpRequest) -> bool:
     if not user.is_authenticated or user.is_verified():
         return False
     return mfa_required(user) or bool(request.session.get(MFA_DUE_SESSION_KEY))
+
+
+@checks.register(checks.Tags.security)
+def mfa_required_roles_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A misspelt role in MFA_REQUIRED_ROLES would quietly require the step of nobody."""
+    unknown = sorted(set(settings.MFA_REQUIRED_ROLES) - set(Role.values))
+    if not unknown:
+        return []
+    return [
+        checks.Error(
+            f"MFA_REQUIRED_ROLES names roles that do not exist: {', '.join(unknown)}.",
+            hint=f"Roles: {', '.join(Role.values)}.",
+            id="screening.E001",
+        )
+    ]
 
 
 def mfa_note_sign_in(sender, request, user, **kwargs) -> None:

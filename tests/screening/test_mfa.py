@@ -178,3 +178,12 @@ def test_only_an_admin_of_the_members_agency_may_reset(agency, other_agency, sup
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
     supervisor.refresh_from_db()
     assert supervisor.mfa_reset_at is None
+
+
+def test_a_misspelt_required_role_stops_the_service_starting(settings):
+    from screening.mfa import mfa_required_roles_check
+
+    assert mfa_required_roles_check() == []
+    settings.MFA_REQUIRED_ROLES = ["supervisor", "agency-admin"]
+    (error,) = mfa_required_roles_check()
+    assert error.id == "screening.E001" and "agency-admin" in error.msg
