@@ -29,6 +29,7 @@ class Receiver:
     fail_first: int = 0
     fail_status: int = 500
     delay: float = 0.0  # seconds each answer takes
+    redirect_to: str = ""  # a Location header on the failing answers (e.g. with a 302)
     deliveries: list[Delivery] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,6 +87,8 @@ def start_receiver(
                         )
                     )
             self.send_response(status)
+            if failing and receiver.redirect_to:
+                self.send_header("Location", receiver.redirect_to)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
             self.wfile.write(b"{}")

@@ -329,6 +329,17 @@ def test_with_the_check_off_the_name_is_resolved_once_and_kept_in_the_host_heade
     assert asked == ["receiver.test"]
 
 
+def test_a_redirect_is_not_followed(approved, receiver):
+    # Followed, it would reach a target that was never checked.
+    receiver.fail_first, receiver.fail_status = 1, 302
+    receiver.redirect_to = receiver.url + "/elsewhere"
+    referral = approved(receiver.url)
+    assert referral_dispatch(referral_id=referral.pk).status == "failed"
+    referral.refresh_from_db()
+    assert referral.last_delivery_error == "attempt 1: HTTP 302; not retried"
+    assert receiver.attempts == 1
+
+
 # --- https to the checked address: SNI and the certificate use the URL's name ----------------
 
 
