@@ -4,6 +4,7 @@ from django.urls import path, register_converter
 
 from screening import views
 from screening.views import account as account_views
+from screening.views import staff as staff_views
 from screening.views.mfa import staff_mfa_reset_page
 
 
@@ -68,6 +69,13 @@ urlpatterns = [
         "screenings/<int:screening_id>/reviewed",
         views.screening_review,
         name="screening-mark-reviewed",
+    ),
+    path("agency/lockouts/", staff_views.agency_lockouts, name="agency-lockouts"),
+    path("staff/<int:member_id>/unlock", staff_views.staff_unlock_page, name="staff-unlock"),
+    path(
+        "staff/<int:member_id>/deactivate/",
+        staff_views.staff_deactivate_page,
+        name="staff-deactivate",
     ),
     path("account/", account_views.account, name="account"),
     path("account/password/", account_views.password_change, name="password-change"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from screening.errors import ValidationError
 from screening.forms import add_service_errors
+from screening.roles import Role
 from screening.services.staff import staff_password_set, staff_sessions_end
 from screening.services.tokens import api_token_list
 from screening.views._common import error_summary, render_page
@@ -33,7 +34,10 @@ class _PasswordChangeForm(PasswordChangeForm):
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "screening/account.html", {})
+    is_agency_admin = request.user.agency_id is not None and request.user.has_role(
+        Role.AGENCY_ADMIN
+    )
+    return render_page(request, "screening/account.html", {"is_agency_admin": is_agency_admin})
 
 
 @login_required
