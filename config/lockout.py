@@ -227,7 +227,7 @@ def lockout_response(
     response = render(
         request,
         LOCKED_OUT_TEMPLATE,
-        {"until": until, "minutes": math.ceil(seconds / 60)},
+        {"until": until, "minutes": max(1, round(seconds / 60))},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
     response["Retry-After"] = str(seconds)

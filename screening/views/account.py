@@ -26,6 +26,8 @@ from screening.views._common import error_summary, render_page
 class _PasswordChangeForm(PasswordChangeForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password2"].help_text = "The new password again, to be sure of it."
         self.fields["new_password1"].help_text = (
             "At least 12 characters. Not a common password, not only digits, and not like "
             "your name or username."
