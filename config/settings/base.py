@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A control character in the path → 404, a body over the limit → 413, before any view.
+    "config.request_guards.RequestGuardMiddleware",
     # request.user.is_verified(): whether this session passed the second factor.
     "django_otp.middleware.OTPMiddleware",
     # Holds supervisors and agency admins at the second sign-in step until they take it.
@@ -225,7 +227,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit (400) and a size limit (413).
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "config.api.exceptions.problem_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.ApiCursorPagination",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.ApiTokenRateThrottle"],
