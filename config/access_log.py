@@ -4,9 +4,11 @@ entries, one INSERT per request; docs/access-log.md says what is and is never re
 
 The access function of each resource (`case_access`, `screening_access`, `consent_access`,
 `contact_access`, `referral_access`) and the services that create objects call
-`access_log_note` with the object they let through. The note goes to a draft held in a context
-variable for the current request only: outside a request (commands, Celery tasks, tests that
-call services) there is no draft and noting does nothing.
+`access_log_note` with the object they let through, and `access_log_note_refused` with an
+object that exists but that they refused (answered 404 like a missing one): the entry of a
+refused request names it, so the object's history shows the attempt. The notes go to a draft
+held in a context variable for the current request only: outside a request (commands, Celery
+tasks, tests that call services) there is no draft and noting does nothing.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ ROUTE_LABELS: dict[str, str] = {
     "screening:case-access-history": "Access history",
     "screening:case-changes": "Change history",
     "screening:case-legal-hold": "Legal hold",
+    "screening:case-who-can-see": "Who can see this case",
+    "screening:break-glass": "Emergency access (break-glass) asked",
+    "screening:break-glass-reviews": "Emergency access reviews",
+    "screening:break-glass-review": "Emergency access reviewed",
+    "screening:refusal-flags": "Staff refused often",
     "screening:consent-new": "Record a consent",
     "screening:consent-withdraw": "Withdraw a consent",
     "screening:screening-gate": "Screening: safety questions",
@@ -84,6 +91,7 @@ ROUTE_LABELS: dict[str, str] = {
     "api-contact-finalise": "API: finalise a contact",
     "api-case-list": "API: cases",
     "api-case-detail": "API: case",
+    "api-case-access": "API: who can see the case",
     "api-screening-start": "API: start a screening",
     "api-screening-detail": "API: screening",
     "api-screening-answers": "API: screening answers",
@@ -105,6 +113,13 @@ class AccessLogDraft:
     object_ref: str = ""
     case_id: int | None = None
     login_failed: bool = False
+    # The user saw the case through a break-glass grant only.
+    break_glass: bool = False
+    # An existing object the request was refused (404 as if missing), named only in the
+    # entry of a request that was not let through to anything.
+    refused_object_type: str = ""
+    refused_object_ref: str = ""
+    refused_case_id: int | None = None
 
 
 _draft: contextvars.ContextVar[AccessLogDraft | None] = contextvars.ContextVar(
@@ -123,10 +138,13 @@ def access_log_draft() -> Iterator[AccessLogDraft]:
         _draft.reset(token)
 
 
-def access_log_note(*, object_type: str, object_ref: str, case_id: int | None = None) -> None:
-    """Name the object the current request was let through to (`case_id`: its case, if any).
-    Pseudonymous handles only: a case reference or a database id, never a field of the case.
-    Does nothing outside a request.
+def access_log_note(
+    *, object_type: str, object_ref: str, case_id: int | None = None, break_glass: bool = False
+) -> None:
+    """Name the object the current request was let through to (`case_id`: its case, if any;
+    `break_glass`: the user sees that case through a break-glass grant only, and the entry's
+    outcome says so). Pseudonymous handles only: a case reference or a database id, never a
+    field of the case. Does nothing outside a request.
 
     The entry names the most specific object: a case noted after a screening, contact or
     referral (checked through its case, or a contact linked to a case) only sets the case."""
@@ -138,6 +156,33 @@ def access_log_note(*, object_type: str, object_ref: str, case_id: int | None = 
         draft.object_ref = object_ref
     if case_id is not None:
         draft.case_id = case_id
+    if break_glass:
+        draft.break_glass = True
+
+
+def access_log_note_refused(
+    *, object_type: str, object_ref: str, case_id: int | None = None
+) -> None:
+    """Name an object that exists but that the current request may not see (the caller
+    answers 404 exactly as for a missing one). The entry names it only if the request ended
+    refused and was let through to nothing else. Same handles and specificity rule as
+    `access_log_note`; does nothing outside a request."""
+    draft = _draft.get()
+    if draft is None:
+        return
+    if object_type != CASE or draft.refused_object_type in ("", CASE):
+        draft.refused_object_type = object_type
+        draft.refused_object_ref = object_ref
+    if case_id is not None:
+        draft.refused_case_id = case_id
+
+
+def access_log_object(draft: AccessLogDraft, *, outcome: str) -> tuple[str, str, int | None]:
+    """What the entry names: the object let through, else for a refused request the
+    existing object it was refused."""
+    if draft.object_type or outcome == AccessLogEntry.Outcome.ALLOWED:
+        return draft.object_type, draft.object_ref, draft.case_id
+    return draft.refused_object_type, draft.refused_object_ref, draft.refused_case_id
 
 
 def access_log_note_login_failed(sender, credentials=None, request=None, **kwargs) -> None:

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.functional import LazyObject, empty
 
-from config.access_log import access_log_draft, is_recorded_route
+from config.access_log import access_log_draft, access_log_object, is_recorded_route
 from config.api.exceptions import (
     PROBLEM_CONTENT_TYPE,
     stored_data_reference,
@@ -120,6 +120,9 @@ class AccessLogMiddleware:
             outcome = AccessLogEntry.Outcome.UNAUTHENTICATED  # sent back to the sign-in page
         else:
             outcome = AccessLogEntry.Outcome.for_status(status_code)
+        if outcome == AccessLogEntry.Outcome.ALLOWED and draft.break_glass:
+            outcome = AccessLogEntry.Outcome.BREAK_GLASS
+        object_type, object_ref, case_id = access_log_object(draft, outcome=outcome)
         try:
             insert_row(
                 AccessLogEntry,
@@ -129,9 +132,9 @@ class AccessLogMiddleware:
                 roles=",".join(sorted(user.role_names))[:200] if user else "",
                 method=request.method[:8],
                 route=match.view_name[:150],
-                object_type=draft.object_type,
-                object_ref=draft.object_ref[:32],
-                case_id=draft.case_id,
+                object_type=object_type,
+                object_ref=object_ref[:32],
+                case_id=case_id,
                 status_code=status_code,
                 outcome=outcome,
                 client_ip=_client_ip(request),

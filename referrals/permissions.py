@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from config.access_log import REFERRAL, access_log_note
+from config.access_log import REFERRAL, access_log_note, access_log_note_refused
 from referrals.errors import ReferralNotFound
 from referrals.models import Referral
 from screening.errors import ActionNotAllowed, CaseNotFound
@@ -49,6 +49,7 @@ def referral_access(
             referrals = referrals.select_for_update(of=("self",))
         referral = referrals.filter(pk=referral_pk).first()
         if referral is None:
+            _note_refused(referral_pk)
             raise ReferralNotFound()
         access_log_note(object_type=REFERRAL, object_ref=str(referral.pk), case_id=referral.case_id)
         return referral
@@ -63,6 +64,7 @@ def referral_access(
             for_update=for_update,
         )
     except CaseNotFound:
+        access_log_note_refused(object_type=REFERRAL, object_ref=str(referral_pk), case_id=case_id)
         raise ReferralNotFound() from None
     except ActionNotAllowed:
         raise ActionNotAllowed(
@@ -74,3 +76,11 @@ def referral_access(
     referral.case = case
     access_log_note(object_type=REFERRAL, object_ref=str(referral.pk), case_id=case.pk)
     return referral
+
+
+def _note_refused(referral_pk: int) -> None:
+    """A referral that exists but is not the caller's to answer goes in the refusal's entry
+    (one query, on refusals only); the answer stays the 404 of a missing referral."""
+    case_id = Referral.objects.filter(pk=referral_pk).values_list("case_id", flat=True).first()
+    if case_id is not None:
+        access_log_note_refused(object_type=REFERRAL, object_ref=str(referral_pk), case_id=case_id)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from config.access_log import CONTACT, access_log_note
+from config.access_log import CONTACT, access_log_note, access_log_note_refused
 from screening.errors import ActionNotAllowed, NotFound
 from screening.filters import ContactFilter, apply_filters
 from screening.models import Contact, User
@@ -57,6 +57,12 @@ def contact_access(*, user: User, contact_id: int | str, for_update: bool = Fals
         contacts = contacts.select_for_update(of=("self",))
     contact = contacts.select_related(*_RELATED).first()
     if contact is None:
+        # Another agency's contact: its (and its case's) history shows the attempt.
+        refused_case_id = Contact.objects.filter(pk=contact_pk).values_list("case_id").first()
+        if refused_case_id is not None:
+            access_log_note_refused(
+                object_type=CONTACT, object_ref=str(contact_pk), case_id=refused_case_id[0]
+            )
         raise ContactNotFound()
     access_log_note(object_type=CONTACT, object_ref=str(contact.pk), case_id=contact.case_id)
     return contact

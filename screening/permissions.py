@@ -8,14 +8,23 @@ The rules (issue 4):
   put it on legal hold or release it. That is agency scope, a queryset filter, not
   per-object rows.
 - Staff of an agency a case was shared with (`CaseShare`) may view it, nothing more.
-- Nobody else sees the case.
+- Case-work staff (not provider staff) who asked for emergency access with a reason hold a
+  `BreakGlassGrant` and may view the case, nothing more, until it expires (BREAK_GLASS_HOURS);
+  a supervisor of the case's agency reviews it afterwards (screening/services/break_glass.py).
+- "Who can see this case" (`CaseAction.SEE_ACCESS`) is for the case's own workers, that is
+  holders of a `change_case` grant (the creator and assigned workers), and supervisors of
+  the owning agency: exactly those who may change it.
+- Nobody else sees the case. All of the above need an active account with an agency and a
+  case-work role (agency administrators manage staff, not cases).
 
 Errors: a case the user cannot view raises `CaseNotFound`, exactly as a missing one does (404).
 A case the user *can* view but may not act on in the way asked raises `ActionNotAllowed`
 (403): e.g. a shared-to agency changing it, or a worker assigning or sharing it.
 
 Each access function names the object it let the user see in the request's access log entry
-(`config.access_log.access_log_note`).
+(`config.access_log.access_log_note`), and an object that exists but that it refused
+(`access_log_note_refused`): the refusal then shows in the case's access history, while the
+answer stays the 404 of a missing object.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from __future__ import annotations
 from django.db import models
 from rest_framework.permissions import BasePermission
 
-from config.access_log import CASE, CONSENT, SCREENING, access_log_note
+from config.access_log import CASE, CONSENT, SCREENING, access_log_note, access_log_note_refused
 from screening.errors import (
     ActionNotAllowed,
     CaseNotFound,
@@ -43,6 +52,7 @@ class CaseAction(models.TextChoices):
     SHARE = "share", "Share with another agency"
     CLOSE = "close", "Close"
     LEGAL_HOLD = "legal_hold", "Change the legal hold of"
+    SEE_ACCESS = "see_access", "See who can see"
 
 
 class ScreeningAction(models.TextChoices):
@@ -108,7 +118,7 @@ def _check_action(case: Case, action: str) -> None:
     """`case` carries the annotations of `CaseQuerySet.with_access`."""
     if action == CaseAction.VIEW:
         return
-    if action in (CaseAction.CHANGE, CaseAction.CLOSE):
+    if action in (CaseAction.CHANGE, CaseAction.CLOSE, CaseAction.SEE_ACCESS):
         allowed = case.user_can_change
     else:  # assign, share, legal hold: supervisors of the owning agency only
         allowed = case.user_supervises
@@ -129,16 +139,35 @@ def case_access(
     lookup = _case_lookup(case_reference_or_id)
     if lookup is None:
         raise CaseNotFound()
-    cases = Case.objects.visible_to(user).with_access(user).select_related("agency")
+    cases = (
+        Case.objects.visible_to(user)
+        .with_access(user)
+        .with_break_glass(user)
+        .select_related("agency")
+    )
     if for_update:
         cases = cases.select_for_update(of=("self",))
     case = cases.filter(lookup).first()
     if case is None:
+        _note_refused_case(lookup)
         raise CaseNotFound()
     # Noted as soon as the user may see it: a refused action (403) belongs in its history too.
-    access_log_note(object_type=CASE, object_ref=case.reference, case_id=case.pk)
+    access_log_note(
+        object_type=CASE,
+        object_ref=case.reference,
+        case_id=case.pk,
+        break_glass=case.user_by_break_glass,
+    )
     _check_action(case, action)
     return case
+
+
+def _note_refused_case(lookup: models.Q) -> None:
+    """A case that exists but is out of the user's sight goes in the refusal's entry (one
+    query, on refusals only); the caller answers exactly as for a missing case."""
+    found = Case.objects.filter(lookup).values_list("pk", "reference").first()
+    if found is not None:
+        access_log_note_refused(object_type=CASE, object_ref=found[1], case_id=found[0])
 
 
 def screening_access(
@@ -157,6 +186,13 @@ def screening_access(
     screenings = Screening.objects.visible_to(user).select_related("instrument_version")
     screening = screenings.filter(pk=screening_pk).first()
     if screening is None:
+        refused_case_id = (
+            Screening.objects.filter(pk=screening_pk).values_list("case_id", flat=True).first()
+        )
+        if refused_case_id is not None:
+            access_log_note_refused(
+                object_type=SCREENING, object_ref=str(screening_pk), case_id=refused_case_id
+            )
         raise ScreeningNotFound()
     access_log_note(object_type=SCREENING, object_ref=str(screening_pk), case_id=screening.case_id)
     try:
@@ -190,6 +226,13 @@ def consent_access(
         .first()
     )
     if case_id is None:
+        refused_case_id = (
+            Consent.objects.filter(pk=consent_pk).values_list("case_id", flat=True).first()
+        )
+        if refused_case_id is not None:
+            access_log_note_refused(
+                object_type=CONSENT, object_ref=str(consent_pk), case_id=refused_case_id
+            )
         raise ConsentNotFound()
     access_log_note(object_type=CONSENT, object_ref=str(consent_pk), case_id=case_id)
     case = case_access(

@@ -1,8 +1,8 @@
 """Reusable query pieces for cases, consents and screenings.
 
 Visibility is decided in the database, in the same query that fetches the rows: explicit
-guardian grants (creator, assignees) and shares are `Exists()` subqueries, agency scope for
-supervisors is a filter. No list of ids is ever built in Python.
+guardian grants (creator, assignees), shares and unexpired break-glass grants are `Exists()`
+subqueries, agency scope for supervisors is a filter. No list of ids is ever built in Python.
 """
 
 from __future__ import annotations
@@ -51,6 +51,26 @@ def _supervises(user: User) -> Q:
     return Q(agency_id=user.agency_id) & _holds_role(user, (Role.SUPERVISOR,))
 
 
+def _shared_with_agency_of(user: User) -> Exists:
+    from screening.models import CaseShare
+
+    return Exists(
+        CaseShare.objects.filter(case=OuterRef("pk"), shared_with_agency_id=user.agency_id)
+    )
+
+
+def _break_glass(user: User) -> Exists:
+    """An unexpired break-glass grant: the expiry is compared with the time of the query
+    itself, so access ends on time without any job (index break_glass_user_case_exp)."""
+    from screening.models import BreakGlassGrant
+
+    return Exists(
+        BreakGlassGrant.objects.filter(
+            user_id=user.pk, case=OuterRef("pk"), expires_at__gt=timezone.now()
+        )
+    )
+
+
 def _may_see_cases(user: User | None) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.agency_id)
 
@@ -58,17 +78,19 @@ def _may_see_cases(user: User | None) -> bool:
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user: User | None) -> CaseQuerySet:
         """Cases `user` may view: a `view_case` grant (creator, assignee), a share to the
-        user's agency, or the user supervises the owning agency. Staff without a case-work
-        role, inactive accounts and accounts without an agency see nothing."""
+        user's agency, the user supervises the owning agency, or an unexpired break-glass
+        grant. Staff without a case-work role, inactive accounts and accounts without an
+        agency see nothing. `screening.access.case_access_list` lists the same people per
+        case; keep the two in step."""
         if not _may_see_cases(user):
             return self.none()
-        from screening.models import CaseShare
-
-        shared = Exists(
-            CaseShare.objects.filter(case=OuterRef("pk"), shared_with_agency_id=user.agency_id)
-        )
         return self.filter(
-            (_granted(user, "view_case") | shared | _supervises(user))
+            (
+                _granted(user, "view_case")
+                | _shared_with_agency_of(user)
+                | _supervises(user)
+                | _break_glass(user)
+            )
             & _holds_role(user, CASE_WORKER_ROLES)
         )
 
@@ -83,6 +105,16 @@ class CaseQuerySet(models.QuerySet):
             user_can_change=ExpressionWrapper(
                 _granted(user, "change_case") | _supervises(user), output_field=BooleanField()
             ),
+        )
+
+    def with_break_glass(self, user: User) -> CaseQuerySet:
+        """Annotate, for rows `visible_to(user)` only, `user_by_break_glass`: the user sees the
+        row through a break-glass grant and no other way (its reads are logged as such)."""
+        if not _may_see_cases(user):
+            return self.annotate(user_by_break_glass=Value(False, output_field=BooleanField()))
+        other_ways = _granted(user, "view_case") | _shared_with_agency_of(user) | _supervises(user)
+        return self.annotate(
+            user_by_break_glass=ExpressionWrapper(~other_ways, output_field=BooleanField())
         )
 
     def open(self) -> CaseQuerySet:

@@ -370,6 +370,15 @@ PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB")
 # --- Access log --------------------------------------------------------------------------
 # How long access log entries are kept (docs/access-log.md); purged daily by beat.
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 6 * 365, minimum=1)
+# Emergency ("break-glass") access to a case, docs/access.md: how long a grant lasts, and how
+# many one person may ask for in 24 hours (references that match no case count too).
+BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4, minimum=1)
+BREAK_GLASS_MAX_PER_DAY = env_int("BREAK_GLASS_MAX_PER_DAY", 3, minimum=1)
+# A person refused on this many different cases within this many minutes is flagged to the
+# supervisors of their agency (/agency/refusals/, looking back this many days).
+REFUSAL_FLAG_CASES = env_int("REFUSAL_FLAG_CASES", 5, minimum=2)
+REFUSAL_FLAG_MINUTES = env_int("REFUSAL_FLAG_MINUTES", 10, minimum=1)
+REFUSAL_FLAG_LOOKBACK_DAYS = env_int("REFUSAL_FLAG_LOOKBACK_DAYS", 14, minimum=1)
 
 # --- Retention (docs/retention.md) -------------------------------------------------------
 # How long each kind of record is kept; `manage.py purge_expired` (daily by beat) deletes

@@ -123,13 +123,23 @@ def test_reading_a_case_page_records_the_signed_in_user(advocate, case):
     assert entry.outcome == AccessLogEntry.Outcome.ALLOWED
 
 
-def test_another_agencys_case_is_recorded_as_not_found_without_naming_it(outsider, case):
-    assert client_for(outsider).get(f"/api/v1/cases/{case.reference}/").status_code == 404
+def test_another_agencys_case_is_recorded_as_not_found_against_the_case(outsider, case):
+    response = client_for(outsider).get(f"/api/v1/cases/{case.reference}/")
+    missing = client_for(outsider).get("/api/v1/cases/C-NONE-XIST/")
 
-    entry = only_entry()
-    assert entry.user == outsider
-    assert entry.outcome == AccessLogEntry.Outcome.NOT_FOUND
-    assert entry.case_id is None and entry.object_ref == ""
+    # The answer is the 404 of a missing case; the log knows better, so the case's access
+    # history shows the attempt.
+    assert response.status_code == missing.status_code == 404
+    assert response.json() == missing.json()
+    refused, not_there = AccessLogEntry.objects.order_by("pk")
+    assert refused.user == outsider
+    assert refused.outcome == AccessLogEntry.Outcome.NOT_FOUND
+    assert (refused.object_type, refused.object_ref, refused.case_id) == (
+        "case",
+        case.reference,
+        case.pk,
+    )
+    assert (not_there.object_type, not_there.object_ref, not_there.case_id) == ("", "", None)
 
 
 def test_a_role_that_may_not_use_an_endpoint_is_recorded_as_denied(officer):

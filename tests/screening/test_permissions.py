@@ -1,20 +1,33 @@
 """Who sees and does what with a case: the permission matrix, and lists in one query."""
 
+from datetime import timedelta
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from screening import errors, services
 from screening.models import Case
 from screening.permissions import CaseAction, ScreeningAction, case_access, screening_access
 from screening.roles import Role
 from screening.selectors import agency_case_list, case_list
+from screening.services.break_glass import break_glass_request
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 ALLOWED, FORBIDDEN, NOT_FOUND = "allowed", "403", "404"
-RELATIONS = ["creator", "assigned", "same_agency", "other_agency", "shared_to"]
+RELATIONS = [
+    "creator",
+    "assigned",
+    "same_agency",
+    "other_agency",
+    "shared_to",
+    "break_glass",
+    "break_glass_expired",
+]
 SUPERVISOR_ACTIONS = {CaseAction.ASSIGN, CaseAction.SHARE, CaseAction.LEGAL_HOLD}
 
 
@@ -22,8 +35,12 @@ def expected(role: str, relation: str, action: str) -> str:
     """The rules of issue 4, written out independently of the code under test."""
     if role == Role.AGENCY_ADMIN:
         return NOT_FOUND  # administrators manage staff, never case data
-    if relation == "other_agency":
+    if relation in ("other_agency", "break_glass_expired"):
         return NOT_FOUND
+    if relation == "break_glass":
+        if role == Role.PROVIDER_STAFF:
+            return NOT_FOUND  # provider staff may not break the glass: no grant was made
+        return ALLOWED if action == CaseAction.VIEW else FORBIDDEN
     if relation == "shared_to":
         return ALLOWED if action == CaseAction.VIEW else FORBIDDEN
     if role == Role.SUPERVISOR:  # supervisors of the owning agency: everything
@@ -51,11 +68,23 @@ def scene():
 
     def build(role: str, relation: str) -> tuple[Case, object]:
         agency = {"other_agency": other, "shared_to": shared_to}.get(relation, owner)
+        if relation.startswith("break_glass"):
+            agency = other
         user = UserFactory(agency=agency, role=role)
         case = services.case_create(created_by=user if relation == "creator" else creator)
         services.case_share(case=case, agency=shared_to, reason="Joint work", by=owner_supervisor)
         if relation == "assigned":
             services.case_assign(case=case, worker=user, by=owner_supervisor)
+        if relation.startswith("break_glass"):
+            asked_at = timezone.now()
+            if relation == "break_glass_expired":
+                asked_at -= timedelta(hours=settings.BREAK_GLASS_HOURS, seconds=1)
+            try:
+                break_glass_request(
+                    user=user, case_reference=case.reference, reason="Fictional", now=asked_at
+                )
+            except errors.ActionNotAllowed:
+                assert role in (Role.PROVIDER_STAFF, Role.AGENCY_ADMIN)
         return case, user
 
     return build
