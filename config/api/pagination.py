@@ -25,9 +25,47 @@ class ApiCursorPagination(CursorPagination):
     max_page_size = 200
     ordering = ("-created_at", "-pk")
 
+    def get_page_size(self, request: Request) -> int:
+        """`page_size` from 1 up (more than `max_page_size` gives `max_page_size`); anything
+        else is a 400, as the schema says (DRF would silently use the default)."""
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        text = values[0]
+        if len(values) > 1 or not (text.isascii() and text.isdigit()) or int(text) < 1:
+            raise ValidationError(
+                "The page size is not valid.",
+                {
+                    self.page_size_query_param: [
+                        f"Give one whole number from 1 to {self.max_page_size}."
+                    ]
+                },
+            )
+        return min(int(text), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Results per page, {self.page_size} if not given; more than "
+                    f"{self.max_page_size} gives {self.max_page_size}."
+                )
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = (
+                    "Opaque: the `next` link of the previous page carries it. Any other value "
+                    "is a 400."
+                )
+                parameter["schema"] = {"type": "string", "minLength": 1}
+        return parameters
+
     def decode_cursor(self, request: Request):
-        # DRF answers a malformed cursor with 404; it is bad input (400), as for any filter.
+        # DRF answers a malformed cursor with 404 (and reads an empty one as the first page);
+        # it is bad input (400), as for any filter.
         try:
+            if request.query_params.get(self.cursor_query_param) == "":
+                raise NotFound()
             return super().decode_cursor(request)
         except NotFound:
             raise ValidationError(

@@ -18,7 +18,8 @@ from config.api.pagination import (
     KeysetCursorPagination,
     paginated_response,
 )
-from config.api.serializers import ApiSerializer
+from config.api.schema import rule_when, text_required
+from config.api.serializers import ApiFilterSerializer, ApiSerializer
 from referrals import services
 from referrals.api.serializers import (
     ProviderOutputSerializer,
@@ -72,7 +73,7 @@ class ReferralQueueApi(APIView):
     pagination_class = ReferralQueuePagination
 
     @extend_schema_serializer(component_name="ReferralQueueFilter")
-    class FilterSerializer(ApiSerializer):
+    class FilterSerializer(ApiFilterSerializer):
         status = serializers.ChoiceField(
             choices=QUEUE_STATUS_CHOICES,
             required=False,
@@ -157,6 +158,8 @@ class ReferralDeclineApi(APIView):
             max_length=2000, required=False, allow_blank=True, help_text='Required for "other".'
         )
 
+        schema_rules = [rule_when({"reason_code": ["other"]}, text_required("note"))]
+
     @extend_schema(
         operation_id="referrals_decline",
         request=InputSerializer,
@@ -193,6 +196,11 @@ class ReferralAnswerApi(APIView):
             max_length=2000, required=False, allow_blank=True, help_text='Required for "other".'
         )
 
+        schema_rules = [
+            rule_when({"answer": ["decline"]}, {"required": ["reason_code"]}),
+            rule_when({"answer": ["decline"], "reason_code": ["other"]}, text_required("note")),
+        ]
+
     @extend_schema(
         operation_id="referrals_answer",
         request=InputSerializer,
@@ -224,7 +232,7 @@ class ProviderListApi(APIView):
     pagination_class = ProviderPagination
 
     @extend_schema_serializer(component_name="ProviderFilter")
-    class FilterSerializer(ApiSerializer):
+    class FilterSerializer(ApiFilterSerializer):
         service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False)
         region = serializers.CharField(
             max_length=100,

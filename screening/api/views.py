@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -19,7 +19,15 @@ from config.api.fields import UtcDateTimeField, filter_params
 from config.api.idempotency import ReplayCheck, idempotent
 from config.api.pagination import ApiCursorPagination, paginated_response
 from config.api.problems import PreconditionFailed
-from config.api.serializers import ApiSerializer
+from config.api.schema import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED,
+    IF_MATCH,
+    IF_MATCH_OPTIONAL,
+    NON_BLANK_TEXT_PATTERN,
+    rule_when,
+)
+from config.api.serializers import ApiFilterSerializer, ApiSerializer
 from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
 from screening import services
 from screening.api.serializers import (
@@ -50,24 +58,6 @@ from screening.permissions import (
 )
 from screening.selectors import case_get, case_list, screening_get, screening_override_current
 from screening.services.tokens import MAX_TOKEN_DAYS, api_token_get
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    description="Send a unique key (e.g. a UUID) to make a retry safe: the same key and body "
-    "replay the first response; the same key with another body is a 409.",
-)
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=True,
-    description='The ETag you read (e.g. "v3"). Missing → 428, stale → 412.',
-)
-IF_MATCH_OPTIONAL = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER, description='The ETag you read (e.g. "v3").'
-)
 
 # A replayed create answers only while the caller may still see what it created; otherwise
 # the object's own 404 (config/api/idempotency.py). Each goes through the resource's access.
@@ -150,7 +140,7 @@ class ContactListApi(APIView):
     pagination_class = ApiCursorPagination
 
     @extend_schema_serializer(component_name="ContactFilter")
-    class FilterSerializer(ApiSerializer):
+    class FilterSerializer(ApiFilterSerializer):
         status = serializers.ChoiceField(choices=Contact.Status.choices, required=False)
         contact_type = serializers.ChoiceField(choices=Contact.ContactType.choices, required=False)
         channel = serializers.ChoiceField(choices=Contact.Channel.choices, required=False)
@@ -235,11 +225,18 @@ class ContactCreateApi(APIView):
         )
         create_case = serializers.BooleanField(default=False)
 
+        # Link a case or create one, not both.
+        schema_rules = [
+            rule_when(
+                {"create_case": [True]}, {"properties": {"case": {"not": {"type": "string"}}}}
+            )
+        ]
+
     @extend_schema(
         operation_id="contacts_create",
         request=InputSerializer,
         responses={201: ContactSavedOutputSerializer},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         tags=["contacts"],
     )
     def post(self, request: Request) -> Response:
@@ -366,7 +363,7 @@ class CaseListApi(APIView):
     pagination_class = ApiCursorPagination
 
     @extend_schema_serializer(component_name="CaseFilter")
-    class FilterSerializer(ApiSerializer):
+    class FilterSerializer(ApiFilterSerializer):
         status = serializers.ChoiceField(choices=Case.Status.choices, required=False)
         exploitation_type = serializers.ChoiceField(
             choices=Case.ExploitationType.choices, required=False
@@ -426,11 +423,33 @@ class CaseCreateApi(APIView):
         )
         narrative = serializers.CharField(max_length=20000, required=False, allow_blank=True)
 
+        # A known age decides the band: the band given with it is unknown or the same.
+        schema_rules = [
+            {
+                "anyOf": [
+                    {"properties": {"age": {"not": {"type": "integer"}}}},
+                    {"properties": {"age_band": {"enum": [Case.AgeBand.UNKNOWN]}}},
+                    {
+                        "properties": {
+                            "age": {"maximum": 17},
+                            "age_band": {"enum": [Case.AgeBand.MINOR]},
+                        }
+                    },
+                    {
+                        "properties": {
+                            "age": {"minimum": 18},
+                            "age_band": {"enum": [Case.AgeBand.ADULT]},
+                        }
+                    },
+                ]
+            }
+        ]
+
     @extend_schema(
         operation_id="cases_create",
         request=InputSerializer,
         responses={201: CaseCreatedOutputSerializer},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         tags=["cases"],
     )
     def post(self, request: Request) -> Response:
@@ -559,11 +578,25 @@ class ScreeningStartApi(APIView):
             help_text="The id of the person's screening consent; default: the newest active one.",
         )
 
+        # With an interpreter: which language, and an independent one.
+        schema_rules = [
+            rule_when(
+                {"interpreter_used": [True]},
+                {
+                    "required": ["interpreter_language", "interpreter_independent"],
+                    "properties": {
+                        "interpreter_language": {"pattern": NON_BLANK_TEXT_PATTERN},
+                        "interpreter_independent": {"enum": [True]},
+                    },
+                },
+            )
+        ]
+
     @extend_schema(
         operation_id="screenings_start",
         request=InputSerializer,
         responses={201: ScreeningOutputSerializer},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         tags=["screenings"],
     )
     def post(self, request: Request, reference: str) -> Response:
@@ -625,6 +658,9 @@ class ScreeningAnswersUpdateApi(APIView):
         answers = serializers.DictField(
             child=serializers.JSONField(allow_null=True),
             allow_empty=True,
+            # A PATCH names only what changes: left out, no answer changes.
+            required=False,
+            default=dict,
             help_text="Answers by item key, merged into the draft; null clears an answer.",
         )
 
@@ -769,7 +805,7 @@ class ApiTokenCreateApi(APIView):
         operation_id="tokens_create",
         request=InputSerializer,
         responses={201: ApiTokenCreatedOutputSerializer},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         auth=[{"cookieAuth": []}],
         tags=["tokens"],
     )

@@ -3,9 +3,10 @@ serializer instance must still get fields of its own, bound to it, and validate 
 represent exactly as DRF's deep copies do."""
 
 import pytest
+from django.http import QueryDict
 from rest_framework import serializers
 
-from config.api.serializers import ApiSerializer
+from config.api.serializers import ApiFilterSerializer, ApiSerializer
 
 CHOICES = [("phone", "Phone"), ("chat", "Chat")]
 
@@ -35,7 +36,7 @@ Drfs = _declare(serializers.Serializer)
 INPUTS = [
     {"channel": "phone"},
     {"channel": "fax"},
-    {"channel": "chat", "region": "x" * 11, "urgent": "maybe"},
+    {"channel": "chat", "region": "x" * 11, "urgent": None},
     {"channel": "chat", "answers": {"a": "one"}, "tags": ["long-tag"], "inner": {"note": "abcdef"}},
     {"channel": "chat", "answers": {"a": "2"}, "tags": ["ok"], "inner": {"note": "hi"}},
     {},
@@ -82,3 +83,62 @@ def test_a_context_reaches_the_fields_of_its_own_serializer_only():
     first, second = Ours(context={"who": "a"}), Ours(context={"who": "b"})
     assert first.fields["inner"].fields["note"].context == {"who": "a"}
     assert second.fields["region"].context == {"who": "b"}
+
+
+# --- what the schema promises is what is taken --------------------------------------------
+
+
+def test_a_json_body_must_use_the_json_type_the_schema_names():
+    data = {
+        "channel": "chat",
+        "region": 5,
+        "urgent": "true",
+        "tags": ["ok", 7],
+        "inner": {"note": 1},
+    }
+    assert Drfs(data=data).is_valid()  # DRF would convert every one of them
+    ours = Ours(data=data)
+    assert not ours.is_valid()
+    assert ours.errors == {
+        "region": ["Expected text."],
+        "urgent": ["Expected true or false."],
+        "tags": {1: ["Expected text."]},
+        "inner": {"note": ["Expected text."]},
+    }
+
+
+def test_type_errors_come_with_the_other_field_errors():
+    ours = Ours(data={"channel": "fax", "urgent": 1})
+    assert not ours.is_valid()
+    assert set(ours.errors) == {"channel", "urgent"}
+
+
+def test_a_query_string_is_read_as_drf_reads_it():
+    ours = Ours(data=QueryDict("channel=chat&urgent=true"))
+    assert ours.is_valid(), ours.errors
+    assert ours.validated_data["urgent"] is True
+
+
+class Filters(ApiFilterSerializer):
+    status = serializers.ChoiceField(choices=["open", "closed"], required=False)
+    region = serializers.CharField(max_length=10, required=False)
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ("status=", {"status": ["Leave this filter out rather than send it empty."]}),
+        ("status=open&status=closed", {"status": ["Give this filter once."]}),
+        ("status=maybe&region=", {"status", "region"}),
+    ],
+)
+def test_a_filter_sent_empty_or_twice_is_refused(query, errors):
+    filters = Filters(data=QueryDict(query))
+    assert not filters.is_valid()
+    assert (filters.errors if isinstance(errors, dict) else set(filters.errors)) == errors
+
+
+def test_filters_given_once_apply():
+    filters = Filters(data=QueryDict("status=open&region=North"))
+    assert filters.is_valid()
+    assert filters.validated_data == {"status": "open", "region": "North"}
