@@ -3,11 +3,12 @@ the referrals of a screening."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from referrals.models import Referral, ReferralEvent
+from referrals.models import Referral, ReferralEvent, ServiceProvider
 from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, is_active_staff, referral_access
 from referrals.services.delivery import delivered_packet
@@ -66,6 +67,51 @@ def referral_inbox(*, user: User) -> QuerySet[Referral]:
         .select_related("provider", "case", "case__agency", "screening")
         .order_by("priority", "due_at", "pk")
     )
+
+
+@dataclass(frozen=True)
+class PacketRecipient:
+    """A referral packet that left for a provider: outside this service for a webhook or
+    email provider, in the in-system inbox of `inbox_staff` (provider staff of the provider's
+    agency, while the referral is in their inbox) otherwise. They see the packet, never the
+    case."""
+
+    referral: Referral
+    inbox_staff: list[User]
+
+
+def case_packet_recipient_list(*, case: CaseModel) -> list[PacketRecipient]:
+    """The packets sent for a case the caller already fetched through `case_access` (for the
+    "who can see this case" page), oldest first. Two queries."""
+    referrals = list(
+        Referral.objects.filter(case_id=case.pk, sent_at__isnull=False)
+        .select_related("provider", "provider__agency")
+        .order_by("sent_at", "pk")
+    )
+    in_inbox = {
+        referral.provider.agency_id
+        for referral in referrals
+        if referral.provider.channel == ServiceProvider.Channel.INBOX
+        and referral.status in INBOX_STATUSES
+    }
+    staff: dict[int, list[User]] = {agency_id: [] for agency_id in in_inbox}
+    for member in (
+        User.objects.filter(
+            agency_id__in=in_inbox, is_active=True, groups__name=Role.PROVIDER_STAFF.value
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username", "pk")
+    ):
+        staff[member.agency_id].append(member)
+    return [
+        PacketRecipient(
+            referral=referral,
+            inbox_staff=staff.get(referral.provider.agency_id, [])
+            if referral.provider.agency_id in in_inbox and referral.status in INBOX_STATUSES
+            else [],
+        )
+        for referral in referrals
+    ]
 
 
 def referral_packet_get(*, referral: Referral) -> dict[str, Any]:

@@ -457,6 +457,47 @@ class LegalHoldForm(forms.Form):
     )
 
 
+# --- emergency access (break-glass) ----------------------------------------------------------
+
+
+class BreakGlassRequestForm(forms.Form):
+    reference = forms.CharField(
+        max_length=16,
+        label="Case reference",
+        help_text="As it was given to you, e.g. C-ABCD-2345.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+        error_messages={"required": "Enter the case reference."},
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        label="Why do you need to see this case now?",
+        help_text="A supervisor of the case's agency will read this. No names.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why you need to see this case now."},
+    )
+
+
+class BreakGlassReviewForm(forms.Form):
+    """One grant's review on the supervisors' list; prefixed with the grant's id so that every
+    row's controls have ids of their own."""
+
+    outcome = forms.ChoiceField(
+        choices=[("justified", "Justified"), ("not_justified", "Not justified")],
+        widget=forms.RadioSelect,
+        label="Was this emergency access justified?",
+        error_messages={"required": "Choose justified or not justified."},
+    )
+    note = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Note",
+        help_text="Needed when it was not justified. No names.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 # --- two-step sign-in ----------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("quick-exit", views.quick_exit, name="quick-exit"),
     path("cases/agency/", views.agency_cases, name="agency-cases"),
     path("cases/new/", views.case_new, name="case-new"),
+    path("cases/break-glass/", views.break_glass, name="break-glass"),
     path("cases/<caseref:reference>/", views.case_detail, name="case-detail"),
     path(
         "cases/<caseref:reference>/access-history/",
@@ -36,6 +37,7 @@ urlpatterns = [
         name="case-access-history",
     ),
     path("cases/<caseref:reference>/changes/", views.case_changes, name="case-changes"),
+    path("cases/<caseref:reference>/access/", views.case_who_can_see, name="case-who-can-see"),
     path("cases/<caseref:reference>/legal-hold", views.case_legal_hold, name="case-legal-hold"),
     path("cases/<caseref:reference>/consents/new", views.consent_new, name="consent-new"),
     path(
@@ -70,6 +72,13 @@ urlpatterns = [
         views.screening_review,
         name="screening-mark-reviewed",
     ),
+    path("agency/break-glass/", views.break_glass_reviews, name="break-glass-reviews"),
+    path(
+        "agency/break-glass/<int:grant_id>/review",
+        views.break_glass_review_submit,
+        name="break-glass-review",
+    ),
+    path("agency/refusals/", views.refusal_flags, name="refusal-flags"),
     path("agency/lockouts/", staff_views.agency_lockouts, name="agency-lockouts"),
     path("staff/<int:member_id>/unlock", staff_views.staff_unlock_page, name="staff-unlock"),
     path(

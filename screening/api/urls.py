@@ -1,6 +1,6 @@
 from django.urls import path
 
-from screening.api import views
+from screening.api import access, views
 
 urlpatterns = [
     path("contacts/", views.ContactsApi.as_view(), name="api-contact-list"),
@@ -12,6 +12,11 @@ urlpatterns = [
     ),
     path("cases/", views.CasesApi.as_view(), name="api-case-list"),
     path("cases/<str:reference>/", views.CaseDetailApi.as_view(), name="api-case-detail"),
+    path(
+        "cases/<str:reference>/access/",
+        access.CaseAccessListApi.as_view(),
+        name="api-case-access",
+    ),
     path(
         "cases/<str:reference>/screenings/",
         views.ScreeningStartApi.as_view(),

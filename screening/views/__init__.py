@@ -1,6 +1,13 @@
 """The server-rendered web pages. Thin: they fetch through selectors and access functions,
 write through services, and turn domain errors into form errors or 404/403."""
 
+from screening.views.access import (
+    break_glass,
+    break_glass_review_submit,
+    break_glass_reviews,
+    case_who_can_see,
+    refusal_flags,
+)
 from screening.views.cases import (
     agency_cases,
     case_access_history,
@@ -26,15 +33,20 @@ __all__ = [
     "agency_cases",
     "api_token_revoke",
     "api_tokens",
+    "break_glass",
+    "break_glass_review_submit",
+    "break_glass_reviews",
     "case_access_history",
     "case_changes",
     "case_detail",
     "case_legal_hold",
     "case_new",
+    "case_who_can_see",
     "consent_new",
     "consent_withdraw",
     "my_cases",
     "quick_exit",
+    "refusal_flags",
     "screening_consent",
     "screening_gate",
     "screening_override",

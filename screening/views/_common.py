@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from indicators.engine import InstrumentDefinition
 from screening.roles import Role
+from screening.services.break_glass import may_break_glass
 
 SESSION_LANGUAGES = "screening_languages"
 
@@ -23,6 +24,7 @@ def render_page(
     context = {
         "is_supervisor": Role.SUPERVISOR in roles,
         "is_provider_staff": Role.PROVIDER_STAFF in roles,
+        "may_break_glass": may_break_glass(request.user),
         **context,
     }
     return render(request, template, context, status=status)

@@ -219,6 +219,7 @@ def _access_row(entry: AccessLogEntry) -> dict[str, Any]:
         "api_token": entry.api_token_id is not None,
         "outcome": entry.get_outcome_display(),
         "allowed": entry.outcome == AccessLogEntry.Outcome.ALLOWED,
+        "break_glass": entry.outcome == AccessLogEntry.Outcome.BREAK_GLASS,
     }
 
 
