@@ -265,6 +265,9 @@ SPECTACULAR_SETTINGS = {
         # Named as before the created/saved variants of these outputs shared the choices.
         "CaseOutputStatusEnum": "screening.models.Case.Status",
         "ContactOutputStatusEnum": "screening.models.Contact.Status",
+        # Two outputs have a `kind`: each keeps a name of its own.
+        "KindEnum": "referrals.models.ReferralEvent.Kind",
+        "AccessGrantKindEnum": "screening.access.GrantKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
