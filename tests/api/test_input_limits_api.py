@@ -19,11 +19,14 @@ from config.api.parsers import (
     json_depth,
     json_loads_limited,
 )
+from config.models import ApiToken
 from screening import services
-from screening.models import ApiToken, Case, Contact
+from screening.models import Case, Contact
 from tests.api.helpers import assert_problem, error_fields
 
 pytestmark = pytest.mark.django_db
+
+CONTACT_BODY = {"channel": "phone", "contact_type": "tip"}
 
 
 def nested(depth: int, *, leaf: str = "1") -> str:
@@ -211,3 +214,17 @@ def test_a_weak_etag_in_if_match_is_a_412_and_changes_nothing(api, advocate):
     assert contact.summary == "" and contact.version == 1
     strong = api.patch(url, {"summary": "strong"}, format="json", headers={"If-Match": '"v1"'})
     assert strong.status_code == 200
+
+
+# --- NUL in a header -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Authorization": "Bearer abc\x00.def"}, {"Idempotency-Key": "key\x00"}, {"X-Other": "\x00"}],
+)
+def test_a_nul_in_a_header_is_a_400_problem_and_saves_nothing(api, headers):
+    client = api if "Authorization" not in headers else type(api)()
+    response = client.post("/api/v1/contacts/", CONTACT_BODY, format="json", headers=headers)
+    assert_problem(response, 400)
+    assert not Contact.objects.exists()

@@ -5,8 +5,9 @@ a form error. Nothing is saved."""
 import pytest
 from django.urls import reverse
 
+from config.models import ApiToken
 from screening import services
-from screening.models import ApiToken, Case
+from screening.models import Case
 
 pytestmark = pytest.mark.django_db
 
@@ -64,4 +65,11 @@ def test_a_name_over_its_length_is_a_form_error_and_saves_nothing(client_for, of
     )
     assert response.status_code == 400
     assert "at most 200 characters" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_a_nul_in_a_header_is_a_400_page(client_for, officer):
+    client = client_for(officer)
+    response = client.post(reverse("screening:case-new"), NEW_CASE, headers={"X-Other": "a\x00"})
+    assert response.status_code == 400
     assert not Case.objects.exists()
