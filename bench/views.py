@@ -25,7 +25,7 @@ from config.history import history_record_created
 from config.models import AccessLogEntry, IdempotencyRecord
 from screening.contacts import may_log_contacts
 from screening.models import Contact
-from screening.services.tokens import api_token_authenticate
+from config.tokens import api_token_authenticate
 
 FIELDS = (
     "channel",

@@ -19,8 +19,7 @@ from config.api.exceptions import (
 )
 from config.crypto import DecryptionError
 from config.db import insert_row
-from config.models import AccessLogEntry
-from screening.models import ApiToken
+from config.models import AccessLogEntry, ApiToken
 
 logger = logging.getLogger(__name__)
 

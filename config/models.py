@@ -41,6 +41,43 @@ class IdempotencyRecord(models.Model):
         return f"idempotency key of user {self.user_id}"
 
 
+class ApiToken(models.Model):
+    """A personal API token for an integration (e.g. contact-centre software). Presented as
+    `Bearer <prefix>.<secret>`; only the SHA-256 of the secret is stored, never the secret.
+    Its services are in config/tokens.py."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # The random id of the page form that created it ("" otherwise): one token per form sent,
+    # however often and however simultaneously it is sent (a double click, a reload).
+    form_request_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        # The table it had in the screening app, where it was born: moving the model to
+        # config (migrations core 0006, screening 0010) moved only Django's state, no rows.
+        db_table = "screening_apitoken"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="api_token_name_required"),
+            models.UniqueConstraint(
+                fields=["user", "form_request_id"],
+                condition=~models.Q(form_request_id=""),
+                name="api_token_one_per_form",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix} ({self.name})"
+
+
 class AccessLogEntry(models.Model):
     """One request that read or changed case data, or was refused anywhere (401, 403, a failed
     sign-in): who, when, through which route, what it touched and how it ended.
@@ -88,7 +125,7 @@ class AccessLogEntry(models.Model):
         "screening.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     api_token = models.ForeignKey(
-        "screening.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "core.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # The roles the acting user held at the time (role names, comma-separated, sorted): roles
     # change, and the history must say under which ones a case was opened.

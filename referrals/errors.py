@@ -1,7 +1,7 @@
 """Domain errors of the referrals app. They extend the screening errors so views and the API map
 them in the same one place (NotFound → 404, ActionNotAllowed → 403, InvalidState → 409)."""
 
-from screening.errors import InvalidState, NotFound
+from config.errors import InvalidState, NotFound
 
 
 class ReferralNotFound(NotFound):

@@ -12,9 +12,9 @@ from __future__ import annotations
 from django.db import models
 
 from config.access_log import REFERRAL, access_log_note, access_log_note_refused
+from config.errors import ActionNotAllowed, CaseNotFound
 from referrals.errors import ReferralNotFound
 from referrals.models import Referral
-from screening.errors import ActionNotAllowed, CaseNotFound
 from screening.models import User
 from screening.permissions import CaseAction, case_access
 from screening.roles import Role

@@ -14,9 +14,9 @@ import json
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from config.errors import ActionNotAllowed
 from referrals.models import ServiceProvider
 from referrals.permissions import is_active_staff
-from screening.errors import ActionNotAllowed
 from screening.models import User
 
 NATIONAL = "national"

@@ -8,11 +8,11 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from config.errors import ActionNotAllowed
 from referrals.models import Referral, ReferralEvent, ServiceProvider
 from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, is_active_staff, referral_access
 from referrals.services.delivery import delivered_packet
-from screening.errors import ActionNotAllowed
 from screening.history import CHANGES_LIMIT, ChangeRow, change_rows
 from screening.models import Case as CaseModel
 from screening.models import Screening, User

@@ -18,8 +18,8 @@ from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from config.errors import ActionNotAllowed
 from config.models import AccessLogEntry
-from screening.errors import ActionNotAllowed
 from screening.models import (
     BreakGlassGrant,
     Case,

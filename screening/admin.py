@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from screening.models import Agency, User
 from screening.services.staff import staff_sessions_end
-from screening.services.tokens import api_token_revoke_all
+from config.tokens import api_token_revoke_all
 
 
 @admin.register(Agency)

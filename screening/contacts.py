@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from config.access_log import CONTACT, access_log_note, access_log_note_refused
-from screening.errors import ActionNotAllowed, NotFound
+from config.errors import ActionNotAllowed, NotFound
 from screening.filters import ContactFilter, apply_filters
 from screening.models import Contact, User
 from screening.roles import Role

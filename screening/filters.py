@@ -5,7 +5,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 
-from screening.errors import ValidationError
+from config.errors import ValidationError
 from screening.models import Case, Contact
 
 

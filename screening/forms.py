@@ -9,10 +9,10 @@ from typing import Any
 
 from django import forms
 
+from config.errors import ApplicationError, ValidationError
 from indicators.engine import InstrumentDefinition, Section
-from screening.errors import ApplicationError, ValidationError
 from screening.models import Case, Consent, Screening, ScreeningOverride
-from screening.services.tokens import MAX_TOKEN_DAYS
+from config.tokens import MAX_TOKEN_DAYS
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 

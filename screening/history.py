@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from config.encrypted import EncryptedTextField
-from screening.errors import ActionNotAllowed
+from config.errors import ActionNotAllowed
 from screening.models import Case, Consent, Contact, Screening, ScreeningOverride, User
 from screening.permissions import CaseAction, case_access, may_manage_staff
 from screening.roles import Role

@@ -844,37 +844,6 @@ class Contact(models.Model):
         return self.status == self.Status.DRAFT
 
 
-class ApiToken(models.Model):
-    """A personal API token for an integration (e.g. contact-centre software). Presented as
-    `Bearer <prefix>.<secret>`; only the SHA-256 of the secret is stored, never the secret."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, unique=True)
-    secret_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    # The random id of the page form that created it ("" otherwise): one token per form sent,
-    # however often and however simultaneously it is sent (a double click, a reload).
-    form_request_id = models.CharField(max_length=64, blank=True, default="")
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.CheckConstraint(condition=~models.Q(name=""), name="api_token_name_required"),
-            models.UniqueConstraint(
-                fields=["user", "form_request_id"],
-                condition=~models.Q(form_request_id=""),
-                name="api_token_one_per_form",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"API token {self.prefix} ({self.name})"
-
-
 class IdentifierDigest(models.Model):
     """One keyed blind-index digest (config.crypto.blind_index) of an identifier on a case or
     a contact: a normalised phone number, document number or name. Duplicate detection

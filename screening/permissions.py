@@ -33,7 +33,7 @@ from django.db import models
 from rest_framework.permissions import BasePermission
 
 from config.access_log import CASE, CONSENT, SCREENING, access_log_note, access_log_note_refused
-from screening.errors import (
+from config.errors import (
     ActionNotAllowed,
     CaseNotFound,
     ConsentNotFound,

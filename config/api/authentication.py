@@ -14,7 +14,7 @@ class SessionAuthentication401(SessionAuthentication):
 
 
 class ApiTokenAuthentication(BaseAuthentication):
-    """`Authorization: Bearer <prefix>.<secret>` with a personal API token (screening.ApiToken).
+    """`Authorization: Bearer <prefix>.<secret>` with a personal API token (config.models.ApiToken).
 
     A request without a Bearer header is left to the next class (the browser's session); a
     Bearer token that is unknown, wrong, expired or revoked is refused with 401, always with
@@ -24,7 +24,7 @@ class ApiTokenAuthentication(BaseAuthentication):
     keyword = "bearer"
 
     def authenticate(self, request):
-        from screening.services.tokens import api_token_authenticate
+        from config.tokens import api_token_authenticate
 
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, credentials = header.partition(" ")

@@ -1,7 +1,7 @@
 """One exception handler for the whole API: every error is `application/problem+json`
 (RFC 9457) with `type`, `title`, `status`, `detail` and, for bad input, field-level `errors`.
 
-Domain errors of `screening.errors` map here, in one place:
+Domain errors of `config.errors` map here, in one place:
 NotFound → 404, ActionNotAllowed → 403, ValidationError → 400, ConflictError → 409,
 InvalidState → 409, ConsentRequired → 409 (the request is fine; the case's consents are not
 in a state that allows it — record the consent and retry), SafetyStop → 422.
@@ -27,8 +27,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from config import errors as domain
 from config.crypto import DecryptionError
-from screening import errors as domain
 
 logger = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ from rest_framework.response import Response
 
 from config.api.problems import IdempotencyKeyInProgress, IdempotencyKeyReused
 from config.db import insert_instance
+from config.errors import ValidationError
 from config.models import IdempotencyRecord
-from screening.errors import ValidationError
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

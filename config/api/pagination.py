@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from screening.errors import ValidationError
+from config.errors import ValidationError
 
 
 class ApiCursorPagination(CursorPagination):

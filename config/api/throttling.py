@@ -22,7 +22,7 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from screening.models import ApiToken
+from config.models import ApiToken
 
 
 @cache

@@ -235,6 +235,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api_token": env_str("API_THROTTLE_RATE", "600/min")},
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.ProblemAutoSchema",
 }
+# Who may use the instruments API (indicators/ sits below screening/ and may not import it:
+# the rule "agency staff with a role" is screening's, named here).
+INDICATORS_API_PERMISSION_CLASSES = ["screening.permissions.IsAgencyStaff"]
 # How long a replayable Idempotency-Key response is kept (it may hold case data).
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1)
 
@@ -261,7 +264,7 @@ SPECTACULAR_SETTINGS = {
         "ServiceTypeEnum": "referrals.models.ServiceType",
         "ProviderChannelEnum": "referrals.models.ServiceProvider.Channel",
         "ChannelEnum": "screening.models.Contact.Channel",
-        "ApiTokenStatusEnum": "screening.services.tokens.API_TOKEN_STATUSES",
+        "ApiTokenStatusEnum": "config.tokens.API_TOKEN_STATUSES",
         # Named as before the created/saved variants of these outputs shared the choices.
         "CaseOutputStatusEnum": "screening.models.Case.Status",
         "ContactOutputStatusEnum": "screening.models.Contact.Status",

@@ -6,12 +6,12 @@ from __future__ import annotations
 from django.db import transaction
 
 from config.access_log import REFERRAL, access_log_note
+from config.errors import ValidationError
 from referrals.errors import ReferralNotFound
 from referrals.models import Referral, ServiceProvider
 from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, referral_access
 from referrals.services.transitions import referral_transition
-from screening.errors import ValidationError
 from screening.models import User
 from screening.services._common import clean_text
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from config.errors import ConsentRequired, InvalidState, ValidationError
 from referrals.models import OutboxMessage, Referral
 from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, referral_access
 from referrals.services.consent_gate import covering_consent
 from referrals.services.outbox import outbox_kick_on_commit
 from referrals.services.transitions import referral_transition
-from screening.errors import ConsentRequired, InvalidState, ValidationError
 from screening.models import User
 from screening.services._common import clean_text
 

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from config.errors import ValidationError
 from config.history import history_user_set
 from referrals.errors import IllegalTransition
 from referrals.models import Referral, ReferralEvent, ServiceProvider
 from referrals.models import ReferralStatus as S
-from screening.errors import ValidationError
 from screening.models import User
 
 TRANSITIONS: dict[str, frozenset[str]] = {

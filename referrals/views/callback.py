@@ -18,10 +18,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.api.parsers import MAX_JSON_DEPTH, JsonTooDeep, json_loads_limited
+from config.errors import InvalidState, NotFound, ValidationError
 from referrals.models import ProviderCallbackReceipt, Referral, ServiceProvider
 from referrals.services import referral_provider_answer
 from referrals.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from screening.errors import InvalidState, NotFound, ValidationError
 
 UNAUTHENTICATED = {"detail": "Missing, stale or invalid signature."}
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
+from config.errors import ActionNotAllowed, ApplicationError, ValidationError
 from referrals import selectors, services
 from referrals.forms import (
     ProviderAnswerForm,
@@ -26,7 +27,6 @@ from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, referral_access
 from referrals.services.answers import ANSWERS
 from referrals.services.transitions import can_transition
-from screening.errors import ActionNotAllowed, ApplicationError, ValidationError
 from screening.forms import add_service_errors
 from screening.views._common import error_summary, render_page
 

@@ -6,15 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import ApiSerializer
-from screening.models import (
-    ApiToken,
-    Case,
-    Contact,
-    IdentifierDigest,
-    Screening,
-    ScreeningOverride,
-)
-from screening.services.tokens import API_TOKEN_STATUSES, api_token_status
+from config.models import ApiToken
+from config.tokens import API_TOKEN_STATUSES, api_token_status
+from screening.models import Case, Contact, IdentifierDigest, Screening, ScreeningOverride
 
 
 class TriageOutputSerializer(ApiSerializer):

@@ -28,6 +28,9 @@ from config.api.schema import (
     rule_when,
 )
 from config.api.serializers import ApiFilterSerializer, ApiSerializer
+from config.errors import ConflictError, ConsentNotFound, ScreeningNotFound, ValidationError
+from config.models import ApiToken
+from config.tokens import MAX_TOKEN_DAYS, api_token_get
 from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
 from screening import services
 from screening.api.serializers import (
@@ -46,9 +49,8 @@ from screening.duplicates import (
     possible_earlier_records,
     possible_earlier_records_of,
 )
-from screening.errors import ConflictError, ConsentNotFound, ScreeningNotFound, ValidationError
 from screening.filters import CaseFilter, apply_filters
-from screening.models import ApiToken, Case, Consent, Contact, Screening
+from screening.models import Case, Consent, Contact, Screening
 from screening.permissions import (
     CaseAction,
     IsAgencyStaff,
@@ -57,7 +59,6 @@ from screening.permissions import (
     consent_access,
 )
 from screening.selectors import case_get, case_list, screening_get, screening_override_current
-from screening.services.tokens import MAX_TOKEN_DAYS, api_token_get
 
 # A replayed create answers only while the caller may still see what it created; otherwise
 # the object's own 404 (config/api/idempotency.py). Each goes through the resource's access.

@@ -20,7 +20,7 @@ from screening.services.screenings import (
     screening_void,
 )
 from screening.services.staff import EnsureResult, agency_ensure, staff_ensure, staff_roles_set
-from screening.services.tokens import (
+from config.tokens import (
     CreatedToken,
     api_token_authenticate,
     api_token_create,

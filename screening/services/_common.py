@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from guardian.shortcuts import assign_perm, remove_perm
 
-from screening.errors import ActionNotAllowed, ValidationError
+from config.errors import ActionNotAllowed, ValidationError
 from screening.models import Case, User
 from screening.permissions import is_case_worker
 

@@ -23,8 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.access_log import CASE, access_log_note
+from config.errors import ActionNotAllowed, CaseNotFound, InvalidState, NotFound
 from config.models import AccessLogEntry
-from screening.errors import ActionNotAllowed, CaseNotFound, InvalidState, NotFound
 from screening.models import BreakGlassGrant, Case, User
 from screening.permissions import is_case_worker
 from screening.roles import Role

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.access_log import CASE, access_log_note
+from config.errors import ConsentRequired, InvalidState
 from config.history import history_user_set
-from screening.errors import ConsentRequired, InvalidState
 from screening.models import Agency, Case, CaseAssignment, CaseShare, Consent, Screening, User
 from screening.permissions import CaseAction, case_access
 from screening.querysets import CASE_WORKER_ROLES

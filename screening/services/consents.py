@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.access_log import CONSENT, access_log_note
+from config.errors import InvalidState
 from config.history import history_user_set
-from screening.errors import InvalidState
 from screening.models import Case, Consent, Screening, User
 from screening.permissions import CaseAction, case_access, consent_access
 from screening.services._common import clean_text, full_clean, raise_if

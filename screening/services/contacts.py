@@ -15,13 +15,13 @@ from django.utils import timezone
 
 from config.access_log import CONTACT, access_log_note
 from config.db import insert_instance
+from config.errors import CaseNotFound, ConflictError, InvalidState, ValidationError
 from config.history import history_record_created, history_user_set
 from indicators.engine import AnswerError
 from indicators.models import InstrumentVersion
 from indicators.selectors import InstrumentVersionNotFound, instrument_version_get
 from indicators.services import instrument_version_score
 from screening.contacts import contact_access, require_contact_role
-from screening.errors import CaseNotFound, ConflictError, InvalidState, ValidationError
 from screening.models import Case, Contact, User
 from screening.permissions import CaseAction, case_access
 from screening.services._common import clean_text, full_clean, raise_if

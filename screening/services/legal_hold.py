@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from config.errors import InvalidState
 from config.history import history_user_set
-from screening.errors import InvalidState
 from screening.models import Case, User
 from screening.permissions import CaseAction, case_access
 from screening.services._common import clean_text, raise_if

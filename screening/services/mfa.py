@@ -25,7 +25,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.crypto import blind_index
-from screening.errors import InvalidState, ValidationError
+from config.errors import InvalidState, ValidationError
 from screening.models import User
 
 TOTP_DEVICE_NAME = "Authenticator app"

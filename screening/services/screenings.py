@@ -10,11 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.access_log import SCREENING, access_log_note
-from config.history import history_user_set
-from indicators.engine import AnswerError, score, validate_answers
-from indicators.models import InstrumentVersion
-from indicators.selectors import instrument_definition
-from screening.errors import (
+from config.errors import (
     ActionNotAllowed,
     ConflictError,
     ConsentRequired,
@@ -22,6 +18,10 @@ from screening.errors import (
     SafetyStop,
     ValidationError,
 )
+from config.history import history_user_set
+from indicators.engine import AnswerError, score, validate_answers
+from indicators.models import InstrumentVersion
+from indicators.selectors import instrument_definition
 from screening.models import Case, Consent, Screening, ScreeningOverride, User
 from screening.permissions import CaseAction, ScreeningAction, case_access, screening_access
 from screening.services._common import clean_text, raise_if

@@ -10,14 +10,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.errors import ActionNotAllowed, ValidationError
 from config.history import history_user_set
 from config.lockout import lockout_reset_username
-from screening.errors import ActionNotAllowed, ValidationError
 from screening.models import Agency, User
 from screening.permissions import may_manage_staff
 from screening.roles import Role
 from screening.services.mfa import mfa_devices_delete
-from screening.services.tokens import api_token_revoke_all
+from config.tokens import api_token_revoke_all
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.errors import CaseNotFound, InvalidState, ValidationError
 from screening.access import break_glass_review_list, case_access_list, refusal_flag_list
-from screening.errors import CaseNotFound, InvalidState, ValidationError
 from screening.forms import BreakGlassRequestForm, BreakGlassReviewForm, add_service_errors
 from screening.roles import Role
 from screening.services.break_glass import (

@@ -15,11 +15,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from screening.errors import ValidationError
+from config.errors import ValidationError
 from screening.forms import add_service_errors
 from screening.roles import Role
 from screening.services.staff import staff_password_set, staff_sessions_end
-from screening.services.tokens import api_token_list
+from config.tokens import api_token_list
 from screening.views._common import error_summary, render_page
 
 

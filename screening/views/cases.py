@@ -17,15 +17,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.access_log import route_label
-from config.models import AccessLogEntry
-from screening import selectors, services
-from screening.duplicates import MATCHED_ON_LABELS, possible_earlier_records
-from screening.errors import (
+from config.errors import (
     ActionNotAllowed,
     ApplicationError,
     ConsentNotFound,
     ValidationError,
 )
+from config.models import AccessLogEntry
+from screening import selectors, services
+from screening.duplicates import MATCHED_ON_LABELS, possible_earlier_records
 from screening.forms import (
     CaseCreateForm,
     ConsentRecordForm,

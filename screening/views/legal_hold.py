@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from screening.errors import InvalidState, ValidationError
+from config.errors import InvalidState, ValidationError
 from screening.forms import LegalHoldForm, add_service_errors
 from screening.permissions import CaseAction, case_access
 from screening.services.legal_hold import case_legal_hold_release, case_legal_hold_set

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from config.access_log import access_log_note_login_failed
-from screening.errors import InvalidState, ValidationError
+from config.errors import InvalidState, ValidationError
 from screening.forms import MfaCodeForm, MfaSetupForm, add_service_errors
 from screening.mfa import MFA_DUE_SESSION_KEY, mfa_pending, mfa_required
 from screening.permissions import staff_member_access

@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from config.errors import ActionNotAllowed, ApplicationError
 from indicators.engine import INDETERMINATE, InstrumentDefinition
 from indicators.selectors import instrument_definition
 from referrals.selectors import referral_list_for_screening
 from screening import selectors, services
-from screening.errors import ActionNotAllowed, ApplicationError
 from screening.forms import (
     ScreeningOverrideForm,
     ScreeningReviewForm,

@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from config.errors import ValidationError
 from screening import selectors
-from screening.errors import ValidationError
 from screening.permissions import staff_member_access
 from screening.roles import Role
 from screening.services.staff import staff_deactivate, staff_unlock

@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from config.errors import ValidationError
 from screening import services
-from screening.errors import ValidationError
 from screening.forms import ApiTokenCreateForm, add_service_errors
-from screening.services.tokens import (
+from config.tokens import (
     ApiTokenFormAlreadySent,
     api_token_get,
     api_token_status,

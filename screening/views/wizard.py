@@ -15,6 +15,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from config.errors import (
+    ActionNotAllowed,
+    ApplicationError,
+    ConflictError,
+    SafetyStop,
+    ValidationError,
+)
 from indicators.selectors import (
     InstrumentVersionNotFound,
     instrument_definition,
@@ -22,13 +29,6 @@ from indicators.selectors import (
     instrument_version_get,
 )
 from screening import selectors, services
-from screening.errors import (
-    ActionNotAllowed,
-    ApplicationError,
-    ConflictError,
-    SafetyStop,
-    ValidationError,
-)
 from screening.forms import (
     SafetyGateForm,
     ScreeningConsentForm,

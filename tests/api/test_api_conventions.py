@@ -8,10 +8,10 @@ from django.conf import settings
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.test import APIRequestFactory
 
+from config import errors as domain
 from config.api.etags import expected_version
 from config.api.exceptions import flatten_errors, problem_exception_handler
 from config.api.problems import PreconditionFailed, PreconditionRequired
-from screening import errors as domain
 from tests.api.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db

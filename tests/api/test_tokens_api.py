@@ -12,12 +12,11 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.models import IdempotencyRecord
+from config.errors import ValidationError
+from config.models import ApiToken, IdempotencyRecord
+from config.tokens import ApiTokenNotFound
 from screening import services
-from screening.errors import ValidationError
-from screening.models import ApiToken
 from screening.roles import Role
-from screening.services.tokens import ApiTokenNotFound
 from tests.api.helpers import assert_problem, error_fields
 from tests.auth import sign_in
 from tests.factories import UserFactory

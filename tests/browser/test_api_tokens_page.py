@@ -3,7 +3,7 @@ token, see it once (nothing wider than the screen), revoke it after the confirma
 
 import pytest
 
-from screening.models import ApiToken
+from config.models import ApiToken
 from tests.browser import test_screening_flow as flow
 
 pytestmark = pytest.mark.browser

@@ -8,12 +8,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.errors import ActionNotAllowed, ConsentRequired, InvalidState, ValidationError
 from referrals.errors import ReferralNotFound
 from referrals.models import OutboxMessage, Referral, ReferralStatus
 from referrals.selectors import referral_event_list, referral_queue
 from referrals.services import referral_approve, referral_decline, referral_retry_delivery
 from screening import services
-from screening.errors import ActionNotAllowed, ConsentRequired, InvalidState, ValidationError
 from screening.models import Consent
 from screening.roles import Role
 from tests.factories import UserFactory

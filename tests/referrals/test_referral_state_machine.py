@@ -5,10 +5,10 @@ import itertools
 
 import pytest
 
+from config.errors import ValidationError
 from referrals.errors import IllegalTransition
 from referrals.models import Referral, ReferralEvent, ReferralStatus
 from referrals.services.transitions import TRANSITIONS, referral_transition
-from screening.errors import ValidationError
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from config import errors
 from config.models import AccessLogEntry
-from screening import errors, services
+from screening import services
 from screening.access import break_glass_review_list
 from screening.models import BreakGlassGrant, Case
 from screening.permissions import CaseAction, case_access

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from screening import errors, services
+from config import errors
+from screening import services
 from screening.access import GrantKind, case_access_list
 from screening.models import Agency, BreakGlassGrant, Case, User
 from screening.roles import Role

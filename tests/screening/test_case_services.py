@@ -1,6 +1,7 @@
 import pytest
 
-from screening import errors, services
+from config import errors
+from screening import services
 from screening.models import Agency, Case, CaseAssignment, CaseShare, Consent, Screening
 from screening.roles import Role
 from tests.factories import AgencyFactory, UserFactory

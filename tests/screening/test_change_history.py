@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from config.errors import ActionNotAllowed, CaseNotFound
 from screening import services
-from screening.errors import ActionNotAllowed, CaseNotFound
 from screening.history import case_change_history, staff_change_history
 from screening.models import Consent
 from screening.roles import Role

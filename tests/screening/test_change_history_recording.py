@@ -5,8 +5,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from config.errors import ActionNotAllowed, ValidationError
 from screening import services
-from screening.errors import ActionNotAllowed, ValidationError
 from screening.models import Case, Consent, Contact, Screening, User
 from screening.roles import Role
 from tests.factories import UserFactory

@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from screening import errors, services
+from config import errors
+from screening import services
 from screening.models import Consent
 from tests.factories import ConsentFactory
 

@@ -3,8 +3,8 @@ reason, recorded in the case's change history. All people are fictional."""
 
 import pytest
 
+from config.errors import ActionNotAllowed, CaseNotFound, InvalidState, ValidationError
 from screening import services
-from screening.errors import ActionNotAllowed, CaseNotFound, InvalidState, ValidationError
 from screening.models import Case
 from screening.services.legal_hold import case_legal_hold_release, case_legal_hold_set
 

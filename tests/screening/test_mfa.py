@@ -8,7 +8,7 @@ import pytest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from screening.errors import ActionNotAllowed, InvalidState, ValidationError
+from config.errors import ActionNotAllowed, InvalidState, ValidationError
 from screening.models import User
 from screening.roles import Role
 from screening.services.mfa import (

@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from screening import errors, services
+from config import errors
+from screening import services
 from screening.models import Case
 from screening.permissions import CaseAction, ScreeningAction, case_access, screening_access
 from screening.roles import Role

@@ -10,8 +10,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from config import errors
 from config.models import AccessLogEntry
-from screening import errors, services
+from screening import services
 from screening.access import refusal_flag_list
 from screening.models import Consent
 from screening.roles import Role

@@ -1,8 +1,9 @@
 import pytest
 from django.db import transaction
 
+from config import errors
 from referrals.models import OutboxMessage
-from screening import errors, services
+from screening import services
 from screening.models import Case, Consent, Screening, ScreeningOverride
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,10 @@ a sign-in pause, and what each one ends."""
 import pytest
 from axes.models import AccessFailureLog
 
+from config.errors import ActionNotAllowed, ValidationError
+from config.models import ApiToken
 from screening import services
-from screening.errors import ActionNotAllowed, ValidationError
-from screening.models import ApiToken, User
+from screening.models import User
 from screening.roles import Role
 from screening.services.staff import (
     staff_deactivate,

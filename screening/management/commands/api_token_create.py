@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from screening.errors import ValidationError
+from config.errors import ValidationError
 from screening.models import User
-from screening.services.tokens import MAX_TOKEN_DAYS, api_token_create
+from config.tokens import MAX_TOKEN_DAYS, api_token_create
 
 
 class Command(BaseCommand):

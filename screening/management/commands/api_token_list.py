@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from screening.models import User
-from screening.services.tokens import api_token_list
+from config.tokens import api_token_list
 
 
 def _when(moment) -> str:

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from screening.models import User
-from screening.services.tokens import ApiTokenNotFound, api_token_revoke
+from config.tokens import ApiTokenNotFound, api_token_revoke
 
 
 class Command(BaseCommand):

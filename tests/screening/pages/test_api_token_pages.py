@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from config.models import ApiToken
 from screening import services
-from screening.models import ApiToken
 from tests.auth import sign_in
 from tests.concurrency import run_together
 

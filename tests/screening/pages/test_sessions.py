@@ -9,9 +9,9 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 
+from config.models import ApiToken
 from config.sessions import SIGNED_IN_AT
 from screening import services
-from screening.models import ApiToken
 from screening.roles import Role
 from screening.services.staff import staff_deactivate, staff_sessions_end
 from tests.factories import UserFactory

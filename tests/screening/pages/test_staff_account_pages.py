@@ -8,9 +8,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from config.models import AccessLogEntry
+from config.models import AccessLogEntry, ApiToken
 from screening import services
-from screening.models import ApiToken, User
+from screening.models import User
 from screening.roles import Role
 from tests.factories import UserFactory
 

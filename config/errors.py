@@ -1,4 +1,4 @@
-"""Domain errors raised by screening services and access functions.
+"""Domain errors raised by the apps' services and access functions (screening, referrals, ...).
 
 Web views and the API map them to responses in one place:
 - `NotFound` (and its subclasses) -> 404. It subclasses Django's `Http404`, so a view that lets
@@ -19,7 +19,7 @@ from django.http import Http404
 
 
 class ApplicationError(Exception):
-    """Base of every screening domain error; `message` is safe to show and to log."""
+    """Base of every domain error; `message` is safe to show and to log."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

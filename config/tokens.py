@@ -1,5 +1,8 @@
 """API tokens for integrations: create (the plaintext is shown once), revoke, list, and check
-a presented token. Only the SHA-256 of the secret is stored; comparison is constant-time."""
+a presented token. Only the SHA-256 of the secret is stored; comparison is constant-time.
+
+In config (the ground floor) because the API's authentication uses it; the user model comes
+from `settings.AUTH_USER_MODEL`, never from an app's import."""
 
 from __future__ import annotations
 
@@ -10,13 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from screening.errors import ApplicationError, NotFound, ValidationError
-from screening.models import ApiToken, User
+from config.errors import ApplicationError, NotFound, ValidationError
+from config.models import ApiToken
 
 MAX_TOKEN_DAYS = 366
 # Recording every use would add a write to every request; a minute's precision is plenty.
@@ -47,7 +52,7 @@ class ApiTokenFormAlreadySent(ApplicationError):
 
 
 def api_token_create(
-    *, user: User, name: str, days: int = 90, form_request_id: str = ""
+    *, user: AbstractBaseUser, name: str, days: int = 90, form_request_id: str = ""
 ) -> CreatedToken:
     """A new token for `user`, valid for `days` (1…366). The plaintext is only in the result.
 
@@ -90,7 +95,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, user: User, prefix: str) -> ApiToken:
+def api_token_revoke(*, user: AbstractBaseUser, prefix: str) -> ApiToken:
     """Revoke one of `user`'s own tokens; revoking a revoked token changes nothing."""
     token = ApiToken.objects.select_for_update().filter(user=user, prefix=prefix).first()
     if token is None:
@@ -101,7 +106,7 @@ def api_token_revoke(*, user: User, prefix: str) -> ApiToken:
     return token
 
 
-def api_token_revoke_all(*, user: User) -> int:
+def api_token_revoke_all(*, user: AbstractBaseUser) -> int:
     """Revoke every token of `user` not revoked yet (a password change, a deactivation: the
     credentials may be in the wrong hands). Returns how many were revoked."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
@@ -109,7 +114,7 @@ def api_token_revoke_all(*, user: User) -> int:
     )
 
 
-def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+def api_token_list(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
     """`user`'s tokens, newest first, revoked and expired ones included (they say so)."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
 
@@ -123,6 +128,7 @@ def _authenticate_sql(alias: str) -> str:
 
     Plain SQL because this runs on every API request: through the ORM it took two queries
     (token with user, then the roles) whose compilation cost more than the statements."""
+    User = get_user_model()  # noqa: N806
     connection = connections[alias]
     quote = connection.ops.quote_name
     token = {field.attname: quote(field.column) for field in ApiToken._meta.concrete_fields}
@@ -152,12 +158,13 @@ def _authenticate_sql(alias: str) -> str:
 
 @cache
 def _user_attnames() -> tuple[str, ...]:
-    return tuple(field.attname for field in User._meta.concrete_fields)
+    return tuple(field.attname for field in get_user_model()._meta.concrete_fields)
 
 
 @cache
 def _user_converters(alias: str) -> tuple[tuple[object, tuple], ...]:
     """Per user column, what the ORM would run on a fetched value (e.g. SQLite's text dates)."""
+    User = get_user_model()  # noqa: N806
     connection = connections[alias]
     converters = []
     for field in User._meta.concrete_fields:
@@ -199,7 +206,8 @@ def api_token_authenticate(presented: str) -> ApiToken | None:
     if row is not None:
         user_values, token_values = row[: -len(_EXTRA_COLUMNS)], row[-len(_EXTRA_COLUMNS) :]
         # Built as the ORM builds a fetched row: converters for the backend, then from_db.
-        user = User.from_db(alias, _user_attnames(), _converted(user_values, connection))
+        user_model = get_user_model()
+        user = user_model.from_db(alias, _user_attnames(), _converted(user_values, connection))
         extra = dict(zip(_EXTRA_COLUMNS, token_values, strict=True))
     # Compare even when there is no such token, so timing does not tell prefixes apart.
     expected = extra["token_secret_hash"] if user is not None else _hash("")
@@ -228,7 +236,7 @@ def api_token_status(token: ApiToken, *, at: datetime | None = None) -> str:
     return "expired" if token.expires_at <= (at or timezone.now()) else "active"
 
 
-def api_token_get(*, user: User, prefix: str) -> ApiToken:
+def api_token_get(*, user: AbstractBaseUser, prefix: str) -> ApiToken:
     """One of `user`'s own tokens; another person's is "not found", exactly like a missing one."""
     token = ApiToken.objects.filter(user=user, prefix=prefix).first()
     if token is None:
