@@ -41,7 +41,8 @@ person = st.fixed_dictionaries(
         "roles": st.lists(st.sampled_from(ROLES), max_size=2, unique=True),
         "assigned": st.booleans(),
         "unassigned_later": st.booleans(),
-        "hand_grant": st.booleans(),
+        # a grant made outside the services (view alone does it; change alone does not)
+        "hand_grant": st.sampled_from([None, "view_case", "change_case"]),
         # minutes from now the person's break-glass grant ends (negative: it has ended)
         "break_glass": st.none() | st.sampled_from([-600, -5, 5, 240]),
         "deactivated_later": st.booleans(),
@@ -88,7 +89,7 @@ class CaseAccessListProperty(TestCase):
                     if spec["unassigned_later"]:
                         services.case_unassign(case=case, worker=user, by=viewer)
             if spec["hand_grant"]:
-                assign_perm("view_case", user, case)
+                assign_perm(spec["hand_grant"], user, case)
             if spec["break_glass"] is not None:
                 ends = now + timedelta(minutes=spec["break_glass"])
                 BreakGlassGrant.objects.create(
