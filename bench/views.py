@@ -23,9 +23,9 @@ from config.api.throttling import _count
 from config.db import insert_instance, insert_row
 from config.history import history_record_created
 from config.models import AccessLogEntry, IdempotencyRecord
+from config.tokens import api_token_authenticate
 from screening.contacts import may_log_contacts
 from screening.models import Contact
-from config.tokens import api_token_authenticate
 
 FIELDS = (
     "channel",

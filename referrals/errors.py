@@ -1,5 +1,6 @@
-"""Domain errors of the referrals app. They extend the screening errors so views and the API map
-them in the same one place (NotFound → 404, ActionNotAllowed → 403, InvalidState → 409)."""
+"""Domain errors of the referrals app. They extend the domain errors of config/errors.py, so
+views and the API map them in the same one place (NotFound → 404, ActionNotAllowed → 403,
+InvalidState → 409)."""
 
 from config.errors import InvalidState, NotFound
 

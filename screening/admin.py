@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from config.tokens import api_token_revoke_all
 from screening.models import Agency, User
 from screening.services.staff import staff_sessions_end
-from config.tokens import api_token_revoke_all
 
 
 @admin.register(Agency)

@@ -10,9 +10,9 @@ from typing import Any
 from django import forms
 
 from config.errors import ApplicationError, ValidationError
+from config.tokens import MAX_TOKEN_DAYS
 from indicators.engine import InstrumentDefinition, Section
 from screening.models import Case, Consent, Screening, ScreeningOverride
-from config.tokens import MAX_TOKEN_DAYS
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 

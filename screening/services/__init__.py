@@ -1,6 +1,13 @@
 """Writes for the screening app, by topic. Views, commands and tasks call these; they hold the
 rules, the permission checks and the transactions."""
 
+from config.tokens import (
+    CreatedToken,
+    api_token_authenticate,
+    api_token_create,
+    api_token_list,
+    api_token_revoke,
+)
 from screening.services.cases import (
     case_assign,
     case_close,
@@ -20,13 +27,6 @@ from screening.services.screenings import (
     screening_void,
 )
 from screening.services.staff import EnsureResult, agency_ensure, staff_ensure, staff_roles_set
-from config.tokens import (
-    CreatedToken,
-    api_token_authenticate,
-    api_token_create,
-    api_token_list,
-    api_token_revoke,
-)
 
 __all__ = [
     "CreatedToken",

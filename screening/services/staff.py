@@ -13,11 +13,11 @@ from django.utils import timezone
 from config.errors import ActionNotAllowed, ValidationError
 from config.history import history_user_set
 from config.lockout import lockout_reset_username
+from config.tokens import api_token_revoke_all
 from screening.models import Agency, User
 from screening.permissions import may_manage_staff
 from screening.roles import Role
 from screening.services.mfa import mfa_devices_delete
-from config.tokens import api_token_revoke_all
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from config.errors import ValidationError
+from config.tokens import api_token_list
 from screening.forms import add_service_errors
 from screening.roles import Role
 from screening.services.staff import staff_password_set, staff_sessions_end
-from config.tokens import api_token_list
 from screening.views._common import error_summary, render_page
 
 

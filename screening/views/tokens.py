@@ -13,13 +13,13 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from config.errors import ValidationError
-from screening import services
-from screening.forms import ApiTokenCreateForm, add_service_errors
 from config.tokens import (
     ApiTokenFormAlreadySent,
     api_token_get,
     api_token_status,
 )
+from screening import services
+from screening.forms import ApiTokenCreateForm, add_service_errors
 from screening.views._common import error_summary, render_page
 
 TOKENS_PER_PAGE = 25

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from config.errors import ValidationError
-from screening.models import User
 from config.tokens import MAX_TOKEN_DAYS, api_token_create
+from screening.models import User
 
 
 class Command(BaseCommand):

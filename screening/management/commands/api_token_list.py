@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from screening.models import User
 from config.tokens import api_token_list
+from screening.models import User
 
 
 def _when(moment) -> str:

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from screening.models import User
 from config.tokens import ApiTokenNotFound, api_token_revoke
+from screening.models import User
 
 
 class Command(BaseCommand):
