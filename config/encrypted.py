@@ -112,8 +112,12 @@ class EncryptedTextField(models.TextField):
         return crypto.associated_data(instance._meta.db_table, self.column, instance.row_uid)
 
     def open(self, instance: models.Model, stored: str) -> Any:
+        # The row's uid as text, once per instance (a list page opens several values a row).
+        row_uid = instance.__dict__.get("_row_uid_text")
+        if row_uid is None:
+            row_uid = instance.__dict__["_row_uid_text"] = str(instance.row_uid)
         return self.open_stored(
-            stored, table=instance._meta.db_table, row_uid=instance.row_uid, row_id=instance.pk
+            stored, table=instance._meta.db_table, row_uid=row_uid, row_id=instance.pk
         )
 
     def open_stored(self, stored: str, *, table: str, row_uid: object, row_id: object) -> Any:
