@@ -84,13 +84,17 @@ def load(
     if not body:
         request = (head + "\r\n").encode()
         return fire(port=port, raw=lambda _number: request, requests=requests, clients=clients)
-    head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    head += "Content-Type: application/json\r\n"
     prefix = secrets.token_hex(6)
 
     def raw(number: int) -> bytes:
-        # A fresh Idempotency-Key per request, as an integration sends: the stored response
-        # is sealed too.
-        return (head + f"Idempotency-Key: {prefix}-{number}\r\n\r\n").encode() + body
+        # A fresh Idempotency-Key per request, as an integration sends (the stored response
+        # is sealed too), and callers from a pool of 1,000 fictional numbers, so that some
+        # contacts match earlier ones, as repeat callers do.
+        payload = body.replace(b"900321", f"900{number % 1000:03d}".encode())
+        return (
+            head + f"Content-Length: {len(payload)}\r\nIdempotency-Key: {prefix}-{number}\r\n\r\n"
+        ).encode() + payload
 
     return fire(port=port, raw=raw, requests=requests, clients=clients)
 
