@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from referrals.models import Referral, ReferralStatus, ServiceType
-from referrals.selectors import QUEUE_STATUSES
+from referrals.models import QUEUE_STATUSES, Referral, ReferralStatus, ServiceType
 from referrals.services.answers import ANSWERS, PROVIDER_DECLINE_REASONS
 from referrals.services.decisions import SUPERVISOR_DECLINE_REASONS
 

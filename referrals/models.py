@@ -160,6 +160,42 @@ class ReferralStatus(models.TextChoices):
     FAILED = "failed", "Delivery failed"
 
 
+# The supervisor queue: failed deliveries, referrals waiting for approval or for consent, and
+# sent ones escalated because the provider did not answer in time.
+QUEUE_STATUSES = (
+    ReferralStatus.FAILED,
+    ReferralStatus.PENDING_APPROVAL,
+    ReferralStatus.BLOCKED_NEEDS_CONSENT,
+)
+# The provider inbox: delivered and not finished.
+INBOX_STATUSES = (
+    ReferralStatus.SENT,
+    ReferralStatus.ACKNOWLEDGED,
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.SERVICES_STARTED,
+)
+QUEUE_RANK = models.Case(
+    models.When(status=ReferralStatus.FAILED, then=models.Value(0)),
+    models.When(
+        models.Q(status__in=QUEUE_STATUSES[1:])
+        | models.Q(status=ReferralStatus.SENT, escalated_at__isnull=False),
+        then=models.Value(1),
+    ),
+    default=models.Value(None),
+    output_field=models.PositiveSmallIntegerField(null=True),
+)
+
+
+def referral_queue_rank(status: str, escalated_at) -> int | None:
+    """`Referral.queue_rank` as the database computes it, for rows written without the ORM
+    (the load generator's COPY path); a test pins the two together."""
+    if status == ReferralStatus.FAILED:
+        return 0
+    if status in QUEUE_STATUSES[1:] or (status == ReferralStatus.SENT and escalated_at):
+        return 1
+    return None
+
+
 def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
@@ -192,6 +228,20 @@ class Referral(models.Model):
     )
     provider = models.ForeignKey(
         ServiceProvider, on_delete=models.PROTECT, related_name="referrals"
+    )
+    # What the queue and the inbox filter on, stored on the row so that each list walks one
+    # partial index in its own order (issue 12): the case's owning agency (a transfer moves
+    # it with the case) and the provider's agency (kept in step by the directory loader).
+    case_agency = models.ForeignKey(
+        "screening.Agency", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    provider_agency = models.ForeignKey(
+        "screening.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     service_type = models.CharField(max_length=32, choices=ServiceType.choices)
     status = models.CharField(
@@ -230,8 +280,18 @@ class Referral(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # The supervisor queue's state, computed by the database from status and escalated_at so
+    # it can never disagree with them: 0 a failed delivery (first in the queue), 1 waiting for
+    # a supervisor, NULL not in the queue.
+    queue_rank = models.GeneratedField(
+        expression=QUEUE_RANK,
+        output_field=models.PositiveSmallIntegerField(null=True),
+        db_persist=True,
+    )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "case_agency", "provider_agency", "queue_rank"]
+    )
 
     class Meta:
         ordering = ["priority", "due_at", "pk"]
@@ -270,6 +330,18 @@ class Referral(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "priority", "due_at"], name="referral_queue_idx"),
+            # The supervisor queue in its order, waiting rows only.
+            models.Index(
+                fields=["case_agency", "queue_rank", "priority", "due_at", "id"],
+                name="referral_waiting_queue",
+                condition=models.Q(queue_rank__isnull=False),
+            ),
+            # The provider inbox in its order, delivered rows only.
+            models.Index(
+                fields=["provider_agency", "priority", "due_at", "id"],
+                name="referral_provider_inbox",
+                condition=models.Q(status__in=INBOX_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,19 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from config.errors import ActionNotAllowed
-from referrals.models import Referral, ReferralEvent, ServiceProvider
-from referrals.models import ReferralStatus as S
+from referrals.models import (
+    INBOX_STATUSES,
+    Referral,
+    ReferralEvent,
+    ServiceProvider,
+)
 from referrals.permissions import ReferralAction, is_active_staff, referral_access
 from referrals.services.delivery import delivered_packet
 from screening.history import CHANGES_LIMIT, ChangeRow, change_rows
 from screening.models import Case as CaseModel
 from screening.models import Screening, User
 from screening.roles import Role
-
-QUEUE_STATUSES = (S.FAILED, S.PENDING_APPROVAL, S.BLOCKED_NEEDS_CONSENT)
 
 
 def referral_queue(
@@ -30,19 +32,15 @@ def referral_queue(
 ) -> QuerySet[Referral]:
     """The supervisor's queue: referrals of cases their agency owns that wait for someone —
     failed deliveries first, then by priority and due time. Escalated (sent, unacknowledged
-    past due) referrals are in it too. Two queries: the role check and the list."""
+    past due) referrals are in it too (`Referral.queue_rank`). The role is checked in Python
+    from the roles already loaded; the list walks the partial index `referral_waiting_queue`
+    in this order and stops after a page."""
     if not (is_active_staff(user) and user.has_role(Role.SUPERVISOR)):
         raise ActionNotAllowed("Only supervisors work the referral queue.")
-    waiting = Q(status__in=QUEUE_STATUSES) | Q(status=S.SENT, escalated_at__isnull=False)
     referrals = (
-        Referral.objects.filter(waiting, case__agency_id=user.agency_id)
+        Referral.objects.filter(case_agency_id=user.agency_id, queue_rank__isnull=False)
         .select_related("case", "provider")
-        .annotate(
-            failed_first=Case(
-                When(status=S.FAILED, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("failed_first", "priority", "due_at", "pk")
+        .order_by(*QUEUE_ORDER)
     )
     if status:
         referrals = referrals.filter(status=status)
@@ -53,19 +51,20 @@ def referral_queue(
     return referrals
 
 
-INBOX_STATUSES = (S.SENT, S.ACKNOWLEDGED, S.ACCEPTED, S.SERVICES_STARTED)
+QUEUE_ORDER = ("queue_rank", "priority", "due_at", "pk")
+INBOX_ORDER = ("priority", "due_at", "pk")
 
 
 def referral_inbox(*, user: User) -> QuerySet[Referral]:
     """Referrals delivered to the providers of a provider-staff member's agency, oldest due
-    first. Two queries: the role check and the list. The case is joined only so that
+    first, on the partial index `referral_provider_inbox`. The case is joined only so that
     `referral_packet_get` can show the packet fields that were disclosed, and nothing else."""
     if not (is_active_staff(user) and user.has_role(Role.PROVIDER_STAFF)):
         raise ActionNotAllowed("Only provider staff have a referral inbox.")
     return (
-        Referral.objects.filter(status__in=INBOX_STATUSES, provider__agency_id=user.agency_id)
+        Referral.objects.filter(status__in=INBOX_STATUSES, provider_agency_id=user.agency_id)
         .select_related("provider", "case", "case__agency", "screening")
-        .order_by("priority", "due_at", "pk")
+        .order_by(*INBOX_ORDER)
     )
 
 

@@ -214,6 +214,12 @@ class Case(models.Model):
             ("assign_case", "Can assign workers to a case"),
             ("share_case", "Can share a case with another agency"),
         ]
+        # Case lists walk one of these in list order (newest first, ties by id) and stop after
+        # a page: the agency's cases for supervisors, all cases for the unfiltered baseline.
+        indexes = [
+            models.Index(fields=["agency", "created_at", "id"], name="case_agency_created"),
+            models.Index(fields=["created_at", "id"], name="case_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["open", "closed"]), name="case_status_valid"
@@ -304,6 +310,8 @@ class CaseShare(models.Model):
 
     class Meta:
         ordering = ["shared_at"]
+        # "Cases shared with my agency": the unique constraint leads with the case.
+        indexes = [models.Index(fields=["shared_with_agency", "case"], name="case_share_agency")]
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "shared_with_agency"], name="case_share_unique_per_agency"
@@ -784,7 +792,9 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["agency", "-created_at"], name="contact_agency_created")]
+        indexes = [
+            models.Index(fields=["agency", "created_at", "id"], name="contact_agency_created_id")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["draft", "finalised"]), name="contact_status_valid"

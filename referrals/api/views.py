@@ -27,10 +27,10 @@ from referrals.api.serializers import (
     ReferralOutputSerializer,
     ReferralProviderOutputSerializer,
 )
-from referrals.models import Referral, ReferralStatus, ServiceType
+from referrals.models import QUEUE_STATUSES, Referral, ReferralStatus, ServiceType
 from referrals.permissions import is_active_staff
 from referrals.providers import provider_list
-from referrals.selectors import QUEUE_STATUSES, referral_event_list, referral_get, referral_queue
+from referrals.selectors import referral_event_list, referral_get, referral_queue
 from referrals.services.answers import ANSWERS, PROVIDER_DECLINE_REASONS
 from referrals.services.decisions import SUPERVISOR_DECLINE_REASONS
 from screening.permissions import IsAgencyStaff
@@ -65,7 +65,7 @@ QUEUE_STATUS_CHOICES = [
 class ReferralQueuePagination(KeysetCursorPagination):
     """Failed deliveries first, then priority, then due time (the queue's own order)."""
 
-    cursor_fields = (("failed_first", int), ("priority", int), ("due_at", datetime), ("pk", int))
+    cursor_fields = (("queue_rank", int), ("priority", int), ("due_at", datetime), ("pk", int))
 
 
 class ReferralQueueApi(APIView):

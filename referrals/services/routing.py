@@ -240,6 +240,8 @@ def _propose(report, screening, case, provider, need, rule_set, now) -> None:
         case=case,
         screening=screening,
         provider=provider,
+        case_agency_id=case.agency_id,
+        provider_agency_id=provider.agency_id,
         service_type=need.service_type,
         priority=need.priority,
         mandatory=need.mandatory,

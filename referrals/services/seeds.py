@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from referrals.directory import ProviderEntry
-from referrals.models import RoutingRuleSet, ServiceProvider
+from referrals.models import Referral, RoutingRuleSet, ServiceProvider
 from referrals.routing import RoutingDefinition
 from screening.models import Agency
 
@@ -96,4 +96,8 @@ def service_provider_ensure(*, entry: ProviderEntry) -> LoadResult:
         )
         raise ValueError(f"provider {entry.slug}: {problems}") from None
     provider.save()
+    # The inbox lists referrals by the provider's agency stored on each referral.
+    Referral.objects.filter(provider=provider).exclude(provider_agency=agency).update(
+        provider_agency=agency
+    )
     return LoadResult(entry.slug, action)

@@ -173,8 +173,10 @@ def make_referral(submitted_screening, worker, provider_agency):
         values.setdefault("service_type", "shelter")
         return Referral.objects.create(
             case=case,
+            case_agency_id=case.agency_id,
             screening=submitted_screening,
             provider=provider,
+            provider_agency_id=provider.agency_id,
             consent_used=consent,
             **values,
         )

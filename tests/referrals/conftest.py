@@ -135,7 +135,13 @@ def referral_factory(submitted, officer):
         values.setdefault("status", "pending_approval")
         values.setdefault("service_type", "shelter")
         return Referral.objects.create(
-            case=case, screening=screening, provider=provider, consent_used=consent, **values
+            case=case,
+            case_agency_id=case.agency_id,
+            provider_agency_id=provider.agency_id,
+            screening=screening,
+            provider=provider,
+            consent_used=consent,
+            **values,
         )
 
     return make

@@ -25,6 +25,7 @@ def referral(case, officer, provider_factory, start_screening, screening_consent
     screening = services.screening_submit(screening=start_screening(case), by=officer)
     return Referral.objects.create(
         case=case,
+        case_agency_id=case.agency_id,
         screening=screening,
         provider=provider_factory(),
         service_type="shelter",

@@ -87,8 +87,10 @@ def build_case(officer, supervisor, colleague, other_agency, start_screening):
             consent = record_referral_consent(case, officer, service_type="shelter")
             referral = Referral.objects.create(
                 case=case,
+                case_agency_id=case.agency_id,
                 screening=screening,
                 provider=provider,
+                provider_agency_id=provider.agency_id,
                 service_type="shelter",
                 status="pending_approval",
                 consent_used=consent,

@@ -114,6 +114,7 @@ def test_a_refused_referral_names_it_and_its_case(outsider, case, draft, action)
     )
     referral = Referral.objects.create(
         case=case,
+        case_agency_id=case.agency_id,
         screening=draft,
         provider=provider,
         service_type="medical",

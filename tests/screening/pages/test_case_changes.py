@@ -82,6 +82,7 @@ def test_the_page_lists_referral_changes_too(client_for, supervisor, officer, ca
 
     referral = Referral.objects.create(
         case=case,
+        case_agency_id=case.agency_id,
         screening=services.screening_submit(screening=draft, by=officer),
         provider=make_provider(service_types=["shelter"]),
         service_type="shelter",

@@ -106,6 +106,7 @@ def test_the_page_lists_referral_packets_and_who_reads_them(
     )
     Referral.objects.create(
         case=case,
+        case_agency_id=case.agency_id,
         screening=submitted,
         provider=shelter,
         service_type="shelter",
