@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.access_log import CASE, access_log_note
-from config.errors import ConsentRequired, InvalidState
+from config.errors import ConsentRequired, InvalidState, ValidationError
 from config.history import history_user_set
-from screening.models import Agency, Case, CaseAssignment, CaseShare, Consent, Screening, User
+from screening.models import (
+    Agency,
+    Case,
+    CaseAssignment,
+    CaseShare,
+    Consent,
+    Screening,
+    User,
+    new_case_reference,
+)
 from screening.permissions import CaseAction, case_access
 from screening.querysets import CASE_WORKER_ROLES
 from screening.services._common import (
@@ -24,6 +33,15 @@ from screening.services._common import (
 from screening.services.identifiers import identifier_digests_store
 
 MAX_LANGUAGES = 20
+# A reference is 40 random bits: among a million cases two share one with odds of about 1 in 3
+# (the birthday bound), so an insert may meet a taken one; each retry draws a fresh one.
+REFERENCE_ATTEMPTS = 5
+
+
+class CaseReferenceExhausted(ValidationError):
+    """Every reference drawn for a new case was taken already (five collisions in a row at a
+    million cases has odds of about 1 in 10^30). A ValidationError without fields, so the web
+    form shows it at the top and the API answers 400 with it: nothing was saved."""
 
 
 def _age_band(age: int | None, age_band: str | None, problems: dict[str, list[str]]) -> str:
@@ -88,6 +106,7 @@ def case_create(
     cleaned_languages = _languages(languages, problems)
     raise_if(problems)
     case = Case(
+        reference=new_case_reference(),
         agency_id=created_by.agency_id,
         created_by=created_by,
         age=age,
@@ -108,11 +127,29 @@ def case_create(
     )
     full_clean(case, exclude=["reference"])
     history_user_set(case, created_by)
-    case.save()
+    _case_insert(case)
     identifier_digests_store(case=case, created=True)
     grant_worker(case=case, user=created_by)
     access_log_note(object_type=CASE, object_ref=case.reference, case_id=case.pk)
     return case
+
+
+def _case_insert(case: Case) -> None:
+    """Insert a new case, drawing a fresh reference when the one it holds is taken. Each
+    attempt runs in a savepoint, so a collision leaves the caller's transaction usable."""
+    for _attempt in range(REFERENCE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                case.save()
+            return
+        except IntegrityError:
+            # Only a taken reference is retried; any other integrity error is the caller's.
+            if not Case.objects.filter(reference=case.reference).exists():
+                raise
+            case.reference = new_case_reference()
+    raise CaseReferenceExhausted(
+        "A new case reference could not be found; nothing was saved. Try again."
+    )
 
 
 @transaction.atomic
