@@ -27,10 +27,13 @@ from .models import (
     LocalPolicy,
     NotExpr,
     Outcome,
+    Provenance,
     Rule,
     RuleExpr,
     SectionHeader,
     Source,
+    Validation,
+    VersionProvenance,
     WeightedSumRule,
 )
 from .vocabulary import CHOICE_TYPES, EXPLOITATION_TYPES, INDETERMINATE, NON_ANSWERS, UNKNOWN
@@ -49,6 +52,8 @@ class Parts:
     items: list[tuple[Loc, Item]] = field(default_factory=list)
     rules: list[tuple[Loc, Rule]] = field(default_factory=list)
     outcomes: list[tuple[Loc, Outcome]] = field(default_factory=list)
+    version_provenance: tuple[Loc, VersionProvenance] | None = None
+    validations: list[tuple[Loc, Validation]] = field(default_factory=list)
     # Position of every item / rule key in the file, including parts that failed validation.
     item_order: dict[str, int] = field(default_factory=dict)
     rule_order: dict[str, int] = field(default_factory=dict)
@@ -81,6 +86,7 @@ class _Checker:
         for _, item in parts.items:
             self.items.setdefault(item.key, item)
         self.source_keys = {source.key for _, source in parts.sources}
+        self.source_kinds = {source.key: source.kind for _, source in parts.sources}
         self.policy_keys = {policy.key for _, policy in parts.local_policies}
         self.rules: dict[str, tuple[int, Rule]] = {}
         for index, (_, rule) in enumerate(parts.rules):
@@ -107,6 +113,8 @@ class _Checker:
         self.check_items()
         self.check_rules()
         self.check_outcomes()
+        self.check_provenance()
+        self.check_validations()
         return self.problems
 
     # --- sources and local policies ---------------------------------------------------------
@@ -314,6 +322,75 @@ class _Checker:
                 self.problem((*loc, "policy"), f"`{policy}` is not a declared local policy")
             if outcome.when is not None:
                 self.expression((*loc, "when"), outcome.when, _Scope("outcome", index))
+
+    # --- provenance and validation figures ---------------------------------------------------
+
+    def check_provenance(self) -> None:
+        required = self.parts.version_provenance is not None
+        for loc, item in self.parts.items:
+            self.provenance_entry(loc, item.provenance, required, "item")
+        for loc, rule in self.parts.rules:
+            # A rule of this service's own (citing a local policy) has no publication to check.
+            cites_source = rule.source in self.source_keys
+            self.provenance_entry(loc, rule.provenance, required and cites_source, "rule")
+
+    def provenance_entry(
+        self, loc: Loc, provenance: Provenance | None, required: bool, what: str
+    ) -> None:
+        if provenance is None:
+            if required:
+                self.problem(
+                    (*loc, "provenance"),
+                    f"this version has a `provenance` block: every {what} says what it was "
+                    "checked against (confirmed, secondary_only or not_confirmed)",
+                )
+            return
+        ploc = (*loc, "provenance")
+        if provenance.status == "not_confirmed":
+            if provenance.by:
+                self.problem(
+                    (*ploc, "by"),
+                    "a not_confirmed entry names no confirming source; say in `note` what "
+                    "was tried",
+                )
+            if provenance.note is None:
+                self.problem((*ploc, "note"), "a not_confirmed entry says in `note` what was tried")
+            return
+        if not provenance.by:
+            self.problem(
+                (*ploc, "by"),
+                f"a {provenance.status} entry must name the source(s) it was checked against",
+            )
+            return
+        wanted = "primary" if provenance.status == "confirmed" else "secondary"
+        for index, key in enumerate(provenance.by):
+            key_loc = (*ploc, "by", index)
+            if key in self.policy_keys:
+                self.problem(key_loc, f"`{key}` is a local policy, not a published source")
+            elif key not in self.source_keys:
+                if key not in self.parts.broken_citations:
+                    self.problem(key_loc, f"`{key}` is not a declared source key")
+            elif self.source_kinds.get(key) is None:
+                self.problem(key_loc, f"source `{key}` needs `kind: primary` or `kind: secondary`")
+            elif self.source_kinds[key] != wanted:
+                self.problem(
+                    key_loc,
+                    f"a {provenance.status} entry is checked against {wanted} sources; "
+                    f"`{key}` is {self.source_kinds[key]}",
+                )
+
+    def check_validations(self) -> None:
+        for loc, validation in self.parts.validations:
+            if validation.source in self.policy_keys:
+                self.problem(
+                    (*loc, "source"),
+                    f"`{validation.source}` is a local policy, not a published validation",
+                )
+            else:
+                self.cite((*loc, "source"), validation.source)
+            low, high = validation.age_min, validation.age_max
+            if low is not None and high is not None and low > high:
+                self.problem((*loc, "age_max"), "age_max is below age_min")
 
     # --- expressions ------------------------------------------------------------------------
 

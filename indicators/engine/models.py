@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -21,9 +21,11 @@ from pydantic import (
     Field,
     PlainValidator,
     RootModel,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     Tag,
     ValidationInfo,
+    model_serializer,
     model_validator,
 )
 
@@ -35,7 +37,9 @@ from .vocabulary import (
     Domain,
     Flag,
     Op,
+    ProvenanceStatus,
     ResponseType,
+    SourceKind,
     Status,
     Strength,
 )
@@ -86,6 +90,19 @@ class _Model(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
     )
+
+    # Fields added to the format after versions were published: left out of the dump (and so
+    # of the content hash) while empty, so every published version keeps the hash it had.
+    omit_when_empty: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self.omit_when_empty and isinstance(data, dict):
+            for name in self.omit_when_empty:
+                if name in data and data[name] in (None, []):
+                    del data[name]
+        return data
 
 
 class LocalisedText(RootModel[dict[Language, Text]]):
@@ -218,12 +235,47 @@ for _model in (AnyExpr, AllExpr, NotExpr):
 
 
 class Source(_Model):
+    omit_when_empty = frozenset({"kind"})
+
     key: ReferenceKey
     title: Text
     publisher: Text
     year: int = Field(ge=1800, le=2200)
     section: Text
     note: Text | None = None
+    # primary: the publication itself (or its publisher's abstract); secondary: a summary or
+    # reproduction by someone else. Needed by any source that a provenance entry names.
+    kind: SourceKind | None = None
+
+
+class Provenance(_Model):
+    """What an item (its wording and, for an ILO/EC indicator, its grade) or a rule was checked
+    against. `confirmed` names the primary source(s) that show it; `secondary_only` names the
+    secondary source(s) that agree while the primary text could not be read; `not_confirmed`
+    names none and says in `note` what was tried."""
+
+    status: ProvenanceStatus
+    by: list[ReferenceKey] = Field(default_factory=list)
+    note: Text | None = None
+
+
+class VersionProvenance(_Model):
+    """When the version was checked against its publications, and the overall finding."""
+
+    checked_on: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    note: Text
+
+
+class Validation(_Model):
+    """A published validation of the screen: figures and the population they hold for."""
+
+    source: ReferenceKey
+    population: Text  # who, where, when: shown to staff next to the figures
+    n: int = Field(ge=1)
+    sensitivity: Annotated[float | int, Field(ge=0, le=100)]
+    specificity: Annotated[float | int, Field(ge=0, le=100)] | None = None
+    age_min: int | None = Field(default=None, ge=0, le=120)
+    age_max: int | None = Field(default=None, ge=0, le=120)
 
 
 class LocalPolicy(_Model):
@@ -237,6 +289,8 @@ class Option(_Model):
 
 
 class Item(_Model):
+    omit_when_empty = frozenset({"provenance"})
+
     key: Key
     prompt: LocalisedText
     why: LocalisedText | None = None
@@ -247,6 +301,7 @@ class Item(_Model):
     strength: Strength | None = None
     source: ReferenceKey
     show_if: Expression | None = None
+    provenance: Provenance | None = None
 
 
 class SectionHeader(_Model):
@@ -263,9 +318,12 @@ class Section(SectionHeader):
 
 
 class _RuleBase(_Model):
+    omit_when_empty = frozenset({"provenance"})
+
     key: Key
     text: LocalisedText
     source: ReferenceKey
+    provenance: Provenance | None = None
 
 
 class CountSelect(_Model):
@@ -402,6 +460,8 @@ class InstrumentHeader(_Model):
     languages: list[Language] = Field(min_length=1)
     sources: list[Any] = Field(min_length=1)
     local_policies: list[Any] = Field(default_factory=list)
+    provenance: Any = None
+    validation: list[Any] = Field(default_factory=list)
     sections: list[Any] = Field(min_length=1)
     rules: list[Any] = Field(default_factory=list)
     outcomes: list[Any] = Field(min_length=1)
@@ -422,6 +482,8 @@ class InstrumentIndex:
 class InstrumentDefinition(_Model):
     """One validated instrument version; build it with `schema.parse_instrument`."""
 
+    omit_when_empty = frozenset({"provenance", "validation"})
+
     slug: Slug
     version: int = Field(ge=1)
     status: Status
@@ -431,6 +493,8 @@ class InstrumentDefinition(_Model):
     languages: list[Language] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
     local_policies: list[LocalPolicy] = Field(default_factory=list)
+    provenance: VersionProvenance | None = None
+    validation: list[Validation] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(min_length=1)

@@ -30,6 +30,8 @@ from .models import (
     Rule,
     SectionHeader,
     Source,
+    Validation,
+    VersionProvenance,
 )
 
 __all__ = [
@@ -264,6 +266,19 @@ def _collect_parts(
                     parts.broken_citations.add(key)
             else:
                 target.append((loc, entry))
+
+    if data.get("provenance") is not None:
+        entry = validate(VersionProvenance.model_validate, data["provenance"], ("provenance",))
+        if entry is None:
+            parts.incomplete = True
+        else:
+            parts.version_provenance = (("provenance",), entry)
+    for index, value in enumerate(_list(data, "validation")):
+        entry = validate(Validation.model_validate, value, ("validation", index))
+        if entry is None:
+            parts.incomplete = True
+        else:
+            parts.validations.append((("validation", index), entry))
 
     position = 0
     for section_index, section in enumerate(_list(data, "sections")):

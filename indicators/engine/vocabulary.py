@@ -63,6 +63,11 @@ ResponseType = Literal["yes_no", "single_choice", "multiple_choice", "number", "
 RESPONSE_TYPES: tuple[str, ...] = get_args(ResponseType)
 CHOICE_TYPES = frozenset({"single_choice", "multiple_choice"})
 
+# How an item, grade or rule was checked against its publication (docs/instrument-format.md).
+ProvenanceStatus = Literal["confirmed", "secondary_only", "not_confirmed"]
+PROVENANCE_STATUSES: tuple[str, ...] = get_args(ProvenanceStatus)
+SourceKind = Literal["primary", "secondary"]
+
 Audience = Literal["adult", "child", "premises", "hotline"]
 Status = Literal["published", "draft"]
 
