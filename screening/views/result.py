@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from config.errors import ActionNotAllowed, ApplicationError
 from indicators.engine import INDETERMINATE, InstrumentDefinition
+from indicators.engine.fidelity import validation_age_caution, version_fidelity
+from indicators.engine.models import LocalPolicy
 from indicators.selectors import instrument_definition
 from referrals.selectors import referral_list_for_screening
 from screening import selectors, services
@@ -85,6 +87,53 @@ def _concerning(definition: InstrumentDefinition, key: str) -> bool:
         return False
 
 
+def _local_policies(
+    definition: InstrumentDefinition, result: dict[str, Any], language: str
+) -> list[dict[str, str]]:
+    """The rules of this service (not of the publication) that the result rests on."""
+    keys = [result["outcome_policy"]] if result.get("outcome_policy") else []
+    for reason in result.get("reasons", ()):
+        source = reason.get("source") or {}
+        if source.get("local_policy") and reason.get("status") in ("met", "undecided"):
+            keys.append(source["key"])
+    policies = []
+    for key in dict.fromkeys(keys):
+        entry = definition.index.citations.get(key)
+        if isinstance(entry, LocalPolicy):
+            policies.append({"key": key, "text": entry.text.get(language)})
+    return policies
+
+
+def _fidelity(definition: InstrumentDefinition, screening: Screening) -> dict[str, Any]:
+    """What the officer should know about the list itself: unchecked grades or items, the
+    published accuracy and whether this person is in the population it was measured in."""
+    fidelity = version_fidelity(definition)
+    citations = {source.key: source for source in definition.sources}
+    validations = [
+        {
+            "source": citations.get(validation.source),
+            "population": validation.population,
+            "n": validation.n,
+            "sensitivity": validation.sensitivity,
+            "specificity": validation.specificity,
+        }
+        for validation in definition.validation
+    ]
+    case = screening.case
+    age = (screening.context or {}).get("age", case.age)
+    caution = validation_age_caution(definition, age=age, age_band=case.age_band)
+    return {
+        "unconfirmed_grades": len(fidelity.unconfirmed_grades),
+        "graded": sum(1 for item in definition.items if item.strength is not None),
+        "unconfirmed_items": len(fidelity.unconfirmed_items),
+        "validations": validations,
+        "age_caution": caution,
+        "validated_ages": ", ".join(f"{low}–{high}" for low, high in caution.ranges)
+        if caution
+        else "",
+    }
+
+
 def _result_context(
     request: HttpRequest,
     screening: Screening,
@@ -105,7 +154,11 @@ def _result_context(
     reason_groups = []
     for status, heading in REASON_GROUPS:
         entries = [
-            {"text": reason["text"], "items": _reason_items(definition, reason, language)}
+            {
+                "text": reason["text"],
+                "items": _reason_items(definition, reason, language),
+                "local_policy": bool((reason.get("source") or {}).get("local_policy")),
+            }
             for reason in reasons
             if reason.get("status") == status
         ]
@@ -134,6 +187,8 @@ def _result_context(
         "override": override,
         "override_band": _band(definition, override.outcome, language) if override else None,
         "reason_groups": reason_groups,
+        "local_policies": _local_policies(definition, result, language),
+        "fidelity": _fidelity(definition, screening),
         "coverage": result.get("coverage", {}),
         "actions": [
             {"text": _localised_action(definition, action, language), **action}
