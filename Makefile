@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LOCK := requirements/dev.lock
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint migrate seed worker beat serve-production lock clean
+.PHONY: run test install lint migrate seed worker beat serve-production bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ beat: install
 serve-production: install
 	DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/gunicorn config.wsgi \
 		--bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3}
+
+## make bench: every benchmark (scoring, contacts, encryption, delivery, lists at 10k/100k/1M
+## cases) on the local PostgreSQL and Redis, which must be running; results and charts go into
+## docs/benchmarks.md and docs/benchmarks/. QUICK=1: the 10k database, fewer rounds (< 5 min).
+bench: install
+	$(BIN)/python bench/run_all.py $(if $(QUICK),--quick)
 
 ## Regenerate the hashed lock files after editing pyproject.toml.
 lock:

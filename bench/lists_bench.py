@@ -1,0 +1,781 @@
+"""Every list, page 1 and a page deep in it, at each generated data size (issue 12's targets):
+p50/p95 per request, and the list's query with the visibility rule against the same query
+without it (the baseline), interleaved in one run. Optionally the `EXPLAIN (ANALYZE, BUFFERS)`
+of each list's queries and `jit = on` against `off`, at the largest size.
+
+Requests go through Django's test `Client` in this process (the whole middleware stack,
+sessions, the access log, the API's token authentication and throttle, templates; no sockets
+and no HTTP server, whose cost is the same for every list), with the production settings
+(`bench.settings`) on the load databases that `manage.py generate_load_data` leaves:
+
+    .venv/bin/python bench/lists_bench.py --databases load10k,load100k,load1m \\
+        --json docs/benchmarks/lists.json --plans docs/benchmarks/plans-1m.md --jit
+
+Each database is measured by a child process of its own (Django binds one database per
+process); the parent prints Markdown tables (bench/report.py). Users are chosen from the data
+by what they may see: a supervisor of the agency owning most cases, and the social worker or
+frontline officer of that agency with the median number of visible cases; hotline staff of the
+busiest and the quietest hotline for contacts; supervisors of the longest and a short queue;
+provider staff of the busiest and the quietest inbox. A run adds rows the requests write
+(access log, sessions, one API token a user, revoked at the end), never anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import (  # noqa: E402
+    chart_p95_by_size,
+    chart_visibility_ratio,
+    jit_markdown,
+    lists_markdown,
+    p50,
+    p95,
+    plans_markdown,
+)
+
+DEFAULT_SERVER = "postgres://ci:ci-password-loopback-only@127.0.0.1:5432"
+NEXT_LINK = re.compile(r"<a\b[^>]*\brel=\"next\"[^>]*>")
+HREF = re.compile(r"\bhref=\"([^\"]*)\"")
+
+
+def child_env(*, database_url: str, redis_url: str) -> dict[str, str]:
+    """The production profile (bench.settings) on a load database, served to the test
+    client's host; the throttle's rate raised so it counts every request and refuses none.
+    The field keys are the ones the data was sealed with: the environment's if set, else the
+    local profile's key file (var/field-keys.json), which `manage.py` uses by default."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "testserver",
+        "CELERY_BROKER_URL": redis_url,
+        "CACHE_URL": redis_url,
+        "SECURE_SSL_REDIRECT": "false",
+        "API_THROTTLE_RATE": "1000000/s",
+    }
+    names = ("FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_ACTIVE_KEY", "BLIND_INDEX_KEY")
+    if all(os.environ.get(name) for name in names):
+        env.update({name: os.environ[name] for name in names})
+        return env
+    key_file = ROOT / "var" / "field-keys.json"
+    if not key_file.exists():
+        raise SystemExit(
+            f"No field keys: set {', '.join(names)} to the keys the load data was sealed with, "
+            f"or keep {key_file.relative_to(ROOT)} (the local profile's keys)."
+        )
+    env.update({name: str(value) for name, value in json.loads(key_file.read_text()).items()})
+    return env
+
+
+# --- the child: one database ------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    """One list, as one user, at one page: the URL the test client gets and the two
+    query-level reads (the list's own queryset and the unfiltered baseline) for that page."""
+
+    list: str
+    who: str
+    who_kind: str  # "wide" or "narrow": the panel of the chart
+    table: str
+    url: str
+    client: Any
+    headers: dict[str, str]
+    visible: Callable[[], Any]
+    baseline: Callable[[], Any]
+    sees: int
+    page: int = 1
+    queries: int = 0
+    sqls: list[str] = field(default_factory=list)
+    times: dict[str, list[float]] = field(
+        default_factory=lambda: {"request": [], "visible": [], "baseline": []}
+    )
+
+    @property
+    def page_label(self) -> str:
+        return f"page {self.page}"
+
+    def summary(self) -> dict[str, Any]:
+        def cut(values: list[float]) -> dict[str, float]:
+            return {"p50": p50(values), "p95": p95(values), "n": len(values)}
+
+        return {
+            "list": self.list,
+            "who": self.who,
+            "who_kind": self.who_kind,
+            "sees": self.sees,
+            "page": self.page,
+            "page_label": self.page_label,
+            "queries": self.queries,
+            **{name: cut(values) for name, values in self.times.items()},
+        }
+
+
+class ListSpec:
+    """A list: where it is, what its own queryset is and what the same list without the
+    visibility rule is (same model, related rows, order and page size)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        path: str | Callable[[Any], str],
+        api: bool,
+        table: str,
+        selector: Callable[[Any], Any],
+        baseline: Callable[[Any], Any],
+        per_page: int,
+        paged: bool = True,
+    ) -> None:
+        self.name, self.path, self.api, self.table = name, path, api, table
+        self.selector, self.baseline, self.per_page, self.paged = (
+            selector,
+            baseline,
+            per_page,
+            paged,
+        )
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def measure_database(options: argparse.Namespace) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from config.tokens import api_token_create, api_token_revoke
+    from tests.auth import sign_in
+
+    load_before = os.getloadavg()
+    users, specs = _users_and_lists()
+    clients: dict[tuple[int, bool], tuple[Any, dict[str, str]]] = {}
+    tokens = []
+
+    def client_for(user, api: bool):
+        if (user.pk, api) not in clients:
+            client = Client()
+            headers: dict[str, str] = {}
+            if api:
+                made = api_token_create(user=user, name="bench lists", days=1)
+                tokens.append((user, made.token.prefix))
+                headers = {"HTTP_AUTHORIZATION": f"Bearer {made.plaintext}"}
+            else:
+                sign_in(client, user)
+            clients[(user.pk, api)] = (client, headers)
+        return clients[(user.pk, api)]
+
+    scenarios: list[Scenario] = []
+    for spec, who, who_kind, user in specs:
+        client, headers = client_for(user, spec.api)
+        path = spec.path(user) if callable(spec.path) else spec.path
+        sees = spec.selector(user).count()
+        pages = [(1, path)]
+        if spec.paged:
+            deep = _follow(client, headers, path, spec, options.depth)
+            if deep is not None:
+                pages.append(deep)
+        for page, url in pages:
+            scenarios.append(
+                Scenario(
+                    list=spec.name,
+                    who=who,
+                    who_kind=who_kind,
+                    table=spec.table,
+                    url=url,
+                    client=client,
+                    headers=headers,
+                    visible=_page_read(spec.selector, user, spec, page),
+                    baseline=_page_read(spec.baseline, user, spec, page),
+                    sees=sees,
+                    page=page,
+                )
+            )
+    print(f"{len(scenarios)} scenarios; warming up", file=sys.stderr, flush=True)
+    for scenario in scenarios:
+        with CaptureQueriesContext(connection) as captured:
+            _get(scenario)
+        scenario.queries = len(captured.captured_queries)
+        scenario.sqls = _list_queries(captured.captured_queries, scenario.table)
+        for _ in range(options.warmup):
+            _get(scenario)
+            scenario.visible()
+            scenario.baseline()
+
+    for round_number in range(options.iterations):
+        shift = round_number % len(scenarios)
+        for scenario in scenarios[shift:] + scenarios[:shift]:
+            started = time.perf_counter()
+            _get(scenario)
+            scenario.times["request"].append(_ms_since(started))
+            reads = ("visible", "baseline") if round_number % 2 == 0 else ("baseline", "visible")
+            for read in reads:
+                started = time.perf_counter()
+                getattr(scenario, read)()
+                scenario.times[read].append(_ms_since(started))
+        if (round_number + 1) % 5 == 0 or round_number + 1 == options.iterations:
+            print(
+                f"{options.database}: round {round_number + 1}/{options.iterations}",
+                file=sys.stderr,
+                flush=True,
+            )
+    load_after = os.getloadavg()
+
+    result: dict[str, Any] = {
+        "database": options.database,
+        "cases": _count("screening_case"),
+        "contacts": _count("screening_contact"),
+        "referrals": _count("referrals_referral"),
+        "agencies": _count("screening_agency"),
+        "staff": _count("screening_user"),
+        "load_before": load_before,
+        "load_after": load_after,
+        "iterations": options.iterations,
+        "warmup": options.warmup,
+        "depth": options.depth,
+        "postgres": _show("server_version").split()[0],
+        "jit_setting": _show("jit"),
+        "users": users,
+        "scenarios": [scenario.summary() for scenario in scenarios],
+    }
+    if options.explain:
+        result["plans"] = [
+            {**scenario.summary(), "sql": sql, "plan": _explain(sql)}
+            for scenario in scenarios
+            for sql in scenario.sqls
+        ]
+    if options.jit:
+        result["jit"] = _jit_compare(
+            [s for s in scenarios if s.table == "screening_case" and s.sqls],
+            options.jit_iterations,
+        )
+    for user, prefix in tokens:
+        api_token_revoke(user=user, prefix=prefix)
+    return result
+
+
+def _get(scenario: Scenario):
+    response = scenario.client.get(scenario.url, secure=True, **scenario.headers)
+    if response.status_code != 200:
+        raise SystemExit(
+            f"{scenario.list} as {scenario.who} ({scenario.page_label}) answered "
+            f"{response.status_code}"
+        )
+    return response
+
+
+def _follow(client, headers, path: str, spec: ListSpec, depth: int):
+    """Follow the list's `next` links from page 1 up to page `depth + 1` (or its last page):
+    (page number, URL), or None for a list of one page."""
+    url, page = path, 1
+    while page <= depth:
+        response = client.get(url, secure=True, **headers)
+        if response.status_code != 200:
+            raise SystemExit(f"{spec.name} at {url.split('?')[0]} answered {response.status_code}")
+        following = _next_url(response, url, api=spec.api)
+        if following is None:
+            break
+        url, page = following, page + 1
+    return None if page == 1 else (page, url)
+
+
+def _next_url(response, current: str, *, api: bool) -> str | None:
+    if api:
+        link = response.json().get("next")
+    else:
+        tag = NEXT_LINK.search(response.content.decode())
+        link = None
+        if tag and (href := HREF.search(tag.group(0))):
+            link = html.unescape(href.group(1))
+    if not link:
+        return None
+    parts = urlsplit(urljoin(current, link))
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def _page_read(make: Callable[[Any], Any], user, spec: ListSpec, page: int) -> Callable[[], Any]:
+    """A read of page `page` of `make(user)` through `config.keyset.keyset_rows` (how the
+    lists are evaluated): after the key of the last row of the list's page `page - 1`, for
+    the list and its baseline alike. An unpaged list is read whole."""
+    if not spec.paged:
+        return lambda: list(make(user))
+    from config.keyset import keyset_ordering, keyset_rows, row_key
+
+    ordering = keyset_ordering(spec.selector(user))
+    key = None
+    for _ in range(page - 1):
+        read = keyset_rows(spec.selector(user), ordering, after=key, limit=spec.per_page)
+        key = row_key(read.rows[-1], ordering)
+    return lambda: keyset_rows(make(user), ordering, after=key, limit=spec.per_page)
+
+
+def _list_queries(captured: list[dict[str, str]], table: str) -> list[str]:
+    """The request's queries that read the list itself: those selecting from its table
+    (one, or one per part of a merged list)."""
+    found = []
+    for query in captured:
+        sql = query["sql"]
+        if sql.lstrip().upper().startswith("SELECT") and re.search(
+            rf'\bFROM "{re.escape(table)}"', sql
+        ):
+            if " COUNT(" in sql.upper() and " LIMIT " not in sql.upper():
+                continue
+            found.append(sql)
+    return found
+
+
+def _count(table: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 (fixed table names)
+        return cursor.fetchone()[0]
+
+
+def _show(setting: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {setting}")
+        return cursor.fetchone()[0]
+
+
+def _explain(sql: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _jit_compare(scenarios: list[Scenario], iterations: int) -> list[dict[str, Any]]:
+    """The case lists' queries as Django sent them, with `jit` on and off alternating on one
+    connection (the order of the two swapped every round)."""
+    from django.db import connection
+
+    rows = []
+    with connection.cursor() as cursor:
+        for scenario in scenarios:
+            cost, used = 0.0, False
+            for sql in scenario.sqls:
+                cursor.execute("SET jit = on")
+                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+                plan = cursor.fetchone()[0]
+                plan = json.loads(plan) if isinstance(plan, str) else plan
+                cost = max(cost, plan[0]["Plan"]["Total Cost"])
+                used = used or "JIT" in plan[0]
+            times: dict[str, list[float]] = {"on": [], "off": []}
+            for _ in range(3):  # warm-up
+                for sql in scenario.sqls:
+                    cursor.execute(sql)
+                    cursor.fetchall()
+            for round_number in range(iterations):
+                for setting in ("on", "off") if round_number % 2 == 0 else ("off", "on"):
+                    cursor.execute(f"SET jit = {setting}")
+                    started = time.perf_counter()
+                    for sql in scenario.sqls:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+                    times[setting].append(_ms_since(started))
+            cursor.execute("RESET jit")
+            rows.append(
+                {
+                    "list": scenario.list,
+                    "who": scenario.who,
+                    "page_label": scenario.page_label,
+                    "cost": cost,
+                    "jit_used": used,
+                    **{
+                        setting: {"p50": p50(values), "p95": p95(values)}
+                        for setting, values in times.items()
+                    },
+                }
+            )
+    return rows
+
+
+def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, Any]]]:
+    """The users, chosen from the data by what they may see, and every list as each of them."""
+    from django.db.models import Count
+
+    from referrals.models import INBOX_STATUSES, Referral
+    from referrals.selectors import INBOX_ORDER, QUEUE_ORDER, referral_inbox, referral_queue
+    from screening.contacts import contact_list
+    from screening.models import Case, Contact, User
+    from screening.roles import Role
+    from screening.selectors import agency_case_list, case_list, my_case_list, screening_list
+
+    def member(agency_id: int, *roles: Role, exclude: tuple[Role, ...] = ()):
+        staff = (
+            User.objects.filter(agency_id=agency_id, is_active=True, groups__name__in=roles)
+            .exclude(groups__name__in=exclude)
+            .distinct()
+            .order_by("pk")
+        )
+        return staff
+
+    def by_size(queryset, field: str) -> list[tuple[int, int]]:
+        return [
+            (row[field], row["n"])
+            for row in queryset.values(field).annotate(n=Count("pk")).order_by("-n", field)
+            if row[field] is not None
+        ]
+
+    agencies = by_size(Case.objects.all(), "agency_id")
+    big_agency, big_cases = agencies[0]
+    supervisor = member(big_agency, Role.SUPERVISOR).first()
+    if supervisor is None:
+        raise SystemExit("The agency owning most cases has no active supervisor.")
+    candidates = list(
+        member(big_agency, Role.SOCIAL_WORKER, Role.FRONTLINE_OFFICER, exclude=(Role.SUPERVISOR,))[
+            :40
+        ]
+    )
+    seen = sorted(
+        ((Case.objects.visible_to(worker).count(), worker.pk, worker) for worker in candidates),
+        key=lambda item: item[:2],
+    )
+    seen = [item for item in seen if item[0] > 0]
+    if not seen:
+        raise SystemExit("No worker of the agency owning most cases sees any case.")
+    worker = seen[len(seen) // 2][2]
+    small_agency = next(
+        (agency for agency, _ in reversed(agencies) if member(agency, Role.SUPERVISOR).exists()),
+        None,
+    )
+    small_supervisor = member(small_agency, Role.SUPERVISOR).first() if small_agency else None
+
+    hotlines = [
+        (agency, n)
+        for agency, n in by_size(Contact.objects.all(), "agency_id")
+        if member(agency, Role.HOTLINE_STAFF).exists()
+    ]
+    queues = [
+        (agency, n)
+        for agency, n in by_size(
+            Referral.objects.filter(queue_rank__isnull=False), "case_agency_id"
+        )
+        if member(agency, Role.SUPERVISOR).exists()
+    ]
+    inboxes = [
+        (agency, n)
+        for agency, n in by_size(
+            Referral.objects.filter(status__in=INBOX_STATUSES), "provider_agency_id"
+        )
+        if member(agency, Role.PROVIDER_STAFF).exists()
+    ]
+    case = (
+        Case.objects.visible_to(worker)
+        .filter(agency_id=big_agency)
+        .annotate(n=Count("screenings"))
+        .order_by("-n", "pk")
+        .first()
+    )
+
+    all_cases = lambda user: Case.objects.with_related()  # noqa: E731
+    specs = [
+        ListSpec(
+            "API cases",
+            path="/api/v1/cases/",
+            api=True,
+            table="screening_case",
+            selector=lambda user: case_list(user=user),
+            baseline=all_cases,
+            per_page=50,
+        ),
+        ListSpec(
+            "web my cases",
+            path="/",
+            api=False,
+            table="screening_case",
+            selector=lambda user: my_case_list(user=user),
+            baseline=all_cases,
+            per_page=25,
+        ),
+        ListSpec(
+            "web agency cases",
+            path="/cases/agency/",
+            api=False,
+            table="screening_case",
+            selector=lambda user: agency_case_list(user=user),
+            baseline=all_cases,
+            per_page=25,
+        ),
+        ListSpec(
+            "API contacts",
+            path="/api/v1/contacts/",
+            api=True,
+            table="screening_contact",
+            selector=lambda user: contact_list(user=user),
+            baseline=lambda user: Contact.objects.select_related(
+                "case", "triage_instrument_version__instrument"
+            ),
+            per_page=50,
+        ),
+        ListSpec(
+            "web case page (its screenings)",
+            path=lambda user: f"/cases/{case.reference}/",
+            api=False,
+            table="screening_screening",
+            selector=lambda user: screening_list(user=user, case_reference_or_id=case.reference),
+            # Without the access check, but still finding the case by its reference.
+            baseline=lambda user: (
+                Case.objects.get(reference=case.reference)
+                .screenings.select_related("instrument_version__instrument", "screener")
+                .order_by("-started_at", "-pk")
+            ),
+            per_page=0,
+            paged=False,
+        ),
+        ListSpec(
+            "API referral queue",
+            path="/api/v1/referrals/queue/",
+            api=True,
+            table="referrals_referral",
+            selector=lambda user: referral_queue(user=user),
+            baseline=lambda user: (
+                Referral.objects.filter(queue_rank__isnull=False)
+                .select_related("case", "provider")
+                .order_by(*QUEUE_ORDER)
+            ),
+            per_page=50,
+        ),
+        ListSpec(
+            "web referral queue",
+            path="/referrals/queue/",
+            api=False,
+            table="referrals_referral",
+            selector=lambda user: referral_queue(user=user),
+            baseline=lambda user: (
+                Referral.objects.filter(queue_rank__isnull=False)
+                .select_related("case", "provider")
+                .order_by(*QUEUE_ORDER)
+            ),
+            per_page=25,
+        ),
+        ListSpec(
+            "web provider inbox",
+            path="/referrals/inbox/",
+            api=False,
+            table="referrals_referral",
+            selector=lambda user: referral_inbox(user=user),
+            baseline=lambda user: (
+                Referral.objects.filter(status__in=INBOX_STATUSES)
+                .select_related("provider", "case", "case__agency", "screening")
+                .order_by(*INBOX_ORDER)
+            ),
+            per_page=25,
+        ),
+    ]
+
+    def staff_of(sizes: list[tuple[int, int]], index: int, role: Role):
+        return member(sizes[index][0], role).first() if sizes else None
+
+    hotline_busy = staff_of(hotlines, 0, Role.HOTLINE_STAFF)
+    hotline_quiet = staff_of(hotlines, -1, Role.HOTLINE_STAFF)
+    queue_long = staff_of(queues, 0, Role.SUPERVISOR)
+    queue_short = staff_of(queues, -1, Role.SUPERVISOR)
+    inbox_busy = staff_of(inboxes, 0, Role.PROVIDER_STAFF)
+    inbox_quiet = staff_of(inboxes, -1, Role.PROVIDER_STAFF)
+    case_page = "web case page (its screenings)"
+    wide, narrow = "wide", "narrow"
+    chosen = [
+        ("API cases", "supervisor, largest agency", wide, supervisor),
+        ("API cases", "worker, largest agency", narrow, worker),
+        ("web my cases", "supervisor, largest agency", wide, supervisor),
+        ("web my cases", "worker, largest agency", narrow, worker),
+        ("web agency cases", "supervisor, largest agency", wide, supervisor),
+        ("web agency cases", "supervisor, smallest agency", narrow, small_supervisor),
+        ("API contacts", "hotline staff, busiest hotline", wide, hotline_busy),
+        ("API contacts", "hotline staff, quietest hotline", narrow, hotline_quiet),
+        (case_page, "supervisor, largest agency", wide, case and supervisor),
+        (case_page, "worker, largest agency", narrow, case and worker),
+        ("API referral queue", "supervisor, longest queue", wide, queue_long),
+        ("API referral queue", "supervisor, shortest queue", narrow, queue_short),
+        ("web referral queue", "supervisor, longest queue", wide, queue_long),
+        ("web referral queue", "supervisor, shortest queue", narrow, queue_short),
+        ("web provider inbox", "provider staff, busiest inbox", wide, inbox_busy),
+        ("web provider inbox", "provider staff, quietest inbox", narrow, inbox_quiet),
+    ]
+    named = {spec.name: spec for spec in specs}
+    plan = [(named[name], who, kind, user) for name, who, kind, user in chosen if user]
+    users = {
+        "largest agency cases": big_cases,
+        "worker candidates (visible cases)": [count for count, _, _ in seen],
+        "worker sees": seen[len(seen) // 2][0],
+        "case page screenings": getattr(case, "n", 0),
+        "hotline contacts (busiest, quietest)": [hotlines[0][1], hotlines[-1][1]]
+        if hotlines
+        else [],
+        "queue lengths (longest, shortest)": [queues[0][1], queues[-1][1]] if queues else [],
+        "inbox sizes (busiest, quietest)": [inboxes[0][1], inboxes[-1][1]] if inboxes else [],
+    }
+    return users, plan
+
+
+# --- the parent: every database, then the report ----------------------------------------
+
+
+def run_database(name: str, options: argparse.Namespace, *, last: bool) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        **child_env(database_url=f"{options.server}/{name}", redis_url=options.redis_url),
+    }
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            name,
+            "--out",
+            out.name,
+            "--iterations",
+            str(options.iterations),
+            "--warmup",
+            str(options.warmup),
+            "--depth",
+            str(options.depth),
+            "--jit-iterations",
+            str(options.jit_iterations),
+        ]
+        if last and options.plans:
+            command.append("--explain")
+        if last and options.jit:
+            command.append("--jit")
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, env=env)
+        if done.returncode != 0:
+            raise SystemExit(f"the list benchmark on {name} failed (exit {done.returncode})")
+        result = json.loads(Path(out.name).read_text())
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def database_missing(server: str, names: list[str]) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", connect_timeout=5) as connection:
+        present = {
+            row[0] for row in connection.execute("SELECT datname FROM pg_database").fetchall()
+        }
+    return [name for name in names if name not in present]
+
+
+def _run_line(run: dict[str, Any]) -> str:
+    """What a database held, who was chosen and what they see, and how busy the machine was."""
+    users = run["users"]
+    seen = users["worker candidates (visible cases)"]
+
+    def pair(name: str, what: str) -> str:
+        values = users.get(name) or []
+        return f"{what} {values[0]:,} and {values[-1]:,}" if values else f"{what}: none"
+
+    return (
+        f"`{run['database']}`: {run['cases']:,} cases, {run['contacts']:,} contacts, "
+        f"{run['referrals']:,} referrals, {run['agencies']} agencies, {run['staff']:,} staff. "
+        f"The largest agency owns {users['largest agency cases']:,} cases; its worker sees "
+        f"{users['worker sees']:,} (the median of {len(seen)} workers, {seen[0]:,} to "
+        f"{seen[-1]:,}); the case page's case has {users['case page screenings']} screenings; "
+        f"{pair('hotline contacts (busiest, quietest)', 'contacts of the hotlines')}; "
+        f"{pair('queue lengths (longest, shortest)', 'queue lengths')}; "
+        f"{pair('inbox sizes (busiest, quietest)', 'inbox sizes')}. "
+        f"{run['iterations']} rounds after {run['warmup']} warm-up requests a scenario, deep "
+        f"pages after {run['depth']} next links; load average {run['load_before'][0]:.2f} "
+        f"before, {run['load_after'][0]:.2f} after ({run['seconds']:.0f} s)."
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--databases", default="load10k,load100k,load1m")
+    parser.add_argument("--server", default=os.environ.get("BENCH_SERVER_URL", DEFAULT_SERVER))
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--iterations", type=int, default=60, help="timed rounds per database")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed requests per scenario")
+    parser.add_argument("--depth", type=int, default=20, help="next links followed (deep page)")
+    parser.add_argument("--jit", action="store_true", help="jit on/off at the largest size")
+    parser.add_argument("--jit-iterations", type=int, default=30)
+    parser.add_argument("--json", type=Path, help="write every number here")
+    parser.add_argument("--plans", type=Path, help="write EXPLAIN plans (largest size) here")
+    parser.add_argument("--charts", type=Path, help="write PNG charts into this folder")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--explain", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+
+    if options.child:
+        options.database = options.child
+        result = measure_database(options)
+        options.out.write_text(json.dumps(result, indent=1, default=str))
+        return 0
+
+    names = [name.strip() for name in options.databases.split(",") if name.strip()]
+    missing = database_missing(options.server, names)
+    if missing:
+        print(
+            f"missing load database(s): {', '.join(missing)}; make them with\n"
+            + "\n".join(
+                f"  DATABASE_URL={options.server}/{name} .venv/bin/python manage.py migrate && "
+                f"DATABASE_URL={options.server}/{name} .venv/bin/python manage.py "
+                f"generate_load_data --cases N"
+                for name in missing
+            ),
+            file=sys.stderr,
+        )
+        return 2
+    runs = []
+    for index, name in enumerate(names):
+        print(f"lists: measuring {name}", file=sys.stderr, flush=True)
+        runs.append(run_database(name, options, last=index == len(names) - 1))
+    report = {"runs": runs}
+    if options.json:
+        options.json.parent.mkdir(parents=True, exist_ok=True)
+        options.json.write_text(json.dumps(report, indent=1, default=str))
+    largest = max(runs, key=lambda run: run["cases"])
+    if options.plans and largest.get("plans"):
+        options.plans.parent.mkdir(parents=True, exist_ok=True)
+        options.plans.write_text(
+            plans_markdown(
+                largest["plans"],
+                database=largest["database"],
+                settings=f"PostgreSQL {largest['postgres']}, jit={largest['jit_setting']}",
+            )
+        )
+    if options.charts:
+        chart_p95_by_size(runs, options.charts / "lists-p95.png")
+        chart_visibility_ratio(runs, options.charts / "lists-visibility-ratio.png")
+    print(lists_markdown(runs))
+    if largest.get("jit"):
+        print()
+        print(jit_markdown(largest["jit"], largest["cases"]))
+    print()
+    for run in runs:
+        print(f"- {_run_line(run)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
