@@ -57,6 +57,10 @@ class Change:
     what: str
     kind: str
     fields: tuple[FieldChange, ...]
+    # Which of the row lists it came from and its history row's id: with `at`, its place in
+    # the list (a page's cursor holds these, never a value).
+    source: int = 0
+    history_id: int = 0
 
     @property
     def is_creation(self) -> bool:
@@ -201,9 +205,9 @@ def _user_ids(rows: list[ChangeRow]) -> set[int]:
     }
 
 
-def _order(row: ChangeRow) -> tuple[Any, ...]:
-    record = row.record
-    return (record.history_date, type(record).__name__, record.history_id)
+def _order(tagged: tuple[int, ChangeRow]) -> tuple[Any, ...]:
+    source, row = tagged
+    return (row.record.history_date, source, row.record.history_id)
 
 
 def changes_describe(
@@ -211,12 +215,16 @@ def changes_describe(
 ) -> list[Change]:
     """Several models' change rows as one list, newest first, cut at `limit`, in the words
     people read. One query for the staff named in changed fields (none if nobody is)."""
-    rows = sorted((row for rows in row_lists for row in rows), key=_order, reverse=True)[:limit]
+    tagged = sorted(
+        ((source, row) for source, rows in enumerate(row_lists) for row in rows),
+        key=_order,
+        reverse=True,
+    )[:limit]
     describer = _Describer(case_id=case_id)
-    if ids := _user_ids(rows):
+    if ids := _user_ids([row for _, row in tagged]):
         describer.users = User.objects.in_bulk(ids)
     changes = []
-    for row in rows:
+    for source, row in tagged:
         fields = []
         for each, old, new in row.differences:
             label = str(each.verbose_name)
@@ -237,6 +245,8 @@ def changes_describe(
                 what=row.what,
                 kind=row.kind,
                 fields=tuple(fields),
+                source=source,
+                history_id=row.record.history_id,
             )
         )
     return changes

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import binascii
-import json
-from base64 import urlsafe_b64decode, urlsafe_b64encode
-from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
-from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -17,6 +11,14 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from config.errors import ValidationError
+from config.keyset import (
+    CursorInvalid,
+    cursor_decode,
+    cursor_encode,
+    keyset_ordering,
+    keyset_rows,
+    row_key,
+)
 
 
 class ApiCursorPagination(CursorPagination):
@@ -92,9 +94,10 @@ def paginated_response(
 
 class KeysetCursorPagination(ApiCursorPagination):
     """Cursor pagination over a composite ascending sort key, e.g. the referral queue's
-    (failed first, priority, due time, id). The cursor carries the last row's whole key, so a
-    page is exact however many rows tie on the first field (DRF's cursor keeps only the first
-    field plus an offset, capped at 1000 rows). Forward only: `previous` is always null.
+    (failed first, priority, due time, id), through the web lists' engine (`config.keyset`).
+    The cursor carries the last row's whole key, so a page is exact however many rows tie on
+    the first field (DRF's cursor keeps only the first field plus an offset, capped at 1000
+    rows). Forward only: `previous` is always null.
 
     `cursor_fields` names each ordering field with the type its cursor value parses to; the
     last field must be unique.
@@ -106,21 +109,17 @@ class KeysetCursorPagination(ApiCursorPagination):
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
-        names = [name for name, _ in self.cursor_fields]
-        queryset = queryset.order_by(*names)
+        self.fields = keyset_ordering(queryset, self.cursor_fields)
         after = self._decode(request.query_params.get(self.cursor_query_param))
-        if after is not None:
-            queryset = queryset.filter(_after(names, after))
-        rows = list(queryset[: self.page_size + 1])
-        self.has_next = len(rows) > self.page_size
-        self.page = rows[: self.page_size]
+        read = keyset_rows(queryset, self.fields, after=after, limit=self.page_size)
+        self.has_next = read.more
+        self.page = read.rows
         return self.page
 
     def get_next_link(self) -> str | None:
         if not self.has_next:
             return None
-        key = [_encode(getattr(self.page[-1], name)) for name, _ in self.cursor_fields]
-        token = urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+        token = cursor_encode(row_key(self.page[-1], self.fields))
         return replace_query_param(self.base_url, self.cursor_query_param, token)
 
     def get_previous_link(self) -> None:
@@ -133,45 +132,9 @@ class KeysetCursorPagination(ApiCursorPagination):
         if token is None:
             return None
         try:
-            values = json.loads(urlsafe_b64decode(token.encode("ascii")))
-            if not isinstance(values, list) or len(values) != len(self.cursor_fields):
-                raise ValueError("wrong length")
-            return [
-                _parse(value, kind)
-                for value, (_, kind) in zip(values, self.cursor_fields, strict=True)
-            ]
-        except (ValueError, TypeError, UnicodeError, binascii.Error):
+            return cursor_decode(token, self.fields)
+        except CursorInvalid:
             raise ValidationError(
                 "The cursor is not valid.",
                 {self.cursor_query_param: ["Use the `next` link of the previous page as it is."]},
             ) from None
-
-
-def _encode(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _parse(value: Any, kind: type) -> Any:
-    if kind is datetime:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-        if parsed is None or parsed.tzinfo is None:
-            raise ValueError("not a date-time with an offset")
-        return parsed
-    if kind is int and (
-        isinstance(value, bool) or not isinstance(value, int) or not -(2**31) < value < 2**31
-    ):
-        raise ValueError("not an integer in range")
-    if kind is str and not isinstance(value, str):
-        raise ValueError("not a string")
-    return value
-
-
-def _after(names: list[str], key: list) -> Q:
-    """Rows strictly after `key` in ascending order of `names` (lexicographic)."""
-    condition = Q()
-    for index, name in enumerate(names):
-        step = Q(**{f"{name}__gt": key[index]})
-        for earlier, value in zip(names[:index], key[:index], strict=True):
-            step &= Q(**{earlier: value})
-        condition |= step
-    return condition

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -28,7 +27,7 @@ from referrals.permissions import ReferralAction, referral_access
 from referrals.services.answers import ANSWERS
 from referrals.services.transitions import can_transition
 from screening.forms import add_service_errors
-from screening.views._common import error_summary, render_page
+from screening.views._common import error_summary, list_page, render_page
 
 PER_PAGE = 25
 # Someone still has to act on a referral in these states by its due time.
@@ -84,7 +83,7 @@ def referral_queue_page(request: HttpRequest) -> HttpResponse:
         service_type=chosen.get("service_type") or None,
         region=(chosen.get("region") or "").strip() or None,
     )
-    page = Paginator(referrals, PER_PAGE).get_page(request.GET.get("page"))
+    page = list_page(request, referrals, per_page=PER_PAGE)
     return render_page(
         request,
         "referrals/queue.html",
@@ -195,7 +194,7 @@ def _inbox(
     status: int = 200,
 ) -> HttpResponse:
     referrals = selectors.referral_inbox(user=request.user)
-    page = Paginator(referrals, PER_PAGE).get_page(request.GET.get("page"))
+    page = list_page(request, referrals, per_page=PER_PAGE)
     bound_id, bound_form = bound or (None, None)
     entries = [
         _inbox_entry(referral, bound_form if referral.pk == bound_id else None)

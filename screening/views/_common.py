@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from config.keyset import CursorInvalid, KeysetPage, keyset_page
 from indicators.engine import InstrumentDefinition
 from screening.roles import Role
 from screening.services.break_glass import may_break_glass
@@ -28,6 +30,32 @@ def render_page(
         **context,
     }
     return render(request, template, context, status=status)
+
+
+def list_page(
+    request: HttpRequest,
+    queryset: Any,
+    *,
+    per_page: int,
+    ordering: Any = None,
+    count_up_to: int | None = None,
+) -> KeysetPage:
+    """The page of a list that the request's `after` or `before` cursor names (neither: the
+    first), in the list's own order unless `ordering` says; no COUNT, no OFFSET. A cursor the
+    list did not give out (edited, damaged, from another list) shows the first page and says
+    so."""
+    try:
+        return keyset_page(
+            queryset,
+            per_page=per_page,
+            ordering=ordering,
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+            count_up_to=count_up_to,
+        )
+    except CursorInvalid:
+        messages.warning(request, "That page link did not work, so this is the first page.")
+        return keyset_page(queryset, per_page=per_page, ordering=ordering, count_up_to=count_up_to)
 
 
 def error_summary(*forms_: forms.Form) -> list[dict[str, str]]:

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -26,11 +25,15 @@ from screening.services.break_glass import (
     break_glass_review,
     may_break_glass,
 )
-from screening.views._common import error_summary, render_page
+from screening.views._common import error_summary, list_page, render_page
 
 PEOPLE_PER_PAGE = 50
 REVIEWS_PER_PAGE = 25
 RECENTLY_REVIEWED = 10
+# These pages say how many people, or grants to review, there are up to this many, then
+# "more than" (a count that stops there costs little however long the list).
+PEOPLE_COUNTED = 200
+REVIEWS_COUNTED = 200
 
 
 def _role_labels(user) -> str:
@@ -45,7 +48,7 @@ def case_who_can_see(request: HttpRequest, reference: str) -> HttpResponse:
     from referrals.selectors import case_packet_recipient_list
 
     access = case_access_list(user=request.user, case_reference_or_id=reference)
-    page = Paginator(access.people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    page = list_page(request, access.people, per_page=PEOPLE_PER_PAGE, count_up_to=PEOPLE_COUNTED)
     rows = [
         {"holder": holder, "roles": _role_labels(holder.user)}
         for holder in access.holders(page.object_list)
@@ -111,7 +114,7 @@ def _reviews_page(
     request: HttpRequest, *, bound: dict[int, BreakGlassReviewForm] | None = None, status=200
 ) -> HttpResponse:
     waiting = break_glass_review_list(user=request.user)
-    page = Paginator(waiting, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    page = list_page(request, waiting, per_page=REVIEWS_PER_PAGE, count_up_to=REVIEWS_COUNTED)
     bound = bound or {}
     rows = [
         {

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
@@ -34,10 +33,12 @@ from screening.forms import (
 )
 from screening.permissions import CaseAction, consent_access
 from screening.roles import Role
-from screening.views._common import error_summary, render_page
+from screening.views._common import error_summary, list_page, render_page
 
 CASES_PER_PAGE = 25
 ACCESS_ENTRIES_PER_PAGE = 50
+# The access history says how many entries a case has up to this many, then "more than".
+ACCESS_ENTRIES_COUNTED = 1000
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The new case's possible earlier records, kept in the session (references and kinds only)
 # until its page is shown once: never in the redirect's URL.
@@ -47,7 +48,7 @@ EARLIER_RECORDS_SESSION_KEY = "screening.possible_earlier_records"
 def _case_list_page(
     request: HttpRequest, cases, *, title: str, heading: str, intro: str
 ) -> HttpResponse:
-    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    page = list_page(request, cases, per_page=CASES_PER_PAGE)
     return render_page(
         request,
         "screening/case_list.html",
@@ -228,7 +229,9 @@ def case_access_history(request: HttpRequest, reference: str) -> HttpResponse:
     """Who read or changed the case, when, and how it ended, newest first: for supervisors
     of the case's agency."""
     entries = selectors.case_access_log_list(user=request.user, case_reference_or_id=reference)
-    page = Paginator(entries, ACCESS_ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = list_page(
+        request, entries, per_page=ACCESS_ENTRIES_PER_PAGE, count_up_to=ACCESS_ENTRIES_COUNTED
+    )
     return render_page(
         request,
         "screening/case_access_history.html",

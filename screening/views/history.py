@@ -3,15 +3,18 @@ it and when, for the case and everything that hangs off it, referrals included."
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 
 from referrals.selectors import referral_change_rows
 from screening.history import CHANGES_LIMIT, case_change_history
-from screening.views._common import render_page
+from screening.views._common import list_page, render_page
 
 CHANGES_PER_PAGE = 50
+# Newest first; the history is read whole (at most CHANGES_LIMIT) and paged in memory.
+CHANGES_ORDER = (("-at", datetime), ("-source", int), ("-history_id", int))
 
 
 @login_required
@@ -20,7 +23,13 @@ def case_changes(request: HttpRequest, reference: str) -> HttpResponse:
     history = case_change_history(
         user=request.user, case=reference, more=[referral_change_rows], limit=CHANGES_LIMIT
     )
-    page = Paginator(history.changes, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    page = list_page(
+        request,
+        history.changes,
+        per_page=CHANGES_PER_PAGE,
+        ordering=CHANGES_ORDER,
+        count_up_to=CHANGES_LIMIT,
+    )
     return render_page(
         request,
         "screening/case_changes.html",

@@ -7,7 +7,6 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -20,7 +19,7 @@ from config.tokens import (
 )
 from screening import services
 from screening.forms import ApiTokenCreateForm, add_service_errors
-from screening.views._common import error_summary, render_page
+from screening.views._common import error_summary, list_page, render_page
 
 TOKENS_PER_PAGE = 25
 
@@ -32,9 +31,7 @@ def _new_form() -> ApiTokenCreateForm:
 def _list_page(
     request: HttpRequest, form: ApiTokenCreateForm, *, status: int = 200
 ) -> HttpResponse:
-    page = Paginator(services.api_token_list(user=request.user), TOKENS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = list_page(request, services.api_token_list(user=request.user), per_page=TOKENS_PER_PAGE)
     now = timezone.now()
     tokens = [(token, api_token_status(token, at=now)) for token in page.object_list]
     return render_page(

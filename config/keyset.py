@@ -1,0 +1,413 @@
+"""Keyset pagination: one page of an ordered list after (or before) the row a cursor names,
+with no COUNT and no OFFSET, for web pages and the API alike.
+
+A list's order is a tuple of fields, each ascending or descending (`("-created_at", "-pk")`),
+the last one unique. A cursor is opaque to the reader: the base64 of a JSON list of the key of
+the row it starts from. A key holds ids, numbers, booleans and timestamps only, never text: a
+list ordered on text (people by name) keys its cursor on the row's id alone, and the query
+reads that row's values itself, within the same list (`anchored`). Encrypted fields cannot be
+an order at all.
+
+The condition "after the key" is the lexicographic OR plus a bound on the leading field
+(`created_at <= t AND (created_at < t OR (created_at = t AND id < i))`): the bound lets
+PostgreSQL start its index scan at the cursor instead of filtering from the list's start.
+A page before a cursor is read in the reversed order and turned round.
+
+`keyset_rows` is the only function here that evaluates a list.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.db.models import Q, Subquery
+from django.utils.dateparse import parse_date, parse_datetime
+
+from config.encrypted import EncryptedTextField
+
+# The value types a cursor may carry: none of them can hold a name or a free text.
+KEY_KINDS = (datetime, date, int, bool)
+_INT_RANGE = 2**31
+_BIG_INT_RANGE = 2**63
+_BIG_INTEGER_FIELDS = (models.BigIntegerField, models.BigAutoField, models.PositiveBigIntegerField)
+
+
+class CursorInvalid(ValueError):
+    """A cursor this list did not give out (damaged, edited, or from another list)."""
+
+
+@dataclass(frozen=True)
+class KeyField:
+    """One field of a list's order. `kind` is the type its cursor value parses to; None for
+    a field a cursor may not carry (text), which makes the order anchored on the row's id."""
+
+    name: str
+    descending: bool = False
+    kind: type | None = int
+    big: bool = False
+
+    @property
+    def order(self) -> str:
+        return f"-{self.name}" if self.descending else self.name
+
+    @property
+    def reversed_order(self) -> str:
+        return self.name if self.descending else f"-{self.name}"
+
+
+def keyset_ordering(
+    queryset: Any, ordering: Sequence[str | tuple[str, type]] | None = None
+) -> tuple[KeyField, ...]:
+    """The order of a paged list, checked: each field a column or annotation of the row (no
+    `__` paths), none encrypted, the last one unique. `ordering` items are names (`"-at"`),
+    their kind read from the model, or `(name, kind)` pairs; without `ordering`, the
+    queryset's own `order_by()`."""
+    if ordering is None:
+        ordering = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering)
+    if not ordering:
+        raise ImproperlyConfigured("A paged list needs an order; its last field unique.")
+    fields = []
+    for item in ordering:
+        text, kind = item if isinstance(item, tuple) else (item, None)
+        if not isinstance(text, str):
+            raise ImproperlyConfigured(f"Order a paged list by field names, not {text!r}.")
+        descending = text.startswith("-")
+        name = text.removeprefix("-")
+        big = False
+        if kind is None:
+            kind, big = _kind_of(_field_of(queryset, name), name)
+        elif kind not in KEY_KINDS:
+            raise ImproperlyConfigured(f"A cursor cannot carry {kind.__name__} ({name}).")
+        fields.append(KeyField(name, descending, kind, big))
+    last = fields[-1].name
+    in_memory = isinstance(queryset, list | tuple)  # its maker vouches for the order
+    if not in_memory and last != "pk" and not _is_unique(queryset, last):
+        raise ImproperlyConfigured(f"The last field of a paged list's order ({last}) is unique.")
+    if anchored(fields) and last != "pk":
+        raise ImproperlyConfigured("A list ordered on text ends its order with pk.")
+    return tuple(fields)
+
+
+def anchored(fields: Sequence[KeyField]) -> bool:
+    """Whether the cursor is the row's id alone (the order has a field a cursor may not carry)."""
+    return any(field.kind is None for field in fields)
+
+
+def _field_of(queryset: Any, name: str) -> models.Field:
+    if "__" in name:
+        raise ImproperlyConfigured(f"Order a paged list by the row's own fields, not {name}.")
+    annotations = getattr(getattr(queryset, "query", None), "annotations", {})
+    if name in annotations:
+        return annotations[name].output_field
+    opts = queryset.model._meta
+    if name == "pk":
+        return opts.pk
+    try:
+        return opts.get_field(name)
+    except FieldDoesNotExist:
+        raise ImproperlyConfigured(f"{queryset.model.__name__} has no field {name}.") from None
+
+
+def _kind_of(field: models.Field, name: str) -> tuple[type | None, bool]:
+    if isinstance(field, EncryptedTextField):
+        raise ImproperlyConfigured(f"{name} is encrypted: it cannot order a paged list.")
+    if isinstance(field, models.GeneratedField):
+        field = field.output_field
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    if isinstance(field, models.DateTimeField):
+        return datetime, False
+    if isinstance(field, models.DateField):
+        return date, False
+    if isinstance(field, models.BooleanField):
+        return bool, False
+    if isinstance(field, models.IntegerField):  # auto fields included
+        return int, isinstance(field, _BIG_INTEGER_FIELDS)
+    return None, False
+
+
+def _is_unique(queryset: Any, name: str) -> bool:
+    try:
+        field = queryset.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return bool(field.primary_key or field.unique)
+
+
+# --- cursors -----------------------------------------------------------------------------
+
+
+def row_key(row: Any, fields: Sequence[KeyField]) -> list[Any]:
+    """The key a cursor carries for `row`: its values in the order, or its id if anchored."""
+    if anchored(fields):
+        return [row.pk]
+    key = []
+    for field in fields:
+        value = row.pk if field.name == "pk" else getattr(row, field.name)
+        if value is None:
+            raise ValueError(f"A paged list's order needs values: {field.name} is null.")
+        key.append(value)
+    return key
+
+
+def cursor_encode(key: Sequence[Any]) -> str:
+    values = [value.isoformat() if isinstance(value, date) else value for value in key]
+    return urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+
+
+def cursor_decode(token: str, fields: Sequence[KeyField]) -> list[Any]:
+    """The key a cursor of this list carries, or `CursorInvalid`."""
+    try:
+        values = json.loads(urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise CursorInvalid("not a cursor") from None
+    kinds = [(int, True)] if anchored(fields) else [(f.kind, f.big) for f in fields]
+    if not isinstance(values, list) or len(values) != len(kinds):
+        raise CursorInvalid("not a key of this list")
+    return [_parse(value, kind, big) for value, (kind, big) in zip(values, kinds, strict=True)]
+
+
+def _parse(value: Any, kind: type | None, big: bool) -> Any:
+    if kind is datetime:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is None or parsed.tzinfo is None:
+            raise CursorInvalid("not a date-time with an offset")
+        return parsed
+    if kind is date:
+        try:
+            parsed = parse_date(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise CursorInvalid("not a date")
+        return parsed
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise CursorInvalid("not a boolean")
+        return value
+    limit = _BIG_INT_RANGE if big else _INT_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not -limit < value < limit:
+        raise CursorInvalid("not an integer in range")
+    return value
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeysetRows:
+    """What one read of a list gives: the rows in the list's order, whether more rows lie
+    beyond them in the direction read, and the list's size counted up to a bound if asked."""
+
+    rows: list[Any]
+    more: bool
+    count: int | None = None
+
+
+def keyset_rows(
+    queryset: Any,
+    ordering: Sequence[KeyField],
+    *,
+    after: Sequence[Any] | None = None,
+    before: Sequence[Any] | None = None,
+    limit: int,
+    count_up_to: int | None = None,
+) -> KeysetRows:
+    """Up to `limit` rows of `queryset` in `ordering` strictly after the key `after` or, read
+    backwards, strictly before `before` (both None: from the start). One query (two with
+    `count_up_to`: the size of the whole list up to that bound, `count_up_to + 1` meaning
+    "more"); never a COUNT of the whole list, never an OFFSET.
+
+    The only place a paged list is evaluated. `queryset` needs only `.order_by`, `.filter`
+    and slicing (and `.model` for an anchored order); a plain list (a page built in memory,
+    already bounded) is paged the same way in Python.
+    """
+    if after is not None and before is not None:
+        raise ValueError("A page starts after a row or ends before one, not both.")
+    backwards = before is not None
+    key = before if backwards else after
+    if isinstance(queryset, list | tuple):
+        return _rows_in_memory(queryset, ordering, key, backwards, limit, count_up_to)
+    order = [field.reversed_order if backwards else field.order for field in ordering]
+    ordered = queryset.order_by(*order)
+    if key is not None:
+        values: Sequence[Any] = key
+        if anchored(ordering):
+            anchor = queryset.filter(pk=key[0]).order_by()
+            values = [
+                key[0] if field.name == "pk" else Subquery(anchor.values(field.name)[:1])
+                for field in ordering
+            ]
+        ordered = ordered.filter(_beyond(ordering, values, backwards))
+    rows = list(ordered[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    count = None
+    if count_up_to is not None:
+        count = queryset.order_by()[: count_up_to + 1].count()
+    return KeysetRows(rows, more, count)
+
+
+def _beyond(fields: Sequence[KeyField], key: Sequence[Any], backwards: bool) -> Q:
+    """Rows strictly past `key` in the direction read: the leading field's bound (for the
+    index scan's start) and the lexicographic OR that makes the page exact."""
+
+    def lookup(field: KeyField, *, strict: bool) -> str:
+        later = field.descending == backwards  # ascending read forwards: later is greater
+        return f"{field.name}__{'gt' if later else 'lt'}{'' if strict else 'e'}"
+
+    condition = Q()
+    for index, field in enumerate(fields):
+        step = Q(**{lookup(field, strict=True): key[index]})
+        for earlier, value in zip(fields[:index], key[:index], strict=True):
+            step &= Q(**{earlier.name: value})
+        condition |= step
+    if len(fields) > 1:
+        condition = Q(**{lookup(fields[0], strict=False): key[0]}) & condition
+    return condition
+
+
+def _rows_in_memory(
+    rows: Sequence[Any],
+    fields: Sequence[KeyField],
+    key: Sequence[Any] | None,
+    backwards: bool,
+    limit: int,
+    count_up_to: int | None,
+) -> KeysetRows:
+    if anchored(fields):
+        raise ImproperlyConfigured("A list paged in memory is ordered on ids and timestamps.")
+    ordered = list(rows)
+    for field in reversed(fields):  # stable sorts, the last field first
+        ordered.sort(key=lambda row, f=field: _value(row, f), reverse=field.descending)
+    if backwards:
+        ordered.reverse()
+    if key is not None:
+        target = tuple(key)
+
+        def beyond(row: Any) -> bool:
+            for field, value in zip(fields, target, strict=True):
+                mine = _value(row, field)
+                if mine != value:
+                    later = (mine > value) != field.descending
+                    return later != backwards
+            return False
+
+        ordered = [row for row in ordered if beyond(row)]
+    page = ordered[: limit + 1]
+    more = len(page) > limit
+    page = page[:limit]
+    if backwards:
+        page.reverse()
+    count = min(len(rows), count_up_to + 1) if count_up_to is not None else None
+    return KeysetRows(page, more, count)
+
+
+def _value(row: Any, field: KeyField) -> Any:
+    return row.pk if field.name == "pk" else getattr(row, field.name)
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a list for a template: its rows, whether there are pages either side and
+    the cursors to reach them (`previous_cursor` None with `has_previous`: the first page),
+    and the list's size if it was counted (`count_more`: more than `count_bound`)."""
+
+    rows: list[Any]
+    has_next: bool
+    has_previous: bool
+    next_cursor: str | None
+    previous_cursor: str | None
+    count: int | None = None
+    count_bound: int | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def object_list(self) -> list[Any]:
+        return self.rows
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def count_more(self) -> bool:
+        return (
+            self.count is not None
+            and self.count_bound is not None
+            and (self.count > self.count_bound)
+        )
+
+    @property
+    def size_known(self) -> bool:
+        """The rows are the whole list (one page): their number is its size, for free."""
+        return not self.has_other_pages
+
+
+def keyset_page(
+    queryset: Any,
+    *,
+    per_page: int,
+    ordering: Sequence[str | tuple[str, type]] | Sequence[KeyField] | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    count_up_to: int | None = None,
+) -> KeysetPage:
+    """The page of `queryset` after the cursor `after` or before `before` (neither: the
+    first page). `CursorInvalid` for a cursor this list did not give out."""
+    if ordering and all(isinstance(item, KeyField) for item in ordering):
+        fields: tuple[KeyField, ...] = tuple(ordering)  # type: ignore[arg-type]
+    else:
+        fields = keyset_ordering(queryset, ordering)  # type: ignore[arg-type]
+    if after is not None and before is not None:
+        raise CursorInvalid("a page has one cursor")
+    after_key = cursor_decode(after, fields) if after is not None else None
+    before_key = cursor_decode(before, fields) if before is not None else None
+    read = keyset_rows(
+        queryset,
+        fields,
+        after=after_key,
+        before=before_key,
+        limit=per_page,
+        count_up_to=count_up_to,
+    )
+    if before_key is not None and not read.more and len(read.rows) < per_page:
+        # Fewer rows than a page before the cursor (some went since it was given out): what
+        # is left of the list's start is its first page, shown full.
+        before_key = None
+        read = keyset_rows(queryset, fields, limit=per_page, count_up_to=count_up_to)
+    rows = read.rows
+    if before_key is not None:
+        has_previous, has_next = read.more, True
+    else:
+        has_previous, has_next = after_key is not None, read.more
+    # With `has_previous` and no rows (nothing left after the cursor), the page before is
+    # the first page: no cursor.
+    previous_cursor = None
+    if has_previous and rows:
+        previous_cursor = cursor_encode(row_key(rows[0], fields))
+    next_cursor = cursor_encode(row_key(rows[-1], fields)) if has_next else None
+    return KeysetPage(
+        rows=rows,
+        has_next=has_next,
+        has_previous=has_previous,
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
+        count=read.count,
+        count_bound=count_up_to,
+    )
