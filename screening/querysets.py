@@ -1,8 +1,17 @@
 """Reusable query pieces for cases, consents and screenings.
 
-Visibility is decided in the database, in the same query that fetches the rows: explicit
-guardian grants (creator, assignees), shares and unexpired break-glass grants are `Exists()`
-subqueries, agency scope for supervisors is a filter. No list of ids is ever built in Python.
+Visibility is index-driven (issue 12). Role questions are answered in Python from the roles
+already loaded for the request (`User.role_names`); "cases this user may see" is then a set
+the database reaches through indexes, never a Python list of ids:
+- the explicit set: guardian `view_case` grants by user (creator, assignees), shares by the
+  user's agency and unexpired break-glass grants by user, one `UNION` of three index scans;
+- for supervisors, also the owning agency's cases (index `case_agency_created`).
+A worker's list is the explicit set joined to cases by primary key (its cost grows with what
+the worker may see, not with the table). A supervisor's list is the agency part and the
+explicit part outside the agency, each walked in list order and stopped after a page, then
+merged (`visibility_parts`, used by `config.keyset`); one `OR` of the two serves single-row
+checks and whole-set reads. The first version was one `OR` of `Exists()` subqueries with the
+role check in SQL: correct, but PostgreSQL could only scan every case (1 s a page at 100k).
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from screening.roles import Role
@@ -29,14 +38,61 @@ CASE_WORKER_ROLES: tuple[str, ...] = (
 )
 
 
-def _holds_role(user: User, roles: tuple[str, ...]) -> Exists:
-    """Does `user` hold one of `roles`? A subquery, so it joins the caller's single query."""
-    from screening.models import User
+def _may_see_cases(user: User | None) -> bool:
+    """An active account of an agency holding a case-work role (decided from loaded roles)."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.agency_id
+        and user.has_any_role(CASE_WORKER_ROLES)
+    )
 
-    return Exists(User.groups.through.objects.filter(user_id=user.pk, group__name__in=list(roles)))
+
+def _supervises_agency(user: User) -> bool:
+    return user.has_role(Role.SUPERVISOR)
+
+
+def _granted_ids(user: User, codename: str) -> QuerySet:
+    """Case ids of the user's guardian grants (unique index user, permission, case)."""
+    from screening.models import CaseUserObjectPermission
+
+    return (
+        CaseUserObjectPermission.objects.filter(user_id=user.pk, permission__codename=codename)
+        .values("content_object_id")
+        .order_by()
+    )
+
+
+def _shared_ids(user: User) -> QuerySet:
+    """Case ids shared with the user's agency (index case_share_agency)."""
+    from screening.models import CaseShare
+
+    return (
+        CaseShare.objects.filter(shared_with_agency_id=user.agency_id).values("case_id").order_by()
+    )
+
+
+def _break_glass_ids(user: User) -> QuerySet:
+    """Case ids of the user's unexpired break-glass grants: the expiry is compared with the
+    time of the query itself, so access ends on time without any job
+    (index break_glass_user_case_exp)."""
+    from screening.models import BreakGlassGrant
+
+    return (
+        BreakGlassGrant.objects.filter(user_id=user.pk, expires_at__gt=timezone.now())
+        .values("case_id")
+        .order_by()
+    )
+
+
+def explicitly_visible_ids(user: User) -> QuerySet:
+    """Ids of the cases `user` sees other than by agency scope: grants, shares, break-glass."""
+    return _granted_ids(user, "view_case").union(_shared_ids(user), _break_glass_ids(user))
 
 
 def _granted(user: User, codename: str) -> Exists:
+    """Per-row: does the user hold `codename` on the outer case? (for annotations on a page)"""
     from screening.models import CaseUserObjectPermission
 
     return Exists(
@@ -46,36 +102,17 @@ def _granted(user: User, codename: str) -> Exists:
     )
 
 
-def _supervises(user: User) -> Q:
-    """The user is a supervisor of the case's owning agency (agency scope, not per-row grants)."""
-    return Q(agency_id=user.agency_id) & _holds_role(user, (Role.SUPERVISOR,))
-
-
-def _shared_with_agency_of(user: User) -> Exists:
-    from screening.models import CaseShare
-
-    return Exists(
-        CaseShare.objects.filter(case=OuterRef("pk"), shared_with_agency_id=user.agency_id)
-    )
-
-
-def _break_glass(user: User) -> Exists:
-    """An unexpired break-glass grant: the expiry is compared with the time of the query
-    itself, so access ends on time without any job (index break_glass_user_case_exp)."""
-    from screening.models import BreakGlassGrant
-
-    return Exists(
-        BreakGlassGrant.objects.filter(
-            user_id=user.pk, case=OuterRef("pk"), expires_at__gt=timezone.now()
-        )
-    )
-
-
-def _may_see_cases(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.agency_id)
-
-
 class CaseQuerySet(models.QuerySet):
+    # For a supervisor's list: the disjoint parts of the visible set, each of which the
+    # database walks on its own index in list order (see the module docstring). Kept through
+    # `filter()` and friends; `config.keyset` reads it.
+    visibility_parts: tuple[Q, ...] = ()
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.visibility_parts = self.visibility_parts
+        return clone
+
     def visible_to(self, user: User | None) -> CaseQuerySet:
         """Cases `user` may view: a `view_case` grant (creator, assignee), a share to the
         user's agency, the user supervises the owning agency, or an unexpired break-glass
@@ -84,15 +121,13 @@ class CaseQuerySet(models.QuerySet):
         case; keep the two in step."""
         if not _may_see_cases(user):
             return self.none()
-        return self.filter(
-            (
-                _granted(user, "view_case")
-                | _shared_with_agency_of(user)
-                | _supervises(user)
-                | _break_glass(user)
-            )
-            & _holds_role(user, CASE_WORKER_ROLES)
-        )
+        explicit = Q(pk__in=explicitly_visible_ids(user))
+        if not _supervises_agency(user):
+            return self.filter(explicit)
+        own_agency = Q(agency_id=user.agency_id)
+        visible = self.filter(own_agency | explicit)
+        visible.visibility_parts = (own_agency, explicit & ~own_agency)
+        return visible
 
     def with_access(self, user: User) -> CaseQuerySet:
         """Annotate what `user` may do with each row, in the same query:
@@ -100,10 +135,18 @@ class CaseQuerySet(models.QuerySet):
         if not _may_see_cases(user):
             no = Value(False, output_field=BooleanField())
             return self.annotate(user_supervises=no, user_can_change=no)
+        granted_change = _granted(user, "change_case")
+        if not _supervises_agency(user):
+            return self.annotate(
+                user_supervises=Value(False, output_field=BooleanField()),
+                user_can_change=ExpressionWrapper(granted_change, output_field=BooleanField()),
+            )
+        # The role is decided above, in Python; only the agency is compared in SQL.
+        own_agency = Q(agency_id=user.agency_id)
         return self.annotate(
-            user_supervises=ExpressionWrapper(_supervises(user), output_field=BooleanField()),
+            user_supervises=ExpressionWrapper(own_agency, output_field=BooleanField()),
             user_can_change=ExpressionWrapper(
-                _granted(user, "change_case") | _supervises(user), output_field=BooleanField()
+                granted_change | own_agency, output_field=BooleanField()
             ),
         )
 
@@ -112,7 +155,14 @@ class CaseQuerySet(models.QuerySet):
         row through a break-glass grant and no other way (its reads are logged as such)."""
         if not _may_see_cases(user):
             return self.annotate(user_by_break_glass=Value(False, output_field=BooleanField()))
-        other_ways = _granted(user, "view_case") | _shared_with_agency_of(user) | _supervises(user)
+        from screening.models import CaseShare
+
+        shared = Exists(
+            CaseShare.objects.filter(case=OuterRef("pk"), shared_with_agency_id=user.agency_id)
+        )
+        other_ways = _granted(user, "view_case") | shared
+        if _supervises_agency(user):
+            other_ways |= Q(agency_id=user.agency_id)
         return self.annotate(
             user_by_break_glass=ExpressionWrapper(~other_ways, output_field=BooleanField())
         )
