@@ -7,7 +7,17 @@ from typing import Any
 
 from .models import InstrumentDefinition
 
-_METADATA = ("slug", "version", "status", "title", "audience", "purpose", "languages")
+_METADATA = (
+    "slug",
+    "version",
+    "status",
+    "title",
+    "audience",
+    "purpose",
+    "languages",
+    "provenance",
+    "validation",
+)
 _KEYED_PARTS = ("sources", "local_policies", "sections", "items", "rules", "outcomes")
 _TITLES = {
     "sources": ("Source", "Sources"),
@@ -33,8 +43,8 @@ def diff_definitions(a: InstrumentDefinition, b: InstrumentDefinition) -> dict[s
         "to": {"slug": b.slug, "version": b.version, "content_hash": b.content_hash()},
         "identical": a.content_hash() == b.content_hash(),
         "metadata": _changes(
-            {name: old["metadata"][name] for name in _METADATA},
-            {name: new["metadata"][name] for name in _METADATA},
+            {name: old["metadata"].get(name) for name in _METADATA},
+            {name: new["metadata"].get(name) for name in _METADATA},
         ),
     }
     for part in _KEYED_PARTS:

@@ -254,6 +254,8 @@ class Provenance(_Model):
     secondary source(s) that agree while the primary text could not be read; `not_confirmed`
     names none and says in `note` what was tried."""
 
+    omit_when_empty = frozenset({"by", "note"})
+
     status: ProvenanceStatus
     by: list[ReferenceKey] = Field(default_factory=list)
     note: Text | None = None
