@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
-INSTRUMENT = ROOT / "seeds" / "instruments" / "frontline-adult-conversation.v1.yaml"
+INSTRUMENT = ROOT / "seeds" / "instruments" / "frontline-adult-conversation.v2.yaml"
 PASSWORD = "correct-horse-battery"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -123,7 +123,7 @@ def test_a_frontline_officer_screens_a_person_from_sign_in_to_result(
     page.check("#id_alone_0")  # yes
     page.check("#id_interpreter_used_1")  # no
     page.check("input[name=setting][value=station]")
-    assert page.input_value("#id_instrument_version") == "frontline-adult-conversation/1"
+    assert page.input_value("#id_instrument_version") == "frontline-adult-conversation/2"
     page.click("button:has-text('Continue')")
 
     page.wait_for_selector("h1:has-text('Explain, then ask for consent')")
