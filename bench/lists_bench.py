@@ -107,7 +107,7 @@ class Scenario:
     queries: int = 0
     sqls: list[str] = field(default_factory=list)
     times: dict[str, list[float]] = field(
-        default_factory=lambda: {"request": [], "visible": [], "baseline": []}
+        default_factory=lambda: {"request": [], "cpu": [], "visible": [], "baseline": []}
     )
 
     @property
@@ -228,9 +228,10 @@ def measure_database(options: argparse.Namespace) -> dict[str, Any]:
     for round_number in range(options.iterations):
         shift = round_number % len(scenarios)
         for scenario in scenarios[shift:] + scenarios[:shift]:
-            started = time.perf_counter()
+            cpu, started = time.process_time(), time.perf_counter()
             _get(scenario)
             scenario.times["request"].append(_ms_since(started))
+            scenario.times["cpu"].append((time.process_time() - cpu) * 1000)
             reads = ("visible", "baseline") if round_number % 2 == 0 else ("baseline", "visible")
             for read in reads:
                 started = time.perf_counter()
@@ -338,7 +339,8 @@ def _list_queries(captured: list[dict[str, str]], table: str) -> list[str]:
     found = []
     for query in captured:
         sql = query["sql"]
-        if sql.lstrip().upper().startswith("SELECT") and re.search(
+        # A merged list is one UNION ALL of parenthesised SELECTs.
+        if sql.lstrip("( \n").upper().startswith(("SELECT", "WITH")) and re.search(
             rf'\bFROM "{re.escape(table)}"', sql
         ):
             if " COUNT(" in sql.upper() and " LIMIT " not in sql.upper():

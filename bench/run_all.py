@@ -63,7 +63,11 @@ def benches(*, quick: bool, server: str, redis: str, charts: Path) -> list[Bench
             "encryption",
             "Field encryption, sealed against plain",
             [PYTHON, "bench/encryption_bench.py", "--admin-url", admin, "--redis-url", redis]
-            + (["--rounds", "1", "--requests", "200"] if quick else ["--rounds", "3"]),
+            + (
+                ["--rounds", "1", "--requests", "200", "--cases", "50"]
+                if quick
+                else ["--rounds", "3"]
+            ),
         ),
         Bench(
             "delivery",
