@@ -14,12 +14,14 @@ still run.
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
 import os
 import platform
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,21 +192,20 @@ def run_one(bench: Bench, *, quick: bool, versions: str) -> tuple[str, bool]:
     print(f"bench: {bench.section}: {shown}", file=sys.stderr, flush=True)
     before = os.getloadavg()
     started = time.monotonic()
-    done = subprocess.run(bench.command, cwd=ROOT, capture_output=True, text=True)
+    returncode, stdout, stderr_tail = _run_streaming(bench.command)
     seconds = time.monotonic() - started
     after = os.getloadavg()
-    sys.stderr.write(done.stderr[-4000:])
     head = (
         f"Run of {today}{' (quick)' if quick else ''} by `make bench"
         f"{' QUICK=1' if quick else ''}`: {machine_line()}, {versions}; load average "
         f"{before[0]:.2f} before, {after[0]:.2f} after; {seconds:.0f} s.\n\n"
         f"```sh\n{shown}\n```\n"
     )
-    if done.returncode != 0:
-        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        body = head + f"\n**Failed** (exit {done.returncode}):\n\n```\n{tail}\n```\n"
+    if returncode != 0:
+        tail = "\n".join(stderr_tail[-15:])
+        body = head + f"\n**Failed** (exit {returncode}):\n\n```\n{tail}\n```\n"
         return _section(bench, body), False
-    body = head + "\n" + done.stdout.strip() + "\n"
+    body = head + "\n" + stdout.strip() + "\n"
     if bench.section == "lists":
         body += (
             "\n![p95 per request against the number of cases](benchmarks/lists-p95.png)\n\n"
@@ -212,6 +213,27 @@ def run_one(bench: Bench, *, quick: bool, versions: str) -> tuple[str, bool]:
             "(benchmarks/lists-visibility-ratio.png)\n"
         )
     return _section(bench, body), True
+
+
+def _run_streaming(command: list[str]) -> tuple[int, str, list[str]]:
+    """Run `command`: its progress (stderr) shown as it comes, its stdout (the Markdown)
+    kept; the exit code, the stdout and the last lines of stderr."""
+    tail: collections.deque[str] = collections.deque(maxlen=40)
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+    def echo() -> None:
+        for line in process.stderr:
+            tail.append(line.rstrip("\n"))
+            sys.stderr.write(line)
+
+    reader = threading.Thread(target=echo, daemon=True)
+    reader.start()
+    stdout = process.stdout.read()
+    process.wait()
+    reader.join(timeout=10)
+    return process.returncode, stdout, list(tail)
 
 
 def _section(bench: Bench, body: str) -> str:
