@@ -34,6 +34,10 @@ def version_document(
         "languages": document["languages"],
         "sources": document["sources"],
         "local_policies": document["local_policies"],
+        # What the version was checked against and its published accuracy (issue 17); a
+        # version published before these existed has none.
+        "provenance": document.get("provenance"),
+        "validation": document.get("validation", []),
         "sections": document["sections"],
         "items": items,
         "rules": document["rules"],

@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -113,3 +114,16 @@ def test_a_body_without_answers_is_400(staff_client, loaded):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert [error["field"] for error in response.json()["errors"]] == ["answers"]
+
+
+def test_version_detail_carries_provenance_and_validation_figures(staff_client, capsys):
+    seeds = f"{settings.BASE_DIR}/seeds/instruments"
+    call_command("load_instruments", f"{seeds}/qyit.v1.yaml", f"{seeds}/qyit.v2.yaml")
+    capsys.readouterr()
+    old = staff_client.get("/api/v1/instruments/qyit/versions/1/").json()
+    assert old["provenance"] is None and old["validation"] == []
+    new = staff_client.get("/api/v1/instruments/qyit/versions/2/").json()
+    assert new["provenance"]["checked_on"] == "2026-12-02"
+    [figures] = new["validation"]
+    assert (figures["sensitivity"], figures["specificity"], figures["n"]) == (86.7, 76.5, 307)
+    assert {item["provenance"]["status"] for item in new["items"]} == {"not_confirmed"}
