@@ -214,3 +214,17 @@ def test_the_two_further_tools_are_not_encoded():
     docs/instrument-fidelity.md), so no file may claim to encode them."""
     slugs = {path.name.split(".v")[0] for path in SEEDS.glob("*.yaml")}
     assert not any("tvit" in slug or "otip" in slug or "hhs" in slug for slug in slugs)
+
+
+def outcome_with_yes(definition, count: int) -> str:
+    keys = [item.key for item in definition.items]
+    answers = {key: ("yes" if index < count else "no") for index, key in enumerate(keys)}
+    return score(definition, answers, {"age": 20}).to_dict()["outcome"]
+
+
+def test_published_rules_of_v2_screens_hold_at_their_published_thresholds():
+    qyit, youth = load("qyit", 2), load("youth-short-screen", 2)
+    assert outcome_with_yes(qyit, 0) == "screen_negative"
+    assert outcome_with_yes(qyit, 1) == "screen_positive"  # one or more yes
+    assert outcome_with_yes(youth, 1) == "screen_negative"
+    assert outcome_with_yes(youth, 2) == "screen_positive"  # two or more yes
