@@ -447,6 +447,8 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
         ]
 
     agencies = by_size(Case.objects.all(), "agency_id")
+    if not agencies:
+        raise SystemExit("This database holds no cases: fill it with manage.py generate_load_data.")
     big_agency, big_cases = agencies[0]
     supervisor = member(big_agency, Role.SUPERVISOR).first()
     if supervisor is None:

@@ -134,15 +134,27 @@ def services_check(server: str, redis_url: str) -> list[str]:
     return problems
 
 
+def _holds_cases(server: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{server}/{name}", connect_timeout=5) as connection:
+        table = connection.execute("SELECT to_regclass('screening_case')").fetchone()[0]
+        return table is not None and bool(
+            connection.execute("SELECT EXISTS (SELECT 1 FROM screening_case)").fetchone()[0]
+        )
+
+
 def load_databases_ensure(server: str, names: list[str]) -> None:
-    """Generate each missing load database (migrate, then `generate_load_data`)."""
+    """Generate each load database that is missing or holds no cases (migrate, then
+    `generate_load_data`)."""
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
         present = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
-        missing = [name for name in names if name not in present]
-        for name in missing:
-            connection.execute(f'CREATE DATABASE "{name}"')
+        for name in names:
+            if name not in present:
+                connection.execute(f'CREATE DATABASE "{name}"')
+    missing = [name for name in names if not _holds_cases(server, name)]
     for name in missing:
         cases = LOAD_DATABASES[name]
         print(f"bench: generating {name} ({cases:,} cases)", file=sys.stderr, flush=True)
