@@ -69,7 +69,7 @@ def test_the_queue_pages_walk_it_in_order_each_referral_once(
     expected = [failed] + sorted(waiting, key=lambda r: (r.priority, r.due_at, r.pk))
     assert seen == [referral.pk for referral in expected]
     assert "More than 2 referrals waiting" in pages[0]  # a total only when it is free
-    assert "waiting" not in pages[1].split('class="case-list"')[0].split("Filter the queue")[1]
+    assert "referrals waiting" not in pages[1]  # a later page cannot know the total
     last = pages[-1]
     assert page_link(last, "next") is None and len(_queue_ids(last)) == 1
     back = follow(client, QUEUE, page_link(last, "prev"))
