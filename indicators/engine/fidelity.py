@@ -91,5 +91,18 @@ def validation_age_caution(
     return AgeCaution("unknown_age", None, ranges)
 
 
+def validation_setting_caution(
+    definition: InstrumentDefinition, *, setting: str
+) -> tuple[str, ...] | None:
+    """The settings the screen was validated in, when this screening took place in none of
+    them; None when it did, or when no validation names its settings."""
+    validated = tuple(
+        dict.fromkeys(key for validation in definition.validation for key in validation.settings)
+    )
+    if not validated or setting in validated:
+        return None
+    return validated
+
+
 def validations(definition: InstrumentDefinition) -> tuple[Validation, ...]:
     return tuple(definition.validation)

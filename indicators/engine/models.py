@@ -271,6 +271,8 @@ class VersionProvenance(_Model):
 class Validation(_Model):
     """A published validation of the screen: figures and the population they hold for."""
 
+    omit_when_empty = frozenset({"settings"})
+
     source: ReferenceKey
     population: Text  # who, where, when: shown to staff next to the figures
     n: int = Field(ge=1)
@@ -278,6 +280,9 @@ class Validation(_Model):
     specificity: Annotated[float | int, Field(ge=0, le=100)] | None = None
     age_min: int | None = Field(default=None, ge=0, le=120)
     age_max: int | None = Field(default=None, ge=0, le=120)
+    # Where it was validated, as the setting keys of the service that records screenings
+    # (e.g. shelter, clinic); the result page cautions when a screening took place elsewhere.
+    settings: list[Key] = Field(default_factory=list)
 
 
 class LocalPolicy(_Model):

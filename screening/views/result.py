@@ -12,7 +12,11 @@ from django.views.decorators.http import require_POST
 
 from config.errors import ActionNotAllowed, ApplicationError
 from indicators.engine import INDETERMINATE, InstrumentDefinition
-from indicators.engine.fidelity import validation_age_caution, version_fidelity
+from indicators.engine.fidelity import (
+    validation_age_caution,
+    validation_setting_caution,
+    version_fidelity,
+)
 from indicators.engine.models import LocalPolicy
 from indicators.selectors import instrument_definition
 from referrals.selectors import referral_list_for_screening
@@ -122,6 +126,7 @@ def _fidelity(definition: InstrumentDefinition, screening: Screening) -> dict[st
     case = screening.case
     age = (screening.context or {}).get("age", case.age)
     caution = validation_age_caution(definition, age=age, age_band=case.age_band)
+    settings = validation_setting_caution(definition, setting=screening.setting)
     return {
         "unconfirmed_grades": len(fidelity.unconfirmed_grades),
         "graded": sum(1 for item in definition.items if item.strength is not None),
@@ -131,7 +136,15 @@ def _fidelity(definition: InstrumentDefinition, screening: Screening) -> dict[st
         "validated_ages": ", ".join(f"{low}–{high}" for low, high in caution.ranges)
         if caution
         else "",
+        "setting_caution": [_setting_label(key) for key in settings] if settings else [],
     }
+
+
+def _setting_label(key: str) -> str:
+    try:
+        return Screening.Setting(key).label.lower()
+    except ValueError:
+        return key.replace("_", " ")
 
 
 def _result_context(

@@ -10,7 +10,11 @@ import pytest
 from engine_instruments import build, short_screen_data
 
 from indicators.engine import InstrumentFileError, load_instrument_file, parse_instrument
-from indicators.engine.fidelity import validation_age_caution, version_fidelity
+from indicators.engine.fidelity import (
+    validation_age_caution,
+    validation_setting_caution,
+    version_fidelity,
+)
 
 SEEDS = Path(__file__).resolve().parents[3] / "seeds" / "instruments"
 
@@ -201,3 +205,18 @@ def with_ranges(*ranges):
 def test_age_caution_uses_the_age_or_the_age_band(ranges, age, band, expected):
     caution = validation_age_caution(with_ranges(*ranges), age=age, age_band=band)
     assert (caution.kind if caution else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("settings", "setting", "expected"),
+    [
+        ([["shelter"]], "shelter", None),
+        ([["shelter"]], "station", ("shelter",)),
+        ([["clinic"], ["clinic", "shelter"]], "shelter", None),
+        ([["clinic"], ["clinic", "shelter"]], "hotline", ("clinic", "shelter")),
+        ([[]], "hotline", None),  # no validation names its setting: nothing to caution
+    ],
+)
+def test_setting_caution_names_the_validated_settings(settings, setting, expected):
+    definition = with_ranges(*({"settings": keys} for keys in settings))
+    assert validation_setting_caution(definition, setting=setting) == expected

@@ -35,14 +35,14 @@ def seed_version():
 
 @pytest.fixture
 def submit(officer):
-    def run(version, answers, *, age=30, age_band=None):
+    def run(version, answers, *, age=30, age_band=None, setting="shelter"):
         case = services.case_create(created_by=officer, age=age, age_band=age_band)
         services.consent_record(case=case, by=officer, scope="screening", method="verbal")
         screening = services.screening_start(
             case=case,
             by=officer,
             instrument_version=version,
-            setting="shelter",
+            setting=setting,
             safe_to_talk="yes",
             alone="yes",
         )
@@ -178,3 +178,14 @@ def test_a_list_without_grades_figures_or_policies_shows_no_such_section(
     client_for, officer, submitted
 ):
     assert 'id="about-this-list"' not in page_of(client_for(officer), submitted)
+
+
+def test_qyit_in_another_setting_than_its_validation_shows_a_caution(
+    client_for, officer, seed_version, submit
+):
+    version = seed_version("qyit", 2)
+    page = page_of(client_for(officer), submit(version, QYIT_NO, age=20, setting="station"))
+    assert 'id="setting-caution"' in page
+    assert "(police station; validated in: shelter)" in page
+    page = page_of(client_for(officer), submit(version, QYIT_NO, age=20, setting="shelter"))
+    assert 'id="setting-caution"' not in page
