@@ -101,3 +101,23 @@ def test_every_seed_instrument_loads_and_exports(capsys):
             assert {"key", "domain", "dimension", "strength", "response_type", "options"} <= set(
                 item
             )
+
+
+def test_a_provenance_claiming_checked_without_a_source_is_refused_and_nothing_loaded(
+    write_instrument, capsys
+):
+    good = write_instrument()
+    claimed = write_instrument(version=2)
+    text = claimed.read_text().replace(
+        "        source: test-source\n",
+        "        source: test-source\n        provenance: {status: confirmed}\n",
+        1,
+    )
+    assert text != claimed.read_text()
+    claimed.write_text(text)
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("load_instruments", str(good), str(claimed))
+    errors = capsys.readouterr().err
+    assert "item=ran_away" in errors
+    assert "a confirmed entry must name the source(s) it was checked against" in errors
+    assert not InstrumentVersion.objects.exists()
