@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q, Subquery
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -247,7 +247,7 @@ def keyset_rows(
                 for field in ordering
             ]
         ordered = ordered.filter(_beyond(ordering, values, backwards))
-    rows = list(ordered[: limit + 1])
+    rows = _evaluate(ordered, order, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -256,6 +256,21 @@ def keyset_rows(
     if count_up_to is not None:
         count = queryset.order_by()[: count_up_to + 1].count()
     return KeysetRows(rows, more, count)
+
+
+def _evaluate(ordered: Any, order: Sequence[str], limit: int) -> list[Any]:
+    """The first `limit` rows of `ordered`. A queryset that carries `visibility_parts`
+    (disjoint pieces of what a user may see, each on its own index: a supervisor's agency and
+    the cases granted or shared to them, `screening.querysets`) is read, where the database
+    allows it, as a UNION ALL of each piece in list order and cut at `limit`, merged and cut
+    again: PostgreSQL walks each index only as far as one page (a Merge Append), where one OR
+    over the pieces can only filter a walk of every case. Same rows, same order: tested
+    against the plain query."""
+    parts = getattr(ordered, "visibility_parts", ())
+    if len(parts) > 1 and connections[ordered.db].features.supports_slicing_ordering_in_compound:
+        pieces = [ordered.filter(part)[:limit] for part in parts]
+        return list(pieces[0].union(*pieces[1:], all=True).order_by(*order)[:limit])
+    return list(ordered[:limit])
 
 
 def _beyond(fields: Sequence[KeyField], key: Sequence[Any], backwards: bool) -> Q:

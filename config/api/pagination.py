@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from config.errors import ValidationError
 from config.keyset import (
@@ -22,10 +21,21 @@ from config.keyset import (
 
 
 class ApiCursorPagination(CursorPagination):
+    """Cursor pagination for API lists on the keyset engine (`config.keyset`), newest first
+    by default: the cursor carries the whole key of the row it starts from, so a page is
+    exact whatever ties, costs the same at any depth (no OFFSET, no COUNT), and a supervisor's
+    case list reads each of its index-driven parts only as far as one page. `next` and
+    `previous` links; a cursor names its direction (`a` after, `b` before a row)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-created_at", "-pk")
+    # Forward only (`previous` always null), for lists whose contract says so.
+    forward_only = False
+
+    def _ordering(self, queryset) -> tuple:
+        return self.ordering
 
     def get_page_size(self, request: Request) -> int:
         """`page_size` from 1 up (more than `max_page_size` gives `max_page_size`); anything
@@ -62,14 +72,53 @@ class ApiCursorPagination(CursorPagination):
                 parameter["schema"] = {"type": "string", "minLength": 1}
         return parameters
 
-    def decode_cursor(self, request: Request):
-        # DRF answers a malformed cursor with 404 (and reads an empty one as the first page);
-        # it is bad input (400), as for any filter.
+    def paginate_queryset(self, queryset, request: Request, view=None) -> list:
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.fields = keyset_ordering(queryset, self._ordering(queryset))
+        direction, key = self._decode(request.query_params.get(self.cursor_query_param))
+        after = key if direction == "a" else None
+        before = key if direction == "b" else None
+        read = keyset_rows(queryset, self.fields, after=after, before=before, limit=self.page_size)
+        if before is not None and not read.more and len(read.rows) < self.page_size:
+            # Rows went since the link was given out: what is left is the first page.
+            before = None
+            read = keyset_rows(queryset, self.fields, limit=self.page_size)
+        self.page = read.rows
+        if before is not None:
+            self.has_previous, self.has_next = read.more, True
+        else:
+            self.has_previous, self.has_next = after is not None, read.more
+        return self.page
+
+    def get_next_link(self) -> str | None:
+        if not (self.has_next and self.page):
+            return None
+        token = "a" + cursor_encode(row_key(self.page[-1], self.fields))
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
+
+    def get_previous_link(self) -> str | None:
+        if self.forward_only or not self.has_previous:
+            return None
+        if not self.page:
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        token = "b" + cursor_encode(row_key(self.page[0], self.fields))
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        )
+
+    def _decode(self, token: str | None) -> tuple[str, list | None]:
+        if token is None:
+            return "a", None
         try:
-            if request.query_params.get(self.cursor_query_param) == "":
-                raise NotFound()
-            return super().decode_cursor(request)
-        except NotFound:
+            if token[:1] not in ("a", "b") or (self.forward_only and token[:1] == "b"):
+                raise CursorInvalid("no direction")
+            return token[:1], cursor_decode(token[1:], self.fields)
+        except CursorInvalid:
             raise ValidationError(
                 "The cursor is not valid.",
                 {self.cursor_query_param: ["Use the `next` link of the previous page as it is."]},
@@ -104,37 +153,7 @@ class KeysetCursorPagination(ApiCursorPagination):
     """
 
     cursor_fields: tuple[tuple[str, type], ...] = (("pk", int),)
+    forward_only = True
 
-    def paginate_queryset(self, queryset, request: Request, view=None) -> list:
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
-        self.fields = keyset_ordering(queryset, self.cursor_fields)
-        after = self._decode(request.query_params.get(self.cursor_query_param))
-        read = keyset_rows(queryset, self.fields, after=after, limit=self.page_size)
-        self.has_next = read.more
-        self.page = read.rows
-        return self.page
-
-    def get_next_link(self) -> str | None:
-        if not self.has_next:
-            return None
-        token = cursor_encode(row_key(self.page[-1], self.fields))
-        return replace_query_param(self.base_url, self.cursor_query_param, token)
-
-    def get_previous_link(self) -> None:
-        return None
-
-    def get_paginated_response(self, data) -> Response:
-        return Response({"next": self.get_next_link(), "previous": None, "results": data})
-
-    def _decode(self, token: str | None) -> list | None:
-        if token is None:
-            return None
-        try:
-            return cursor_decode(token, self.fields)
-        except CursorInvalid:
-            raise ValidationError(
-                "The cursor is not valid.",
-                {self.cursor_query_param: ["Use the `next` link of the previous page as it is."]},
-            ) from None
+    def _ordering(self, queryset) -> tuple:
+        return self.cursor_fields

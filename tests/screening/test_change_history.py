@@ -195,7 +195,7 @@ def test_the_query_count_does_not_grow_with_the_history(
             services.consent_withdraw(consent=consent, by=officer)
 
     record_and_withdraw(2)
-    supervisor.role_names  # the roles, loaded once per request (the page header needs them)
+    assert supervisor.role_names  # the roles, loaded once per request (the page header needs them)
     # the case's access check, one query per model (case, consents, screenings, overrides,
     # contacts) and one for the staff named in changed fields
     with django_assert_num_queries(7):

@@ -212,7 +212,7 @@ def list_scene():
 def test_visible_to_is_one_query_over_indexed_sets_with_the_role_decided_in_python(list_scene):
     _make_visible_cases(6, **list_scene)
     user = list_scene["user"]
-    user.role_names  # loaded once per request, before any list
+    assert user.role_names  # loaded once per request, before any list
     with CaptureQueriesContext(connection) as queries:
         cases = list(Case.objects.visible_to(user))
     assert len(cases) == 6

@@ -1,0 +1,126 @@
+"""Paged case lists read the visible set through its indexed parts (issue 12): a supervisor's
+page is a UNION ALL of their agency's cases and the cases granted or shared to them from
+elsewhere, each cut at a page, on PostgreSQL; the rows, their order and what the user may do
+with them are exactly those of the plain query, on every page, forwards and backwards."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from config.keyset import keyset_page
+from screening import services
+from screening.models import BreakGlassGrant, Case
+from screening.roles import Role
+from screening.selectors import case_list
+from tests.factories import AgencyFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ORDER = ("-created_at", "-pk")
+
+
+@pytest.fixture
+def supervisor_scene():
+    """A supervisor of agency A; cases of A, cases of B shared with A, a case of B the
+    supervisor was assigned to by B's supervisor, one in break-glass, and B's own cases."""
+    agency, elsewhere = AgencyFactory(), AgencyFactory()
+    supervisor = UserFactory(agency=agency, role=Role.SUPERVISOR)
+    officer = UserFactory(agency=agency, role=Role.FRONTLINE_OFFICER)
+    other_officer = UserFactory(agency=elsewhere, role=Role.FRONTLINE_OFFICER)
+    other_supervisor = UserFactory(agency=elsewhere, role=Role.SUPERVISOR)
+    now = timezone.now()
+    made = []
+    for index in range(23):
+        creator = officer if index % 2 else other_officer
+        case = services.case_create(created_by=creator)
+        made.append(case)
+        if creator is other_officer and index % 3 == 0:
+            services.case_share(case=case, agency=agency, reason="Joint work", by=other_supervisor)
+        if index == 8:
+            services.case_create(created_by=supervisor)  # their own: in A
+    # Spread the times and make ties on created_at, as a bulk import would.
+    for index, case in enumerate(made):
+        Case.objects.filter(pk=case.pk).update(created_at=now - timedelta(minutes=index // 2))
+    BreakGlassGrant.objects.create(
+        user=supervisor,
+        case=made[4],
+        reason="Out of hours: the person is at the station now",
+        expires_at=now + timedelta(hours=4),
+    )
+    assert supervisor.role_names  # loaded once per request, as in the product
+    return supervisor
+
+
+def _walk(queryset, per_page):
+    pages, cursor = [], None
+    while True:
+        page = keyset_page(queryset, per_page=per_page, ordering=ORDER, after=cursor)
+        pages.append(page)
+        if not page.has_next:
+            return pages
+        cursor = page.next_cursor
+
+
+def test_a_supervisors_pages_hold_exactly_the_rows_of_the_plain_query(supervisor_scene):
+    queryset = case_list(user=supervisor_scene)
+    assert len(queryset.visibility_parts) == 2
+    expected = [
+        (case.pk, case.user_supervises, case.user_can_change, case.agency.name)
+        for case in queryset.order_by(*ORDER)
+    ]
+    assert len(expected) > 12  # own agency, shared in and break-glass
+    pages = _walk(queryset, per_page=5)
+    got = [
+        (case.pk, case.user_supervises, case.user_can_change, case.agency.name)
+        for page in pages
+        for case in page
+    ]
+    assert got == expected
+    # And back again from the last page.
+    backwards, cursor = [], pages[-1].previous_cursor
+    while cursor:
+        page = keyset_page(queryset, per_page=5, ordering=ORDER, before=cursor)
+        backwards = [case.pk for case in page] + backwards
+        cursor = page.previous_cursor
+    assert backwards + [case.pk for case in pages[-1]] == [row[0] for row in expected]
+
+
+def test_shared_in_cases_are_view_only_and_own_agency_cases_supervised(supervisor_scene):
+    rows = keyset_page(case_list(user=supervisor_scene), per_page=50, ordering=ORDER).rows
+    for case in rows:
+        own = case.agency_id == supervisor_scene.agency_id
+        assert case.user_supervises is own
+        assert case.user_can_change is own
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite allows no LIMIT inside a UNION, so it reads the OR",
+)
+def test_on_postgresql_a_supervisors_page_is_one_union_all_of_pieces_cut_at_a_page(
+    supervisor_scene,
+):
+    queryset = case_list(user=supervisor_scene)
+    with CaptureQueriesContext(connection) as queries:
+        keyset_page(queryset, per_page=5, ordering=ORDER)
+    assert len(queries) == 1
+    sql = queries[0]["sql"].upper()
+    assert sql.count("UNION ALL") == 1
+    assert sql.count("LIMIT 6") == 3  # each piece and the merge
+
+
+def test_a_worker_reads_the_explicit_set_alone(supervisor_scene):
+    worker = UserFactory(agency=supervisor_scene.agency, role=Role.SOCIAL_WORKER)
+    services.case_create(created_by=worker)
+    assert worker.role_names
+    queryset = case_list(user=worker)
+    assert queryset.visibility_parts == ()
+    with CaptureQueriesContext(connection) as queries:
+        page = keyset_page(queryset, per_page=5, ordering=ORDER)
+    # Their own case and the four shared with their agency; none of the agency's others.
+    assert len(page.rows) == 5
+    assert sum(case.agency_id == worker.agency_id for case in page.rows) == 1
+    assert "UNION ALL" not in queries[0]["sql"].upper()
