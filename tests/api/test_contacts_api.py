@@ -410,6 +410,29 @@ def test_the_list_is_cursor_paginated(api, advocate):
     assert len(set(seen)) == 3
 
 
+def test_pages_link_back_and_hold_steady_through_ties_and_new_contacts(api, advocate):
+    made = [
+        services.contact_create(created_by=advocate, channel="phone", contact_type="tip")
+        for _ in range(5)
+    ]
+    # Three share one instant, as a bulk import or a busy second would give.
+    moment = timezone.now() - timedelta(hours=1)
+    Contact.objects.filter(pk__in=[c.pk for c in made[1:4]]).update(created_at=moment)
+    newest_first = [row["id"] for row in api.get(URL, {"page_size": 50}).json()["results"]]
+    first = api.get(URL, {"page_size": 2}).json()
+    assert first["previous"] is None
+    second = api.get(first["next"]).json()
+    third = api.get(second["next"]).json()
+    assert third["next"] is None
+    pages = [first, second, third]
+    assert [row["id"] for page in pages for row in page["results"]] == newest_first
+    # A contact logged meanwhile does not shift the pages already handed out.
+    services.contact_create(created_by=advocate, channel="phone", contact_type="tip")
+    back = api.get(third["previous"]).json()
+    assert [row["id"] for row in back["results"]] == [row["id"] for row in second["results"]]
+    assert api.get(back["previous"]).json()["results"] == first["results"]
+
+
 def test_the_list_takes_the_same_number_of_queries_for_n_and_2n_contacts(
     api, advocate, case_of_hotline, triage_instrument
 ):
