@@ -53,7 +53,7 @@ def _supervises_agency(user: User) -> bool:
     return user.has_role(Role.SUPERVISOR)
 
 
-def _granted_ids(user: User, codename: str) -> QuerySet:
+def granted_case_ids(user: User, codename: str) -> QuerySet:
     """Case ids of the user's guardian grants (unique index user, permission, case)."""
     from screening.models import CaseUserObjectPermission
 
@@ -88,7 +88,7 @@ def _break_glass_ids(user: User) -> QuerySet:
 
 def explicitly_visible_ids(user: User) -> QuerySet:
     """Ids of the cases `user` sees other than by agency scope: grants, shares, break-glass."""
-    return _granted_ids(user, "view_case").union(_shared_ids(user), _break_glass_ids(user))
+    return granted_case_ids(user, "view_case").union(_shared_ids(user), _break_glass_ids(user))
 
 
 def _granted(user: User, codename: str) -> Exists:

@@ -14,6 +14,7 @@ from screening.permissions import (
     case_access,
     screening_access,
 )
+from screening.querysets import granted_case_ids
 
 
 def case_list(
@@ -31,16 +32,25 @@ def case_list(
 
 def my_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
     """The cases `user` created or is assigned to ("my cases"), not the whole agency a
-    supervisor can see. One query, however many cases."""
+    supervisor can see. Driven from the user's own `view_case` grants (creators and
+    assignees hold one, `grant_worker`), so a supervisor of a large agency does not walk the
+    agency's cases looking for theirs. One query, however many cases."""
     created_or_assigned = Q(created_by_id=user.pk) | Exists(
         CaseAssignment.objects.filter(case=OuterRef("pk"), worker_id=user.pk)
     )
-    return case_list(user=user, status=status).filter(created_or_assigned)
+    mine = case_list(user=user, status=status).filter(
+        created_or_assigned, pk__in=granted_case_ids(user, "view_case")
+    )
+    mine.visibility_parts = ()
+    return mine
 
 
 def agency_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
-    """The supervisor's view: cases owned by the user's own agency that they may view."""
-    return case_list(user=user, status=status).filter(agency_id=user.agency_id)
+    """The supervisor's view: cases owned by the user's own agency that they may view, on the
+    index of the agency's cases in list order."""
+    cases = case_list(user=user, status=status).filter(agency_id=user.agency_id)
+    cases.visibility_parts = ()
+    return cases
 
 
 def case_get(*, user: User, case_reference_or_id: str | int) -> Case:
