@@ -521,7 +521,7 @@ class LoadGenerator:
 
     def _chunk(self, first: int, size: int) -> None:
         out: dict[type, list[dict[str, Any]]] = {model: [] for model in LOADED_MODELS[3:]}
-        chunk_cases: list[tuple[int, str, int, dt.datetime]] = []
+        chunk_cases: list[tuple[int, int, int, dt.datetime]] = []
         for index in range(first, first + size):
             chunk_cases.append(self._case(index, out))
         self._contacts(chunk_cases, out)
@@ -529,7 +529,8 @@ class LoadGenerator:
         for model, rows in out.items():
             self._count(model, rows)
 
-    def _case(self, index: int, out: dict[type, list]) -> tuple[int, str, int, dt.datetime]:
+    def _case(self, index: int, out: dict[type, list]) -> tuple[int, int, int, dt.datetime]:
+        """One case and what hangs off it; returns its id, creator, agency and creation time."""
         rng = self.rng
         agency = self.agencies[
             min(bisect.bisect_left(self.agency_cumulative, rng.random()), len(self.agencies) - 1)
@@ -659,7 +660,7 @@ class LoadGenerator:
         if rng.random() < 0.015:
             self._share(case, agency, supervisor, at, out)
         self._access_log(case, agency, workers, supervisor, creator_roles, at, out)
-        return case_id, reference, agency.id, created_at
+        return case_id, creator, agency.id, created_at
 
     def _consent(
         self,
@@ -1166,24 +1167,22 @@ class LoadGenerator:
         if not hotlines:
             return
         linked = []
-        for case_id, _reference, agency_id, created_at in chunk_cases:
+        for case_id, creator, agency_id, created_at in chunk_cases:
             agency = self.agency_by_id[agency_id]
             if agency.kind == Agency.Kind.HOTLINE and rng.random() < 0.6:
-                linked.append((case_id, agency, created_at))
+                linked.append((case_id, creator, agency, created_at))
         standalone = int(len(chunk_cases) * 0.25)
         low, high = chunk_cases[0][3], chunk_cases[-1][3]
-        for case_id, agency, created_at in linked:
-            self._contact(out, agency, created_at, case_id)
+        # The contact that opened a case was logged by the case's creator (contact_create).
+        for case_id, creator, agency, created_at in linked:
+            self._contact(out, agency, created_at, case_id, creator)
         for _ in range(standalone):
             agency = rng.choice(hotlines)
-            self._contact(out, agency, low + (high - low) * rng.random(), None)
+            author = rng.choice(agency.workers or agency.supervisors)
+            self._contact(out, agency, low + (high - low) * rng.random(), None, author)
 
-    def _contact(self, out, agency, created_at, case_id) -> None:
+    def _contact(self, out, agency, created_at, case_id, author) -> None:
         rng = self.rng
-        staff = [user for user in agency.workers if self.user_roles[user] == Role.HOTLINE_STAFF]
-        if not staff:
-            staff = agency.workers or agency.supervisors
-        author = rng.choice(staff)
         channel, contact_type, caller_type, exploitation, danger, minor = rng.choice(
             _CONTACT_PROFILES
         )
@@ -1279,3 +1278,26 @@ class _NoBar:
 
     def close(self) -> None:
         pass
+
+
+def sample_accounts() -> list[str]:
+    """Accounts a benchmark can act as: a supervisor of the largest agency and a case worker
+    there, with how many cases each may see (fictional usernames, no case data)."""
+    from django.db.models import Count
+
+    largest = (
+        Case.objects.values("agency_id").annotate(cases=Count("id")).order_by("-cases").first()
+    )
+    if largest is None:
+        return []
+    lines = []
+    agency = Agency.objects.get(pk=largest["agency_id"])
+    for role in (Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.FRONTLINE_OFFICER, Role.HOTLINE_STAFF):
+        user = User.objects.filter(agency=agency, groups__name=role).order_by("pk").first()
+        if user is None:
+            continue
+        visible = Case.objects.visible_to(user).count()
+        lines.append(f"{role:<18} {user.username:<36} sees {visible:>9,} cases")
+        if role != Role.SUPERVISOR:
+            break
+    return [f"Largest agency: {agency.name} ({largest['cases']:,} cases)", *lines]

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from referrals.loadgen import LoadGenerator, LoadPlan
+from referrals.loadgen.build import sample_accounts
 from screening.models import Case, Contact
 
 
@@ -103,6 +104,8 @@ class Command(BaseCommand):
             line = f"  {table:<40} {count:>12,}"
             if options["verbosity"] > 1:
                 line += f"  {counts.write_seconds.get(table, 0):8.1f} s writing"
+            self.stdout.write(line)
+        for line in sample_accounts():
             self.stdout.write(line)
         if options["password"]:
             self.stdout.write("Every generated account has the password given.")
