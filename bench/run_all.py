@@ -18,6 +18,7 @@ import collections
 import datetime as dt
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -195,7 +196,12 @@ def run_one(bench: Bench, *, quick: bool, versions: str) -> tuple[str, bool]:
     """Run one benchmark; its section's Markdown and whether it succeeded."""
     today = dt.datetime.now(dt.UTC).date().isoformat()
     shown = " ".join(
-        shlex.quote(part.replace(PYTHON, ".venv/bin/python").replace(str(ROOT) + "/", ""))
+        shlex.quote(
+            # The database role's password stays out of the docs.
+            re.sub(r"(://[^:/@]+):[^@]*@", r"\1:…@", part)
+            .replace(PYTHON, ".venv/bin/python")
+            .replace(str(ROOT) + "/", "")
+        )
         for part in bench.command
     )
     if bench.needs and not (ROOT / bench.needs).exists():
