@@ -134,6 +134,20 @@ def lists_markdown(runs: list[dict[str, Any]]) -> str:
             f"{last['queries']} | {cells} | {_ms(last['request']['p50'])} | "
             f"{_ms(last.get('cpu', {}).get('p50'))} | {_ratio(flat, TARGET_FLAT)} |"
         )
+    floors = [run.get("floor") for run in runs]
+    if all(floors):
+        lines.append("")
+        lines.append(
+            "Floor, in the same loop: a signed-in GET of a view that does nothing "
+            "(bench/urls.py `bare`; session, MFA check, middleware, access-log row): "
+            + "; ".join(
+                f"{_cases(size)}: p50 {_ms(floor['request']['p50'])} ms, p95 "
+                f"{_ms(floor['request']['p95'])} ms, CPU p50 {_ms(floor['cpu']['p50'])} ms, "
+                f"{floor['queries']} queries"
+                for size, floor in zip(sizes, floors, strict=True)
+            )
+            + "."
+        )
     lines.append("")
     lines.append(
         f"Query level at {_cases(sizes[-1])} cases: the list's own queryset (its selector, "
