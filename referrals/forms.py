@@ -38,7 +38,7 @@ class ReferralNoteForm(forms.Form):
     note = forms.CharField(
         required=False,
         max_length=2000,
-        label="Note (optional)",
+        label="Note",
         help_text=NOTE_HELP,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -73,7 +73,7 @@ class ProviderAnswerForm(forms.Form):
     note = forms.CharField(
         required=False,
         max_length=2000,
-        label="Note (optional)",
+        label="Note",
         help_text=NOTE_HELP,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

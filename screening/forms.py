@@ -146,7 +146,7 @@ class ConsentRecordForm(forms.Form):
     interpreter_language = forms.CharField(
         required=False, max_length=32, label="Interpreter language"
     )
-    witness = forms.CharField(required=False, max_length=200, label="Witness (optional)")
+    witness = forms.CharField(required=False, max_length=200, label="Witness")
 
     def __init__(self, *args: Any, service_type_choices: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -162,7 +162,7 @@ class ConsentRecordForm(forms.Form):
 
 
 class ConsentWithdrawForm(forms.Form):
-    note = forms.CharField(required=False, max_length=500, label="Note (optional)")
+    note = forms.CharField(required=False, max_length=500, label="Note")
 
 
 # --- the screening wizard ------------------------------------------------------------------
@@ -258,12 +258,18 @@ class ScreeningConsentForm(forms.Form):
 
 
 class ScreeningReviewForm(forms.Form):
+    # The result page holds this form and the override form, both with a note: each form's
+    # prefix keeps its ids (and so its labels) its own.
+    prefix = "review"
+
     note = forms.CharField(
-        required=False, max_length=2000, label="Review note (optional)", widget=forms.Textarea
+        required=False, max_length=2000, label="Review note", widget=forms.Textarea
     )
 
 
 class ScreeningOverrideForm(forms.Form):
+    prefix = "override"  # see ScreeningReviewForm
+
     outcome = forms.ChoiceField(label="Outcome you decide")
     reason_code = forms.ChoiceField(
         choices=ScreeningOverride.ReasonCode.choices, label="Reason", widget=forms.RadioSelect

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.views.decorators.http import require_POST
 
 from config.errors import ActionNotAllowed, ApplicationError, ValidationError
 from referrals import selectors, services
@@ -27,7 +26,7 @@ from referrals.permissions import ReferralAction, referral_access
 from referrals.services.answers import ANSWERS
 from referrals.services.transitions import can_transition
 from screening.forms import add_service_errors
-from screening.views._common import error_summary, list_page, render_page
+from screening.views._common import error_summary, list_page, post_only, render_page
 
 PER_PAGE = 25
 # Someone still has to act on a referral in these states by its due time.
@@ -124,8 +123,8 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     return render_page(request, "referrals/detail.html", _detail_context(request, referral))
 
 
+@post_only("referrals:detail", "referral_id")
 @login_required
-@require_POST
 def referral_decide(request: HttpRequest, referral_id: int, decision: str) -> HttpResponse:
     """Approve, decline (with a reason) or retry delivery; supervisors of the case's agency."""
     referral = selectors.referral_get(user=request.user, referral_id=referral_id)
@@ -213,8 +212,8 @@ def referral_inbox_page(request: HttpRequest) -> HttpResponse:
     return _inbox(request)
 
 
+@post_only("referrals:inbox")
 @login_required
-@require_POST
 def referral_answer(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Provider staff answer a referral delivered to their agency's inbox."""
     referral = referral_access(

@@ -3,12 +3,14 @@ summary, and the language a screening's questions are shown in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from config.keyset import CursorInvalid, KeysetPage, keyset_page
 from indicators.engine import InstrumentDefinition
@@ -23,6 +25,8 @@ def render_page(
 ) -> HttpResponse:
     """Render with what every page's header needs (one query, whatever the page shows)."""
     roles = request.user.role_names
+    if "errors" not in context:
+        context = {**context, "errors": error_summary(*_bound_forms(context))}
     context = {
         "is_supervisor": Role.SUPERVISOR in roles,
         "is_provider_staff": Role.PROVIDER_STAFF in roles,
@@ -30,6 +34,25 @@ def render_page(
         **context,
     }
     return render(request, template, context, status=status)
+
+
+def post_only(page: str, *keep: str) -> Callable:
+    """For an address a form posts to: any other method (a reload of the address bar after a
+    failed post, a bookmark, a shared link) goes to the page the form is on, the URL `page`
+    with the view's arguments named in `keep`, instead of an empty 405. A failed post still
+    answers at the action address with the page and its errors (status 400)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return redirect(page, **{name: kwargs[name] for name in keep})
+            return view(request, *args, **kwargs)
+
+        wrapped.post_only_page = page  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
 
 
 def list_page(
@@ -58,22 +81,40 @@ def list_page(
         return keyset_page(queryset, per_page=per_page, ordering=ordering, count_up_to=count_up_to)
 
 
-def error_summary(*forms_: forms.Form) -> list[dict[str, str]]:
-    """Every error of the forms, each linked to the control it is about (GOV.UK pattern)."""
+def _bound_forms(context: dict[str, Any]) -> list[forms.BaseForm]:
+    """The bound forms a page's context holds, directly or in a dict of forms by name."""
+    found: list[forms.BaseForm] = []
+    for value in context.values():
+        candidates = value.values() if isinstance(value, dict) else (value,)
+        found.extend(
+            form for form in candidates if isinstance(form, forms.BaseForm) and form.is_bound
+        )
+    return found
+
+
+def error_summary(*forms_: forms.BaseForm | None) -> list[dict[str, str]]:
+    """Every error of the forms, each naming the question it is about and linked to its
+    control (GOV.UK pattern): "Is it safe to talk now?: Choose an answer." rather than
+    "This field is required." three times. Errors of no one field link to the page."""
     summary = []
     for form in forms_:
         if form is None or not form.is_bound:
             continue
         for name, errors in form.errors.items():
             if name == forms.forms.NON_FIELD_ERRORS or name not in form.fields:
-                anchor = "main-content"
+                anchor, label = "main-content", ""
             else:
                 bound = form[name]
                 choice_widget = isinstance(
                     bound.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple
                 )
                 anchor = f"{bound.auto_id}_0" if choice_widget else bound.auto_id
-            summary.extend({"anchor": anchor, "text": str(text)} for text in errors)
+                label = str(bound.label)
+            for message in errors:
+                text = f"{label}: {message}" if label else str(message)
+                summary.append(
+                    {"anchor": anchor, "label": label, "message": str(message), "text": text}
+                )
     return summary
 
 

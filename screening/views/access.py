@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from config.errors import CaseNotFound, InvalidState, ValidationError
 from screening.access import break_glass_review_list, case_access_list, refusal_flag_list
@@ -25,7 +24,7 @@ from screening.services.break_glass import (
     break_glass_review,
     may_break_glass,
 )
-from screening.views._common import error_summary, list_page, render_page
+from screening.views._common import error_summary, list_page, post_only, render_page
 
 PEOPLE_PER_PAGE = 50
 REVIEWS_PER_PAGE = 25
@@ -144,8 +143,8 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
     return _reviews_page(request)
 
 
+@post_only("screening:break-glass-reviews")
 @login_required
-@require_POST
 def break_glass_review_submit(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = break_glass_grant_access(user=request.user, grant_id=grant_id)
     form = BreakGlassReviewForm(request.POST, prefix=f"grant-{grant.pk}")

@@ -13,14 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
 
 from config.errors import ValidationError
 from config.tokens import api_token_list
 from screening.forms import add_service_errors
 from screening.roles import Role
 from screening.services.staff import staff_password_set, staff_sessions_end
-from screening.views._common import error_summary, render_page
+from screening.views._common import error_summary, post_only, render_page
 
 
 class _PasswordChangeForm(PasswordChangeForm):
@@ -72,7 +71,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@post_only("screening:account")
 @login_required
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     staff_sessions_end(member=request.user)

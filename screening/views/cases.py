@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from config.access_log import route_label
 from config.errors import (
@@ -33,7 +32,7 @@ from screening.forms import (
 )
 from screening.permissions import CaseAction, consent_access
 from screening.roles import Role
-from screening.views._common import error_summary, list_page, render_page
+from screening.views._common import error_summary, list_page, post_only, render_page
 
 CASES_PER_PAGE = 25
 ACCESS_ENTRIES_PER_PAGE = 50
@@ -157,8 +156,8 @@ def case_detail(
     )
 
 
+@post_only("screening:case-detail", "reference")
 @login_required
-@require_POST
 def consent_new(request: HttpRequest, reference: str) -> HttpResponse:
     """Record a consent to share (referral or law enforcement) from the case page."""
     case = selectors.case_get(user=request.user, case_reference_or_id=reference)
@@ -188,8 +187,8 @@ def consent_new(request: HttpRequest, reference: str) -> HttpResponse:
     return case_detail(request, reference, consent_form=form)
 
 
+@post_only("screening:case-detail", "reference")
 @login_required
-@require_POST
 def consent_withdraw(request: HttpRequest, reference: str, consent_id: int) -> HttpResponse:
     consent = consent_access(user=request.user, consent_id=consent_id, action=CaseAction.VIEW)
     if consent.case.reference != reference:

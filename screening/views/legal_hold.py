@@ -7,17 +7,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
 
 from config.errors import InvalidState, ValidationError
 from screening.forms import LegalHoldForm, add_service_errors
 from screening.permissions import CaseAction, case_access
 from screening.services.legal_hold import case_legal_hold_release, case_legal_hold_set
-from screening.views._common import error_summary, render_page
+from screening.views._common import error_summary, post_only, render_page
 
 
+@post_only("screening:case-detail", "reference")
 @login_required
-@require_POST
 def case_legal_hold(request: HttpRequest, reference: str) -> HttpResponse:
     # 404 for a case the user cannot see, 403 for one they may see but not hold (any input).
     case = case_access(

@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
 
 from config.access_log import access_log_note_login_failed
 from config.errors import InvalidState, ValidationError
@@ -33,7 +32,7 @@ from screening.services.mfa import (
     mfa_verify,
 )
 from screening.services.staff import staff_mfa_reset
-from screening.views._common import error_summary, render_page
+from screening.views._common import error_summary, post_only, render_page
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -162,8 +161,8 @@ def mfa_overview(request: HttpRequest) -> HttpResponse:
     return render_page(request, "registration/mfa_overview.html", context)
 
 
+@post_only("mfa:overview")
 @login_required
-@require_POST
 def mfa_backup_codes(request: HttpRequest) -> HttpResponse:
     """New backup codes in place of the old ones, shown once on this response."""
     try:

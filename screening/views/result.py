@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
 
 from config.errors import ActionNotAllowed, ApplicationError
 from indicators.engine import INDETERMINATE, InstrumentDefinition
@@ -28,7 +27,13 @@ from screening.forms import (
     answer_label,
 )
 from screening.models import Agency, Screening
-from screening.views._common import error_summary, language_links, render_page, screening_language
+from screening.views._common import (
+    error_summary,
+    language_links,
+    post_only,
+    render_page,
+    screening_language,
+)
 
 MANDATORY_REPORT_FLAGS = frozenset({"minor", "mandatory_report", "child_welfare_referral"})
 REASON_GROUPS = (
@@ -255,8 +260,8 @@ def screening_result(request: HttpRequest, screening_id: int) -> HttpResponse:
     return render_page(request, "screening/result.html", _result_context(request, screening))
 
 
+@post_only("screening:screening-result", "screening_id")
 @login_required
-@require_POST
 def screening_override(request: HttpRequest, screening_id: int) -> HttpResponse:
     screening = _submitted_screening(request, screening_id)
     if isinstance(screening, HttpResponse):
@@ -285,8 +290,8 @@ def screening_override(request: HttpRequest, screening_id: int) -> HttpResponse:
     )
 
 
+@post_only("screening:screening-result", "screening_id")
 @login_required
-@require_POST
 def screening_review(request: HttpRequest, screening_id: int) -> HttpResponse:
     screening = _submitted_screening(request, screening_id)
     if isinstance(screening, HttpResponse):

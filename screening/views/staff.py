@@ -10,14 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
 
 from config.errors import ValidationError
 from screening import selectors
 from screening.permissions import staff_member_access
 from screening.roles import Role
 from screening.services.staff import staff_deactivate, staff_unlock
-from screening.views._common import render_page
+from screening.views._common import post_only, render_page
 
 
 def _member_name(member) -> str:
@@ -41,7 +40,7 @@ def agency_lockouts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@post_only("screening:agency-lockouts")
 @login_required
 def staff_unlock_page(request: HttpRequest, member_id: int) -> HttpResponse:
     member = staff_member_access(user=request.user, member_id=member_id)

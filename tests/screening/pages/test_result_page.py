@@ -24,9 +24,9 @@ def reviewed_url(screening):
 
 
 OVERRIDE = {
-    "outcome": "screen_negative",
-    "reason_code": "interpretation_concern",
-    "note": "The interpreter was unsure about the second question.",
+    "override-outcome": "screen_negative",
+    "override-reason_code": "interpretation_concern",
+    "override-note": "The interpreter was unsure about the second question.",
 }
 
 
@@ -123,7 +123,7 @@ def test_supervisor_sees_and_uses_the_override_form(client_for, supervisor, subm
 def test_an_override_without_a_note_is_an_error_and_saves_nothing(
     client_for, supervisor, submitted
 ):
-    response = client_for(supervisor).post(override_url(submitted), {**OVERRIDE, "note": ""})
+    response = client_for(supervisor).post(override_url(submitted), {**OVERRIDE, "override-note": ""})
     assert response.status_code == 400
     assert "There is a problem" in response.content.decode()
     assert not ScreeningOverride.objects.exists()
@@ -149,7 +149,7 @@ def test_override_and_review_need_login(client, submitted):
 
 def test_supervisor_marks_a_screening_reviewed(client_for, supervisor, submitted):
     response = client_for(supervisor).post(
-        reviewed_url(submitted), {"note": "Checked with the officer."}, follow=True
+        reviewed_url(submitted), {"review-note": "Checked with the officer."}, follow=True
     )
     assert "marked as reviewed" in response.content.decode()
     submitted.refresh_from_db()

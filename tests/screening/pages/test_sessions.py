@@ -129,7 +129,9 @@ def test_sign_out_everywhere_ends_every_session_and_keeps_the_tokens(client_for,
 
 def test_sign_out_everywhere_is_a_post(client_for, officer):
     client = client_for(officer)
-    assert client.get("/account/sign-out-everywhere").status_code == 405
+    # A GET (a reload, a link) signs nobody out: it leads back to the account page.
+    response = client.get("/account/sign-out-everywhere")
+    assert response.status_code == 302 and response["Location"] == "/account/"
     assert signed_in(client)
 
 

@@ -132,7 +132,9 @@ def test_a_colleague_who_is_not_an_administrator_cannot_lift_it(client_for, supe
 
 def test_unlocking_is_a_post(client_for, admin, officer):
     lock_out(officer)
-    assert client_for(admin).get(unlock_url(officer)).status_code == 405
+    # A GET (a reload, a link) unlocks nobody: it leads back to the lockouts page.
+    response = client_for(admin).get(unlock_url(officer))
+    assert response.status_code == 302 and response["Location"] == "/agency/lockouts/"
     assert not can_sign_in(officer)
 
 
