@@ -193,3 +193,52 @@ class PurgeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"purge at {self.at:%Y-%m-%d %H:%M}"
+
+
+class OutboxMessage(models.Model):
+    """A domain event or a piece of work for Celery, written in the same transaction as the
+    change it announces (DESIGN: publish through an outbox; on_commit alone loses messages).
+
+    One row per subscriber: `handler` names the Celery task an app subscribed to `topic` with
+    (config/outbox.py). The row names its subject by model and id only, never case data, and
+    with no foreign key: the ground floor points at no app. A retention purge deletes the rows
+    naming the objects it deletes (config/retention.py `cascade_purge`).
+
+    Published rows are leased until `available_at`: a message lost with a crashed worker is
+    published again; the handler sets `completed_at` when the work is done for good.
+    """
+
+    topic = models.CharField(max_length=64)
+    handler = models.CharField(max_length=100)
+    # The subject's model as `app_label.model_name` (e.g. "screening.screening") and its id.
+    subject_type = models.CharField(max_length=100)
+    subject_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    publish_count = models.PositiveIntegerField(default=0)
+    publish_failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["available_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(topic="") & ~models.Q(handler="") & ~models.Q(subject_type=""),
+                name="outbox_message_named",
+            ),
+        ]
+        indexes = [
+            # The relay's scan: due rows not done yet.
+            models.Index(
+                fields=["available_at"],
+                name="core_outbox_due_idx",
+                condition=models.Q(completed_at__isnull=True),
+            ),
+            # Completion by the handler, and the purge of a deleted subject's rows.
+            models.Index(fields=["subject_type", "subject_id"], name="core_outbox_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"outbox {self.pk} {self.topic} → {self.handler}"

@@ -6,8 +6,9 @@ Django's deletion collector finds the rows that cascade from the roots (and lift
 when the row it protects goes too). Change-history tables (django-simple-history) have no
 foreign keys, so their rows are found here: every history row of a deleted row, and every
 history row whose foreign-key column names one (a contact's past link to a purged case).
-Idempotency-Key records and access-log entries name objects by type and id: the records
-go, and the entries keep only their case id (`object_ref` is emptied).
+Idempotency-Key records, outbox rows and access-log entries name objects by type and id: the
+records and the outbox rows go, and the entries keep only their case id (`object_ref` is
+emptied).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tqdm import tqdm
 
 from config.encrypted import encrypted_fields
 from config.models import AccessLogEntry, IdempotencyRecord
+from config.outbox import outbox_messages_naming
 
 
 def history_models() -> list[type[models.Model]]:
@@ -52,8 +54,9 @@ def cascade_purge(
     handles: Mapping[str, Collection[str]] | None = None,
 ) -> Counter[str]:
     """Delete the rows of `roots` and everything that cascades from them, with their change
-    history and the Idempotency-Key records naming them; returns row counts per table (what
-    would go, changing nothing, when `dry_run`). Call it inside the caller's transaction.
+    history and the Idempotency-Key records and outbox rows naming them; returns row counts
+    per table (what would go, changing nothing, when `dry_run`). Call it inside the caller's
+    transaction.
 
     `handles` are other names of the deleted objects by object type (a case's reference:
     the cases API and the access log name a case by it rather than by its id).
@@ -92,6 +95,9 @@ def cascade_purge(
     records = IdempotencyRecord.objects.using(using).filter(_named(deleted, "object_id", handles))
     if count := records.count():
         counts[IdempotencyRecord._meta.db_table] += count
+    outbox = outbox_messages_naming(deleted).using(using)
+    if count := outbox.count():
+        counts[outbox.model._meta.db_table] += count
     if dry_run:
         return counts
 
@@ -107,6 +113,7 @@ def cascade_purge(
         # Again after the delete: the "-" rows written meanwhile match the same ids.
         history._default_manager.using(using).filter(condition).delete()
     records.delete()
+    outbox.delete()
     AccessLogEntry.objects.using(using).filter(_named(deleted, "object_ref", handles)).exclude(
         object_ref=""
     ).update(object_ref="")

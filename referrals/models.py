@@ -1,5 +1,6 @@
-"""Provider directory, routing rule versions, referrals with their append-only history, and the
-transactional outbox that carries delivery work to Celery."""
+"""Provider directory, routing rule versions, referrals with their append-only history and
+provider callback receipts. (The outbox that carries delivery work to Celery is config's:
+config/models.py `OutboxMessage`.)"""
 
 from __future__ import annotations
 
@@ -271,6 +272,9 @@ class Referral(models.Model):
     decline_reason = models.CharField(max_length=32, choices=DeclineReason.choices, blank=True)
     declined_by = models.CharField(max_length=16, choices=DecidedBy.choices, blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
+    # Set while an attempt is on its way to the provider (no lock is held during the send):
+    # another worker leaves the referral alone until the attempt is recorded, or overdue.
+    delivery_started_at = models.DateTimeField(null=True, blank=True)
     last_delivery_error = models.CharField(max_length=200, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
@@ -290,7 +294,13 @@ class Referral(models.Model):
     )
 
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "case_agency", "provider_agency", "queue_rank"]
+        excluded_fields=[
+            "updated_at",
+            "case_agency",
+            "provider_agency",
+            "queue_rank",
+            "delivery_started_at",
+        ]
     )
 
     class Meta:
@@ -378,61 +388,6 @@ class ReferralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.from_status}→{self.to_status} on referral {self.referral_id}"
-
-
-class OutboxMessage(models.Model):
-    """Work for Celery written in the same transaction as the change that needs it.
-
-    The relay publishes rows whose `available_at` has come; publishing leases the row until
-    `available_at` again, so a message lost with a crashed worker is published once more.
-    The handler sets `completed_at` when the work is done for good.
-    """
-
-    class Topic(models.TextChoices):
-        DISPATCH_REFERRAL = "dispatch_referral", "Deliver a referral"
-        DISCARD_REFERRAL = "discard_referral", "Tell a provider to discard a referral"
-        ROUTE_SCREENING = "route_screening", "Route a screening"
-
-    topic = models.CharField(max_length=32, choices=Topic.choices)
-    # Ids only: never case data.
-    referral = models.ForeignKey(
-        Referral, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
-    )
-    screening = models.ForeignKey(
-        "screening.Screening",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    available_at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(null=True, blank=True)
-    publish_count = models.PositiveIntegerField(default=0)
-    publish_failures = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=200, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["available_at", "pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(topic__in=["dispatch_referral", "discard_referral"])
-                & models.Q(referral__isnull=False)
-                | models.Q(topic="route_screening", screening__isnull=False),
-                name="outbox_message_has_its_object",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["available_at"],
-                name="outbox_pending_idx",
-                condition=models.Q(completed_at__isnull=True),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"outbox {self.pk} {self.topic}"
 
 
 class ProviderCallbackReceipt(models.Model):

@@ -1,18 +1,37 @@
 """Celery tasks: thin. Ids in, call a service. Stable names, `**kwargs` for rolling deploys,
-retries only on `DeliveryRetry` (the service decides when to give up, from the database)."""
+retries only on `DeliveryRetry` (the service decides when to give up, from the database).
+
+The outbox (config/outbox.py) calls the subscribers of referrals/events.py with the subject's
+id and `outbox_message_id`, the row they complete once their work is done."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from config.outbox import outbox_message_complete
 from referrals import services
 from referrals.errors import DeliveryRetry
 from referrals.services.retention import expired_records_purge
 
 
 @shared_task(name="referrals.route_screening", ignore_result=True)
-def route_screening(screening_id: int, **kwargs: object) -> None:
+def route_screening(screening_id: int, outbox_message_id: int | None = None, **kwargs: object):
     services.referral_route_screening(screening_id=screening_id)
+    outbox_message_complete(message_id=outbox_message_id)
+
+
+@shared_task(name="referrals.route_for_consent", ignore_result=True)
+def route_for_consent(consent_id: int, outbox_message_id: int | None = None, **kwargs: object):
+    services.referral_route_for_consent(consent_id=consent_id)
+    outbox_message_complete(message_id=outbox_message_id)
+
+
+@shared_task(name="referrals.cancel_for_withdrawn_consent", ignore_result=True)
+def cancel_for_withdrawn_consent(
+    consent_id: int, outbox_message_id: int | None = None, **kwargs: object
+) -> None:
+    services.referrals_cancel_for_withdrawn_consent(consent_id=consent_id)
+    outbox_message_complete(message_id=outbox_message_id)
 
 
 @shared_task(name="referrals.relay_outbox", ignore_result=True)
@@ -20,6 +39,8 @@ def relay_outbox(**kwargs: object) -> None:
     services.outbox_relay()
 
 
+# The delivery services complete their own rows (by referral), in the transaction that
+# records the outcome.
 @shared_task(bind=True, name="referrals.dispatch_referral", ignore_result=True, max_retries=None)
 def dispatch_referral(self, referral_id: int, **kwargs: object) -> None:
     while True:

@@ -1,5 +1,6 @@
 """Writes for referrals, by topic. Views, commands and tasks call these."""
 
+from config.outbox import outbox_relay
 from referrals.services.answers import referral_provider_answer
 from referrals.services.decisions import (
     referral_approve,
@@ -8,8 +9,7 @@ from referrals.services.decisions import (
 )
 from referrals.services.delivery import referral_discard_notify, referral_dispatch
 from referrals.services.escalation import referrals_escalate_overdue
-from referrals.services.outbox import outbox_relay
-from referrals.services.routing import referral_route_screening, routing_request
+from referrals.services.routing import referral_route_for_consent, referral_route_screening
 from referrals.services.transitions import referral_transition
 from referrals.services.withdrawal import referrals_cancel_for_withdrawn_consent
 
@@ -21,9 +21,9 @@ __all__ = [
     "referral_dispatch",
     "referral_provider_answer",
     "referral_retry_delivery",
+    "referral_route_for_consent",
     "referral_route_screening",
     "referral_transition",
     "referrals_cancel_for_withdrawn_consent",
     "referrals_escalate_overdue",
-    "routing_request",
 ]

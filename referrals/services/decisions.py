@@ -7,11 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import ConsentRequired, InvalidState, ValidationError
-from referrals.models import OutboxMessage, Referral
+from config.outbox import outbox_emit
+from referrals.events import REFERRAL_DISPATCH
+from referrals.models import Referral
 from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, referral_access
 from referrals.services.consent_gate import covering_consent
-from referrals.services.outbox import outbox_kick_on_commit
 from referrals.services.transitions import referral_transition
 from screening.models import User
 from screening.services._common import clean_text
@@ -26,8 +27,9 @@ SUPERVISOR_DECLINE_REASONS = (
 
 
 def _request_dispatch(referral: Referral) -> None:
-    OutboxMessage.objects.create(topic=OutboxMessage.Topic.DISPATCH_REFERRAL, referral=referral)
-    outbox_kick_on_commit()
+    """An outbox row in the decision's transaction, published to the worker right after the
+    commit (the relay as the safety net)."""
+    outbox_emit(topic=REFERRAL_DISPATCH, subject=referral)
 
 
 @transaction.atomic

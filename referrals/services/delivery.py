@@ -21,11 +21,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from config.outbox import outbox_complete, outbox_emit, outbox_postpone
 from referrals.errors import DeliveryRetry
-from referrals.models import OutboxMessage, Referral, ReferralEvent, ServiceProvider
+from referrals.events import REFERRAL_DISCARD, REFERRAL_DISPATCH
+from referrals.models import Referral, ReferralEvent, ServiceProvider
 from referrals.models import ReferralStatus as S
 from referrals.services.consent_gate import covering_consent, missing_consent_text
-from referrals.services.outbox import outbox_complete, outbox_postpone
 from referrals.services.transitions import referral_note_event, referral_transition
 from referrals.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from referrals.webhook_targets import (
@@ -212,23 +213,52 @@ def backoff_seconds(attempt: int) -> float:
 
 
 # --- dispatch ------------------------------------------------------------------------------
+# No HTTP call inside a transaction or while a row lock is held (DESIGN: slow partners never
+# block others): a delivery is claimed in one short transaction, sent outside any, and its
+# outcome recorded in another short one.
 
 
 @dataclass(frozen=True)
 class DispatchOutcome:
-    status: str  # sent | failed | blocked | skipped | busy | retry
+    status: str  # sent | failed | blocked | skipped | busy | retry | discarded
     countdown: float = 0.0
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What the send needs, read under the lock: the referral (with its provider), the
+    consent the packet rests on, the packet and the number of this attempt."""
+
+    referral: Referral
+    consent: Consent | None
+    payload: dict[str, Any]
+    attempt: int
+
+
+def in_flight_window() -> timedelta:
+    """How long an attempt may be on its way before another worker may try again (a worker
+    killed mid-send leaves its mark): longer than any send can take."""
+    return timedelta(seconds=2 * settings.REFERRAL_WEBHOOK_TIMEOUT_SECONDS + 10)
 
 
 def referral_dispatch(*, referral_id: int) -> DispatchOutcome:
     """Deliver an approved referral once. Raises `DeliveryRetry` (after recording the attempt)
     when another attempt is due; after the last attempt the referral is `failed`.
 
-    Idempotent: a referral that is no longer `approved` is left alone, and a referral another
-    worker is delivering right now (row locked) is skipped.
+    Idempotent: a referral that is no longer `approved` is left alone, and one another worker
+    is sending right now is skipped ("busy"). A referral cancelled while its packet was on the
+    way (consent withdrawn) is recorded as such and the provider is told to discard it.
     """
-    outcome = _dispatch_locked(referral_id)
+    claim = _dispatch_claim(referral_id)
+    if isinstance(claim, DispatchOutcome):
+        return claim
+    how, error = "", None
+    try:
+        how = _deliver(claim.referral, claim.payload)
+    except (PermanentDeliveryError, TemporaryDeliveryError) as failure:
+        error = failure
+    outcome = _dispatch_record(claim, how=how, error=error)
     if outcome.status == "retry":
         raise DeliveryRetry(
             referral_id=referral_id, countdown=outcome.countdown, reason=outcome.reason
@@ -237,23 +267,25 @@ def referral_dispatch(*, referral_id: int) -> DispatchOutcome:
 
 
 @transaction.atomic
-def _dispatch_locked(referral_id: int) -> DispatchOutcome:
-    topic = OutboxMessage.Topic.DISPATCH_REFERRAL
-    # The lock is held while the request is in flight, so two workers never deliver the same
-    # referral at once; the provider still deduplicates by idempotency key after a crash.
+def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
+    """Lock the referral, check its state and consent, build the packet and count the
+    attempt, marked in flight; the lock goes with this short transaction's commit."""
     referral = (
-        Referral.objects.select_for_update(skip_locked=True, of=("self",))
+        Referral.objects.select_for_update(of=("self",))
         .select_related("provider", "case", "case__agency", "screening")
         .filter(pk=referral_id)
         .first()
     )
     if referral is None:
-        if not Referral.objects.filter(pk=referral_id).exists():
-            return DispatchOutcome("skipped", reason="no such referral")
-        return DispatchOutcome("busy")
+        outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
+        return DispatchOutcome("skipped", reason="no such referral")
     if referral.status != S.APPROVED:
-        outbox_complete(topic=topic, referral_id=referral_id)
+        outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
         return DispatchOutcome("skipped", reason=f"status {referral.status}")
+    now = timezone.now()
+    if referral.delivery_started_at and referral.delivery_started_at > now - in_flight_window():
+        # Another worker is sending it; it records the outcome and completes the outbox row.
+        return DispatchOutcome("busy")
 
     consent = None
     if referral.consent_used_id is not None:
@@ -273,34 +305,60 @@ def _dispatch_locked(referral_id: int) -> DispatchOutcome:
             note="The consent ran out before delivery.",
             update_fields=("missing_consent", "consent_used"),
         )
-        outbox_complete(topic=topic, referral_id=referral_id)
+        outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
         return DispatchOutcome("blocked")
 
     payload = build_packet(referral, consent)
-    referral.delivery_attempts += 1
-    attempt = referral.delivery_attempts
-    try:
-        how = _deliver(referral, payload)
-    except PermanentDeliveryError as error:
+    attempt = referral.delivery_attempts + 1
+    # The attempt counts from here, whatever happens to the send (no change-history row:
+    # the outcome's is the one that tells).
+    Referral.objects.filter(pk=referral_id).update(
+        delivery_attempts=attempt, delivery_started_at=now
+    )
+    referral.delivery_attempts = attempt
+    referral.delivery_started_at = now
+    return _Claim(referral=referral, consent=consent, payload=payload, attempt=attempt)
+
+
+@transaction.atomic
+def _dispatch_record(
+    claim: _Claim, *, how: str, error: PermanentDeliveryError | TemporaryDeliveryError | None
+) -> DispatchOutcome:
+    """Lock the referral again and record what the send did, looking at its state anew: a
+    supervisor, a withdrawal or a provider may have acted while the packet was on the way."""
+    referral_id = claim.referral.pk
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .filter(pk=referral_id)
+        .first()
+    )
+    if referral is None:  # purged with its case meanwhile
+        return DispatchOutcome("skipped", reason="no such referral")
+    attempt = claim.attempt
+    referral.delivery_started_at = None
+    if referral.status != S.APPROVED:
+        return _record_moved_on(referral, claim, how=how, error=error)
+    if isinstance(error, PermanentDeliveryError):
         return _give_up(referral, f"attempt {attempt}: {error}; not retried")
-    except TemporaryDeliveryError as error:
+    if isinstance(error, TemporaryDeliveryError):
         if attempt >= settings.REFERRAL_DELIVERY_MAX_ATTEMPTS:
             return _give_up(referral, f"attempt {attempt} (the last): {error}")
         countdown = backoff_seconds(attempt)
         referral.last_delivery_error = str(error)[:200]
-        referral.save(update_fields=["delivery_attempts", "last_delivery_error", "updated_at"])
+        referral.save(update_fields=["last_delivery_error", "delivery_started_at", "updated_at"])
         referral_note_event(
             referral=referral,
             kind=ReferralEvent.Kind.DELIVERY_ATTEMPT,
             note=f"attempt {attempt} failed: {error}; retry in {countdown:.1f}s",
         )
-        outbox_postpone(topic=topic, referral_id=referral_id, seconds=countdown)
+        outbox_postpone(topic=REFERRAL_DISPATCH, subject_id=referral_id, seconds=countdown)
         logger.info("referral %s: attempt %s failed (%s)", referral_id, attempt, error)
         return DispatchOutcome("retry", countdown=countdown, reason=str(error))
 
     now = timezone.now()
-    referral.fields_disclosed = list(payload)
-    referral.consent_used = consent
+    referral.fields_disclosed = list(claim.payload)
+    referral.consent_used = claim.consent
     referral.sent_at = now
     referral.due_at = now + timedelta(hours=referral.provider.response_due_hours)
     referral.last_delivery_error = ""
@@ -313,13 +371,44 @@ def _dispatch_locked(referral_id: int) -> DispatchOutcome:
             "consent_used",
             "sent_at",
             "due_at",
-            "delivery_attempts",
+            "delivery_started_at",
             "last_delivery_error",
         ),
     )
-    outbox_complete(topic=topic, referral_id=referral_id)
+    outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
     logger.info("referral %s: delivered on attempt %s", referral_id, attempt)
     return DispatchOutcome("sent")
+
+
+def _record_moved_on(
+    referral: Referral,
+    claim: _Claim,
+    *,
+    how: str,
+    error: PermanentDeliveryError | TemporaryDeliveryError | None,
+) -> DispatchOutcome:
+    """The referral left `approved` while its packet was on the way (cancelled by a consent
+    withdrawal, most likely). Nothing is retried; a packet that arrived must be discarded."""
+    outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral.pk)
+    if error is not None:
+        referral.save(update_fields=["delivery_started_at", "updated_at"])
+        return DispatchOutcome("skipped", reason=f"status {referral.status}")
+    # What the provider holds now, for the record (the access page lists packets sent).
+    referral.fields_disclosed = list(claim.payload)
+    referral.save(update_fields=["fields_disclosed", "delivery_started_at", "updated_at"])
+    cancelled = referral.status == S.CANCELLED
+    referral_note_event(
+        referral=referral,
+        kind=ReferralEvent.Kind.DELIVERY_ATTEMPT,
+        note=(
+            f"delivered by {how} on attempt {claim.attempt} after the referral was "
+            f"{referral.status}" + ("; the provider is told to discard it" if cancelled else "")
+        ),
+    )
+    if cancelled:
+        outbox_emit(topic=REFERRAL_DISCARD, subject=referral)
+    logger.info("referral %s: delivered after it was %s", referral.pk, referral.status)
+    return DispatchOutcome("discarded" if cancelled else "skipped", reason=referral.status)
 
 
 def _give_up(referral: Referral, reason: str) -> DispatchOutcome:
@@ -328,9 +417,9 @@ def _give_up(referral: Referral, reason: str) -> DispatchOutcome:
         referral=referral,
         to=S.FAILED,
         note=f"delivery failed: {reason}",
-        update_fields=("delivery_attempts", "last_delivery_error"),
+        update_fields=("last_delivery_error", "delivery_started_at"),
     )
-    outbox_complete(topic=OutboxMessage.Topic.DISPATCH_REFERRAL, referral_id=referral.pk)
+    outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral.pk)
     logger.warning("referral %s: delivery failed", referral.pk)
     return DispatchOutcome("failed", reason=reason)
 
@@ -340,51 +429,50 @@ def _give_up(referral: Referral, reason: str) -> DispatchOutcome:
 
 def referral_discard_notify(*, referral_id: int) -> DispatchOutcome:
     """Tell the provider of a cancelled referral to discard what it received. Only the
-    referral's reference goes out. Retries like delivery; raises `DeliveryRetry`."""
-    topic = OutboxMessage.Topic.DISCARD_REFERRAL
-    with transaction.atomic():
-        referral = (
-            Referral.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("provider")
-            .filter(pk=referral_id)
-            .first()
-        )
-        if referral is None:
-            return DispatchOutcome("busy")
-        attempts = referral.events.filter(kind=ReferralEvent.Kind.DISCARD_NOTICE).count() + 1
-        payload = {
-            "type": "referral.discard",
-            "referral": referral.idempotency_key,
-            "reason": "consent_withdrawn",
-            "instruction": "Delete the information received with this referral.",
-        }
-        try:
-            how = _deliver(referral, payload, key_suffix=":discard")
-        except PermanentDeliveryError as error:
+    referral's reference goes out. Retries like delivery; raises `DeliveryRetry`. The send
+    happens outside any transaction; a notice sent twice carries the same idempotency key."""
+    referral = Referral.objects.select_related("provider").filter(pk=referral_id).first()
+    if referral is None:
+        outbox_complete(topic=REFERRAL_DISCARD, subject_id=referral_id)
+        return DispatchOutcome("skipped", reason="no such referral")
+    attempts = referral.events.filter(kind=ReferralEvent.Kind.DISCARD_NOTICE).count() + 1
+    payload = {
+        "type": "referral.discard",
+        "referral": referral.idempotency_key,
+        "reason": "consent_withdrawn",
+        "instruction": "Delete the information received with this referral.",
+    }
+    try:
+        how = _deliver(referral, payload, key_suffix=":discard")
+    except PermanentDeliveryError as error:
+        with transaction.atomic():
             referral_note_event(
                 referral=referral,
                 kind=ReferralEvent.Kind.DISCARD_NOTICE,
                 note=f"discard notice failed: {error}; tell the provider another way",
             )
-            outbox_complete(topic=topic, referral_id=referral_id)
-            return DispatchOutcome("failed", reason=str(error))
-        except TemporaryDeliveryError as error:
-            note = f"discard notice attempt {attempts} failed: {error}"
-            referral_note_event(
-                referral=referral, kind=ReferralEvent.Kind.DISCARD_NOTICE, note=note
-            )
-            if attempts >= settings.REFERRAL_DELIVERY_MAX_ATTEMPTS:
-                outbox_complete(topic=topic, referral_id=referral_id)
-                return DispatchOutcome("failed", reason=str(error))
-            countdown = backoff_seconds(attempts)
-            outbox_postpone(topic=topic, referral_id=referral_id, seconds=countdown)
-            outcome = DispatchOutcome("retry", countdown=countdown, reason=str(error))
-        else:
+            outbox_complete(topic=REFERRAL_DISCARD, subject_id=referral_id)
+        return DispatchOutcome("failed", reason=str(error))
+    except TemporaryDeliveryError as error:
+        with transaction.atomic():
             referral_note_event(
                 referral=referral,
                 kind=ReferralEvent.Kind.DISCARD_NOTICE,
-                note=f"provider told to discard the referral ({how})",
+                note=f"discard notice attempt {attempts} failed: {error}",
             )
-            outbox_complete(topic=topic, referral_id=referral_id)
-            return DispatchOutcome("sent")
-    raise DeliveryRetry(referral_id=referral_id, countdown=outcome.countdown, reason=outcome.reason)
+            if attempts >= settings.REFERRAL_DELIVERY_MAX_ATTEMPTS:
+                outbox_complete(topic=REFERRAL_DISCARD, subject_id=referral_id)
+                return DispatchOutcome("failed", reason=str(error))
+            countdown = backoff_seconds(attempts)
+            outbox_postpone(topic=REFERRAL_DISCARD, subject_id=referral_id, seconds=countdown)
+        raise DeliveryRetry(
+            referral_id=referral_id, countdown=countdown, reason=str(error)
+        ) from None
+    with transaction.atomic():
+        referral_note_event(
+            referral=referral,
+            kind=ReferralEvent.Kind.DISCARD_NOTICE,
+            note=f"provider told to discard the referral ({how})",
+        )
+        outbox_complete(topic=REFERRAL_DISCARD, subject_id=referral_id)
+    return DispatchOutcome("sent")

@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from config.access_log import access_log_purge
 from config.api.idempotency import idempotency_record_purge
-from config.models import AccessLogEntry, IdempotencyRecord, PurgeRecord
+from config.models import AccessLogEntry, IdempotencyRecord, OutboxMessage, PurgeRecord
 from config.retention import RetentionRule, retention_rules_run
-from referrals.models import OutboxMessage, ProviderCallbackReceipt
+from referrals.models import ProviderCallbackReceipt
 from screening.services.retention import screening_retention_rules
 
 TRIGGERS = ("schedule", "command")

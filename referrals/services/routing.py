@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from referrals.models import (
-    OutboxMessage,
     Priority,
     Referral,
     ReferralStatus,
@@ -25,7 +24,7 @@ from referrals.models import (
 from referrals.routing import RoutingFacts, ServiceNeed, evaluate_rules, parse_routing
 from referrals.services.consent_gate import covering_consent, missing_consent_text
 from referrals.services.transitions import referral_transition
-from screening.models import Case, Screening
+from screening.models import Case, Consent, Screening
 
 logger = logging.getLogger(__name__)
 
@@ -65,17 +64,6 @@ def routing_rule_set_current() -> RoutingRuleSet | None:
         .order_by("-number")
         .first()
     )
-
-
-def routing_request(*, screening_id: int) -> OutboxMessage:
-    """Ask for routing in the caller's transaction (an outbox row); the relay publishes it."""
-    message = OutboxMessage.objects.create(
-        topic=OutboxMessage.Topic.ROUTE_SCREENING, screening_id=screening_id
-    )
-    from referrals.services.outbox import outbox_kick_on_commit
-
-    outbox_kick_on_commit()
-    return message
 
 
 def _case_facts(case: Case) -> dict[str, Any]:
@@ -177,9 +165,6 @@ def referral_route_screening(*, screening_id: int) -> RoutingReport:
     with transaction.atomic():
         screening = Screening.objects.filter(pk=screening_id).select_related("case").first()
         if screening is None or not screening.has_result:
-            OutboxMessage.objects.filter(
-                screening_id=screening_id, completed_at__isnull=True
-            ).update(completed_at=timezone.now())
             return report
         # Lock the case: two routing runs for one case never interleave.
         case = Case.objects.select_for_update().get(pk=screening.case_id)
@@ -196,11 +181,6 @@ def referral_route_screening(*, screening_id: int) -> RoutingReport:
                 continue
             for provider in providers[: need.providers]:
                 _propose(report, screening, case, provider, need, rule_set, now)
-        OutboxMessage.objects.filter(
-            topic=OutboxMessage.Topic.ROUTE_SCREENING,
-            screening_id=screening_id,
-            completed_at__isnull=True,
-        ).update(completed_at=now)
     logger.info(
         "routing: screening %s proposed %s unblocked %s",
         screening_id,
@@ -208,6 +188,37 @@ def referral_route_screening(*, screening_id: int) -> RoutingReport:
         len(report.unblocked),
     )
     return report
+
+
+REFERRAL_CONSENT_SCOPES = (Consent.Scope.REFERRAL_SERVICE_TYPE, Consent.Scope.REFERRAL_PROVIDER)
+
+
+def referral_route_for_consent(*, consent_id: int) -> RoutingReport | None:
+    """A consent was recorded (`consent.recorded`): a referral blocked for want of consent
+    waits for exactly this, so the case's latest submitted (or reviewed) screening is routed
+    again, which moves the referrals this consent covers on to pending approval. Nothing
+    happens for other scopes, a consent no longer active, or a case with no blocked referral.
+    """
+    consent = Consent.objects.filter(pk=consent_id, scope__in=REFERRAL_CONSENT_SCOPES).first()
+    if consent is None or not consent.is_active():
+        return None
+    blocked = Referral.objects.filter(
+        case_id=consent.case_id, status=ReferralStatus.BLOCKED_NEEDS_CONSENT
+    )
+    if not blocked.exists():
+        return None
+    screening_id = (
+        Screening.objects.filter(
+            case_id=consent.case_id,
+            status__in=(Screening.Status.SUBMITTED, Screening.Status.REVIEWED),
+        )
+        .order_by("-submitted_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if screening_id is None:
+        return None
+    return referral_route_screening(screening_id=screening_id)
 
 
 def _propose(report, screening, case, provider, need, rule_set, now) -> None:

@@ -10,7 +10,9 @@ from django.utils import timezone
 from config.access_log import CONSENT, access_log_note
 from config.errors import InvalidState
 from config.history import history_user_set
-from screening.models import Case, Consent, Screening, User
+from config.outbox import outbox_emit
+from screening.events import CONSENT_RECORDED, CONSENT_WITHDRAWN
+from screening.models import Case, Consent, User
 from screening.permissions import CaseAction, case_access, consent_access
 from screening.services._common import clean_text, full_clean, raise_if
 
@@ -101,31 +103,10 @@ def consent_record(
     history_user_set(consent, by)
     consent.save()
     access_log_note(object_type=CONSENT, object_ref=str(consent.pk), case_id=case.pk)
-    if scope in (Consent.Scope.REFERRAL_SERVICE_TYPE, Consent.Scope.REFERRAL_PROVIDER):
-        # A referral blocked for want of consent waits for exactly this: ask for routing of
-        # the latest result again (an outbox row in this transaction, so it is not lost);
-        # routing moves the referrals this consent covers on to pending approval.
-        from referrals.services import routing_request
-
-        screening_id = _latest_screening_with_blocked_referrals(case=case)
-        if screening_id is not None:
-            routing_request(screening_id=screening_id)
+    # Referrals blocked for want of consent wait for exactly this: the event, committed with
+    # the consent, lets referral routing move the ones it covers on to pending approval.
+    outbox_emit(topic=CONSENT_RECORDED, subject=consent)
     return consent
-
-
-def _latest_screening_with_blocked_referrals(*, case: Case) -> int | None:
-    """The case's latest submitted (or reviewed) screening, if any referral of the case is
-    `blocked_needs_consent`; else None."""
-    from referrals.models import ReferralStatus
-
-    if not case.referrals.filter(status=ReferralStatus.BLOCKED_NEEDS_CONSENT).exists():
-        return None
-    return (
-        case.screenings.filter(status__in=(Screening.Status.SUBMITTED, Screening.Status.REVIEWED))
-        .order_by("-submitted_at", "-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
 
 
 @transaction.atomic
@@ -147,14 +128,9 @@ def consent_withdraw(*, consent: Consent, by: User, note: str = "") -> Consent:
     history_user_set(consent, by)
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
     # Draft screenings resting on this consent cannot be saved or submitted any more: the
-    # screening services check `consent.is_active()` on every write.
-    _cancel_referrals_covered_by(consent_id=consent.pk, by=by)
+    # screening services check `consent.is_active()` on every write. Every disclosure passes
+    # the consent gate, which reads the consent as it is now; the event, committed with the
+    # withdrawal, has referrals cancel what only this consent covered and ask providers that
+    # received a referral to discard it.
+    outbox_emit(topic=CONSENT_WITHDRAWN, subject=consent)
     return consent
-
-
-def _cancel_referrals_covered_by(*, consent_id: int, by: User) -> None:
-    """Cancel, in this same transaction, every not-yet-accepted referral that only this
-    consent covered; providers that already received one are told to discard it."""
-    from referrals.services import referrals_cancel_for_withdrawn_consent
-
-    referrals_cancel_for_withdrawn_consent(consent_id=consent_id, by=by)

@@ -19,9 +19,11 @@ from config.errors import (
     ValidationError,
 )
 from config.history import history_user_set
+from config.outbox import outbox_emit
 from indicators.engine import AnswerError, score, validate_answers
 from indicators.models import InstrumentVersion
 from indicators.selectors import instrument_definition
+from screening.events import SCREENING_OVERRIDDEN, SCREENING_SUBMITTED
 from screening.models import Case, Consent, Screening, ScreeningOverride, User
 from screening.permissions import CaseAction, ScreeningAction, case_access, screening_access
 from screening.services._common import clean_text, raise_if
@@ -310,20 +312,11 @@ def screening_submit(
         history_user_set(case, by)
         case.save(update_fields=[*changed, "updated_at"])
 
-    # Referral routing: an outbox row written in this transaction (DESIGN: on_commit alone
-    # loses the request if the process dies right after commit). It commits or rolls back
-    # with the result, and the relay publishes it after commit, surviving a broker outage.
-    _hand_over_to_routing(screening.pk)
+    # The hand-over to referral routing: a `screening.submitted` event in this transaction
+    # (DESIGN: on_commit alone loses it if the process dies right after commit). It commits
+    # or rolls back with the result; published right after commit, the relay as the net.
+    outbox_emit(topic=SCREENING_SUBMITTED, subject=screening)
     return screening
-
-
-def _hand_over_to_routing(screening_id: int) -> None:
-    """Ask for referral routing of this screening's result (and its newest override): an
-    outbox row, in the caller's transaction, that the relay publishes as
-    `referrals.route_screening` after commit (routing is idempotent)."""
-    from referrals.services import routing_request
-
-    routing_request(screening_id=screening_id)
 
 
 @transaction.atomic
@@ -391,7 +384,7 @@ def screening_override(
     history_user_set(override, by)
     override.save()
     # Routing looks at the outcome in force, which just changed (same outbox pattern).
-    _hand_over_to_routing(screening.pk)
+    outbox_emit(topic=SCREENING_OVERRIDDEN, subject=screening)
     return override
 
 

@@ -135,10 +135,11 @@ def start_screening(worker, flag_screen):
 @pytest.fixture
 def submitted_screening(worker, screened_case, start_screening) -> Screening:
     """A submitted screening; its routing request is dropped (referrals are made by hand)."""
-    from referrals.models import OutboxMessage
+    from screening.events import SCREENING_SUBMITTED
+    from tests.outbox import outbox_rows
 
     screening = services.screening_submit(screening=start_screening(screened_case), by=worker)
-    OutboxMessage.objects.filter(screening=screening).delete()
+    outbox_rows(SCREENING_SUBMITTED, screening).delete()
     return screening
 
 

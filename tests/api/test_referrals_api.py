@@ -9,10 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from referrals.models import OutboxMessage, ReferralStatus
+from referrals.events import REFERRAL_DISPATCH
+from referrals.models import ReferralStatus
 from screening.roles import Role
 from tests.api.helpers import assert_problem, client_for, error_fields
 from tests.factories import UserFactory
+from tests.outbox import outbox_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +149,7 @@ def test_approving_writes_the_delivery_to_the_outbox_and_is_safe_to_retry(
     assert first.json()["status"] == "approved" and first.json()["approved_at"]
     again = supervisor_api.post(url(referral, "approve"), {}, format="json")
     assert again.status_code == 200 and again.json()["status"] == "approved"
-    assert OutboxMessage.objects.filter(referral=referral).count() == 1
+    assert outbox_rows(REFERRAL_DISPATCH, referral).count() == 1
 
 
 def test_approving_without_a_covering_consent_is_409(supervisor_api, make_referral):

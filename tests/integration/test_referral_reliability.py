@@ -3,9 +3,10 @@ webhook receiver (issue 5, "Reliability").
 
 1. 200 approved referrals; the worker is SIGKILLed mid-run and restarted: every referral
    reaches the receiver; duplicates are recognised by idempotency key.
-2. The broker is unreachable when the relay runs after approvals: approvals succeed, rows stay
-   in the outbox, and everything is delivered once the broker is back.
-3. A receiver answering 500 three times then 200: delivered once, the events show the retries.
+2. The broker is unreachable when the approvals commit and when the relay runs: approvals
+   succeed, rows stay in the outbox, and everything is delivered once the broker is back.
+3. A receiver answering 500 three times then 200: delivered once, the events show the retries
+   (published right after the approval's commit, retried through the broker).
 
 The worker must read the same database as the test, so these run on PostgreSQL only (the
 SQLite test database lives in this process's memory). The worker talks to its own Redis
@@ -15,28 +16,31 @@ database number, so no other worker of the session can take these messages.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
-import redis
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
-from referrals.models import OutboxMessage, Referral, ReferralEvent, ReferralStatus
+from config.models import OutboxMessage
+from referrals.events import REFERRAL_DISPATCH
+from referrals.models import Referral, ReferralEvent, ReferralStatus
 from referrals.services import outbox_relay, referral_approve
 from screening import services
 from screening.models import Consent
 from screening.roles import Role
-from tests.conftest import _unavailable
 from tests.factories import AgencyFactory, UserFactory
+from tests.integration.workers import (
+    FAST,
+    Worker,
+    clear_queue,
+    database_url,
+    publishing_to,
+    require_postgresql,
+    worker_broker,
+)
 from tests.referrals.conftest import SECRET, make_provider
 from tests.referrals.receiver import start_receiver
 
@@ -45,7 +49,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKER_REDIS_DB = 13  # a Redis database used only by these tests' worker
 SERVICE_TYPES = [
     "shelter",
@@ -59,134 +62,30 @@ SERVICE_TYPES = [
     "case_management",
     "child_welfare",
 ]
-# Short backoff and lease so each test finishes well inside two minutes.
-FAST = {
-    "REFERRAL_RETRY_BASE_SECONDS": "1",
-    "REFERRAL_RETRY_MAX_SECONDS": "2",
-    "REFERRAL_OUTBOX_LEASE_SECONDS": "6",
-    "REFERRAL_WEBHOOK_TIMEOUT_SECONDS": "5",
-}
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = quote(db.get("PASSWORD") or "", safe="")
-    user = quote(db.get("USER") or "", safe="")
-    auth = f"{user}:{password}@" if user else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-def _worker_broker(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{WORKER_REDIS_DB}", "", ""))
-
-
-class Worker:
-    """A `celery worker` process (prefork, 4 children) in its own process group."""
-
-    def __init__(self, broker_url: str, database_url: str, ready_file: Path) -> None:
-        self.broker_url = broker_url
-        self.ready_file = ready_file
-        self.env = {
-            **os.environ,
-            **FAST,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": database_url,
-            "CELERY_BROKER_URL": broker_url,
-            "CELERY_RESULT_BACKEND": broker_url,
-            "REFERRAL_WORKER_READY_FILE": str(ready_file),
-        }
-        self.process: subprocess.Popen | None = None
-        self.generation = 0
-
-    def start(self) -> None:
-        self.generation += 1
-        self.ready_file.unlink(missing_ok=True)
-        hostname = f"referrals-{os.getpid()}-{self.generation}@localhost"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tests.referrals.celery_worker_app:app",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=4",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                hostname,
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail("the referral worker exited at start-up")
-            if self.ready_file.exists():
-                return
-            time.sleep(0.2)
-        self.kill()
-        pytest.fail("the referral worker was not ready within 60 s")
-
-    def kill(self) -> None:
-        """SIGKILL the whole worker (main process and pool children), as a crash would."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def _clear_queue(broker_url: str) -> None:
-    client = redis.Redis.from_url(broker_url)
-    try:
-        client.delete("default", "unacked", "unacked_index", "unacked_mutex")
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="module")
 def worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factory):
-    if connection.vendor != "postgresql":
-        _unavailable(
-            "the referral reliability tests need PostgreSQL: the worker process must share the "
-            "test database, and SQLite's test database lives in the test process's memory"
-        )
-    broker_url = _worker_broker(redis_url)
-    _clear_queue(broker_url)
+    require_postgresql("the referral reliability tests")
+    broker_url = worker_broker(redis_url, WORKER_REDIS_DB)
+    clear_queue(broker_url)
     with django_db_blocker.unblock():
-        worker = Worker(broker_url, _database_url(), tmp_path_factory.mktemp("worker") / "ready")
+        worker = Worker(broker_url, database_url(), tmp_path_factory.mktemp("worker") / "ready")
     worker.start()
     yield worker
     worker.stop()
-    _clear_queue(broker_url)
+    clear_queue(broker_url)
 
 
 @pytest.fixture
 def relay(worker, settings):
-    """The outbox relay of this process, publishing to the worker's broker."""
-    from config.celery import app
-
+    """The outbox relay of this process, publishing to the worker's broker; what the outbox
+    publishes right after a commit goes there too."""
     settings.REFERRAL_OUTBOX_LEASE_SECONDS = int(FAST["REFERRAL_OUTBOX_LEASE_SECONDS"])
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
     broker = Connection(worker.broker_url)
-    yield lambda **kwargs: outbox_relay(connection=kwargs.get("connection", broker))
+    with publishing_to(worker.broker_url):
+        yield lambda **kwargs: outbox_relay(connection=kwargs.get("connection", broker))
     broker.release()
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -247,6 +146,7 @@ def _approved_referrals(count: int, receiver_url: str) -> list[Referral]:
     referrals = Referral.objects.bulk_create(
         Referral(
             case=case,
+            case_agency_id=case.agency_id,
             screening=screening,
             provider=providers[index // len(SERVICE_TYPES)],
             service_type=SERVICE_TYPES[index % len(SERVICE_TYPES)],
@@ -272,9 +172,15 @@ def _wait(condition, *, timeout: float, relay=None, interval: float = 0.25) -> b
     return condition()
 
 
+# Nothing listens there: what the outbox publishes right after a commit fails at once, as with
+# a broker that is down, and the rows wait for the relay.
+DEAD_BROKER = "redis://127.0.0.1:9/0"
+
+
 def test_a_worker_killed_mid_run_loses_no_referral(worker, relay, receiver, capsys):
     receiver.delay = 0.03  # spread the work so the kill lands mid-run
-    referrals = _approved_referrals(200, receiver.url)
+    with publishing_to(DEAD_BROKER):  # the approvals' rows reach the worker through the relay
+        referrals = _approved_referrals(200, receiver.url)
     keys = {referral.idempotency_key for referral in referrals}
     started = time.monotonic()
 
@@ -292,31 +198,44 @@ def test_a_worker_killed_mid_run_loses_no_referral(worker, relay, receiver, caps
             f"attempts={attempts} distinct={distinct} duplicates={attempts - distinct} "
             f"in {time.monotonic() - started:.1f}s"
         )
+    assert killed_at < 200, "the kill came after every delivery: nothing was tested"
     assert delivered, f"only {distinct} of 200 referrals reached the receiver"
     assert distinct == 200
     assert receiver.distinct_keys == keys  # duplicates carry the same idempotency key
     assert all(d.signature_ok for d in receiver.deliveries)
+    # A referral whose attempt the kill interrupted is sent again once the attempt is overdue
+    # (referrals/services/delivery.py `in_flight_window`, 20 s with these settings).
+    # A referral whose attempt the kill interrupted after the send is sent again (a duplicate
+    # by key) once the attempt is overdue (delivery.py `in_flight_window`, 20 s here), when
+    # the relay publishes its row again: the relay keeps running.
     assert _wait(
-        lambda: Referral.objects.filter(status=ReferralStatus.SENT).count() == 200, timeout=30
+        lambda: Referral.objects.filter(status=ReferralStatus.SENT).count() == 200,
+        timeout=60,
+        relay=relay,
     )
 
 
 def test_approval_succeeds_while_the_broker_is_down_and_delivery_follows(worker, relay, receiver):
-    referrals = _approved_referrals(5, receiver.url)  # approvals never touch the broker
-    assert Referral.objects.filter(status=ReferralStatus.APPROVED).count() == 5
+    pending = OutboxMessage.objects.filter(completed_at__isnull=True, topic=REFERRAL_DISPATCH)
+    with publishing_to(DEAD_BROKER):
+        # Each approval's publish after its commit fails; the approval does not.
+        started = time.monotonic()
+        referrals = _approved_referrals(5, receiver.url)
+        assert time.monotonic() - started < 30
+        assert Referral.objects.filter(status=ReferralStatus.APPROVED).count() == 5
+        # Kept, not leased, due for the relay at once.
+        assert pending.count() == 5
+        assert set(pending.values_list("publish_count", "publish_failures")) == {(0, 1)}
+        assert pending.filter(available_at__lte=timezone.now()).count() == 5
 
-    dead_broker = Connection("redis://127.0.0.1:9/0", connect_timeout=1)
-    report = relay(connection=dead_broker)
-    dead_broker.release()
-    # 5 deliveries and the screening's routing request: none published, all kept.
-    assert (report.published, report.failed) == (0, 6)
-    pending = OutboxMessage.objects.filter(
-        completed_at__isnull=True, topic=OutboxMessage.Topic.DISPATCH_REFERRAL
-    )
-    assert pending.count() == 5
-    assert OutboxMessage.objects.filter(publish_failures=1).count() == 1
-    time.sleep(2)
-    assert receiver.attempts == 0
+        dead_broker = Connection(DEAD_BROKER, connect_timeout=1)
+        report = relay(connection=dead_broker)
+        dead_broker.release()
+        # The first row the relay tried waits one relay interval; the others stay due.
+        assert report.published == 0 and report.failed == report.claimed >= 5
+        assert pending.count() == 5
+        time.sleep(2)
+        assert receiver.attempts == 0
 
     OutboxMessage.objects.update(available_at=timezone.now())  # the broker is back
     assert _wait(lambda: len(receiver.distinct_keys) == 5, timeout=60, relay=relay)

@@ -104,22 +104,23 @@ NEGATIVE = {"ran_away": "no", "police_contact": "no", "injury": "no", "in_danger
 def submitted(case, officer, start_screening, screening_consent):
     """A submitted screening of `case` (no routing run).
 
-    Submitting writes a routing request to the outbox in the same transaction; tests built on
-    this fixture start after routing, so that request is dropped and the outbox holds only
-    what the test itself creates."""
-    from referrals.models import OutboxMessage
+    Submitting writes a `screening.submitted` event to the outbox in the same transaction
+    (recording the consents, `consent.recorded` ones); tests built on this fixture start after
+    routing, so those are dropped and the outbox holds only what the test itself creates."""
+    from config.models import OutboxMessage
 
     screening = services.screening_submit(screening=start_screening(case), by=officer)
-    OutboxMessage.objects.filter(
-        topic=OutboxMessage.Topic.ROUTE_SCREENING, screening=screening
-    ).delete()
+    OutboxMessage.objects.all().delete()
     return screening
 
 
 @pytest.fixture
 def referral_factory(submitted, officer):
-    """Referrals straight in the table, for tests about what happens after routing."""
+    """Referrals straight in the table, for tests about what happens after routing (the
+    consent each one rests on is recorded without its `consent.recorded` event)."""
     from referrals.models import Referral
+    from screening.events import CONSENT_RECORDED
+    from tests.outbox import outbox_rows
 
     def make(*, case=None, screening=None, provider=None, consent="auto", **values):
         case = case or submitted.case
@@ -131,6 +132,8 @@ def referral_factory(submitted, officer):
                 if values.get("mandatory")
                 else record_referral_consent(case, officer, provider=provider)
             )
+            if consent is not None:
+                outbox_rows(CONSENT_RECORDED, consent).delete()
         values.setdefault("due_at", timezone.now() + timedelta(hours=24))
         values.setdefault("status", "pending_approval")
         values.setdefault("service_type", "shelter")

@@ -10,13 +10,15 @@ from django.utils import timezone
 
 from config.errors import ActionNotAllowed, ConsentRequired, InvalidState, ValidationError
 from referrals.errors import ReferralNotFound
-from referrals.models import OutboxMessage, Referral, ReferralStatus
+from referrals.events import REFERRAL_DISPATCH
+from referrals.models import Referral, ReferralStatus
 from referrals.selectors import referral_event_list, referral_queue
 from referrals.services import referral_approve, referral_decline, referral_retry_delivery
 from screening import services
 from screening.models import Consent
 from screening.roles import Role
 from tests.factories import UserFactory
+from tests.outbox import outbox_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +28,8 @@ def test_approval_writes_the_outbox_row_in_the_same_transaction(referral_factory
     approved = referral_approve(referral_id=referral.pk, by=supervisor)
     assert approved.status == ReferralStatus.APPROVED
     assert approved.approved_by == supervisor
-    message = OutboxMessage.objects.get(referral=referral)
-    assert message.topic == OutboxMessage.Topic.DISPATCH_REFERRAL
+    message = outbox_rows(subject=referral).get()
+    assert message.topic == REFERRAL_DISPATCH
     assert message.completed_at is None
 
 
@@ -38,14 +40,14 @@ def test_a_rolled_back_approval_leaves_no_outbox_row(referral_factory, superviso
         raise RuntimeError("the request failed after the service")
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PENDING_APPROVAL
-    assert not OutboxMessage.objects.exists()
+    assert not outbox_rows(REFERRAL_DISPATCH).exists()
 
 
 def test_approving_twice_writes_one_outbox_row(referral_factory, supervisor):
     referral = referral_factory()
     referral_approve(referral_id=referral.pk, by=supervisor)
     referral_approve(referral_id=referral.pk, by=supervisor)
-    assert OutboxMessage.objects.filter(referral=referral).count() == 1
+    assert outbox_rows(REFERRAL_DISPATCH, referral).count() == 1
 
 
 def test_approval_checks_the_consent_again(referral_factory, supervisor, officer):
@@ -56,7 +58,7 @@ def test_approval_checks_the_consent_again(referral_factory, supervisor, officer
     )
     with pytest.raises(ConsentRequired):
         referral_approve(referral_id=referral.pk, by=supervisor)
-    assert not OutboxMessage.objects.exists()
+    assert not outbox_rows(REFERRAL_DISPATCH).exists()
 
 
 def test_a_mandatory_referral_is_approved_without_consent(referral_factory, supervisor):
@@ -111,7 +113,7 @@ def test_a_failed_delivery_can_be_retried(referral_factory, supervisor):
     retried = referral_retry_delivery(referral_id=referral.pk, by=supervisor)
     assert retried.status == ReferralStatus.APPROVED
     assert retried.delivery_attempts == 0
-    assert OutboxMessage.objects.filter(referral=referral, completed_at__isnull=True).exists()
+    assert outbox_rows(REFERRAL_DISPATCH, referral, completed_at__isnull=True).exists()
 
 
 def test_the_history_is_visible_to_whoever_sees_the_case(referral_factory, supervisor, outsider):

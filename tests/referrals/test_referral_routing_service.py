@@ -5,12 +5,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from referrals.models import OutboxMessage, Referral, ReferralStatus, ServiceProvider
+from referrals.models import Referral, ReferralStatus, ServiceProvider
 from referrals.services import referral_route_screening
 from referrals.services.routing import provider_ranking
 from referrals.tasks import route_screening
 from screening import services
+from screening.events import SCREENING_SUBMITTED
 from screening.models import Case, Consent
+from tests.outbox import outbox_rows
 from tests.referrals.conftest import POSITIVE, make_provider, record_referral_consent
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +38,7 @@ def test_submit_writes_a_routing_outbox_row_and_the_relay_routes_it(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         screening = submit(case, POSITIVE)
-    assert OutboxMessage.objects.filter(
-        topic=OutboxMessage.Topic.ROUTE_SCREENING, screening=screening, completed_at__isnull=False
-    ).exists()
+    assert outbox_rows(SCREENING_SUBMITTED, screening, completed_at__isnull=False).exists()
     assert set(referrals_of(screening)) == {"shelter", "medical", "legal_aid", "case_management"}
 
 

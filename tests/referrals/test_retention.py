@@ -12,12 +12,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from config.models import AccessLogEntry, IdempotencyRecord, PurgeRecord
-from referrals.models import OutboxMessage, ProviderCallbackReceipt, Referral
+from config.models import AccessLogEntry, IdempotencyRecord, OutboxMessage, PurgeRecord
+from config.outbox import outbox_emit
+from referrals.models import ProviderCallbackReceipt, Referral
 from referrals.services import referral_approve, referral_dispatch, referral_provider_answer
 from referrals.services.retention import expired_records_purge
 from referrals.tasks import purge_expired
 from screening import services
+from screening.events import SCREENING_SUBMITTED
 from screening.models import (
     Case,
     CaseUserObjectPermission,
@@ -298,7 +300,7 @@ def test_a_purged_case_leaves_nothing_but_its_id_in_the_access_log(build_case, s
         "screening_caseuserobjectpermission",
         "screening_identifierdigest",
         "referrals_referralevent",
-        "referrals_outboxmessage",
+        "core_outboxmessage",
         "referrals_providercallbackreceipt",
         "referrals_historicalreferral",
         "screening_historicalscreening",
@@ -438,9 +440,9 @@ def test_contacts_without_a_case_go_after_their_period(case, supervisor, setting
 def test_completed_outbox_rows_and_old_callback_receipts_go(submitted, settings):
     settings.RETENTION_OUTBOX_DAYS = 30
     settings.RETENTION_CALLBACK_RECEIPT_DAYS = 30
-    done = OutboxMessage.objects.create(topic="route_screening", screening=submitted)
+    done = outbox_emit(topic=SCREENING_SUBMITTED, subject=submitted)[0]
     _age(OutboxMessage, done.pk, completed_at=timedelta(days=31))
-    waiting = OutboxMessage.objects.create(topic="route_screening", screening=submitted)
+    waiting = outbox_emit(topic=SCREENING_SUBMITTED, subject=submitted)[0]
     _age(OutboxMessage, waiting.pk, created_at=timedelta(days=400))
     provider = make_provider()
     receipts = [
@@ -458,7 +460,7 @@ def test_completed_outbox_rows_and_old_callback_receipts_go(submitted, settings)
 
     assert list(OutboxMessage.objects.values_list("pk", flat=True)) == [waiting.pk]
     assert list(ProviderCallbackReceipt.objects.values_list("pk", flat=True)) == [receipts[1].pk]
-    assert report.deleted["referrals_outboxmessage"] == 1
+    assert report.deleted["core_outboxmessage"] == 1
     assert report.deleted["referrals_providercallbackreceipt"] == 1
 
 

@@ -2,9 +2,11 @@ import pytest
 from django.db import transaction
 
 from config import errors
-from referrals.models import OutboxMessage
+from config.models import OutboxMessage
 from screening import services
+from screening.events import CONSENT_RECORDED, SCREENING_SUBMITTED
 from screening.models import Case, Consent, Screening, ScreeningOverride
+from tests.outbox import outbox_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -183,14 +185,9 @@ def test_submit_stores_the_engine_result_snapshot(
     assert submitted.engine_version == submitted.result["engine_version"]
     assert submitted.result["instrument"]["content_hash"] == draft.instrument_version.content_hash
     assert submitted.submitted_by == officer
-    # The hand-over to referral routing is an outbox row committed with the result; the relay
-    # is kicked after commit.
-    assert (
-        OutboxMessage.objects.filter(
-            topic=OutboxMessage.Topic.ROUTE_SCREENING, screening=submitted
-        ).count()
-        == 1
-    )
+    # The hand-over to referral routing is a `screening.submitted` outbox row committed with
+    # the result, published right after the commit.
+    assert outbox_rows(SCREENING_SUBMITTED, submitted).count() == 1
     assert len(callbacks) == 1
 
 
@@ -213,7 +210,7 @@ def test_submitting_twice_yields_one_result(draft, officer, django_capture_on_co
     assert second.submitted_at == first.submitted_at
     assert second.version == first.version
     assert callbacks == []  # no second hand-over to routing
-    assert OutboxMessage.objects.filter(topic=OutboxMessage.Topic.ROUTE_SCREENING).count() == 1
+    assert outbox_rows(SCREENING_SUBMITTED).count() == 1
     assert Screening.objects.count() == 1
 
 
@@ -263,7 +260,8 @@ def test_a_rolled_back_submit_leaves_no_routing_request(draft, officer):
     with pytest.raises(RuntimeError), transaction.atomic():
         services.screening_submit(screening=draft, by=officer)
         raise RuntimeError("the request failed later")
-    assert not OutboxMessage.objects.exists()
+    assert not outbox_rows(SCREENING_SUBMITTED).exists()
+    assert not OutboxMessage.objects.exclude(topic=CONSENT_RECORDED).exists()
     draft.refresh_from_db()
     assert draft.status == Screening.Status.DRAFT
     assert draft.result is None

@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from referrals.models import OutboxMessage, ReferralEvent, ReferralStatus
+from referrals.events import REFERRAL_DISPATCH
+from referrals.models import ReferralEvent, ReferralStatus
 from referrals.services import referral_transition
 from screening.models import Consent
+from tests.outbox import outbox_rows
 from tests.referrals.pages.conftest import login_redirect
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +25,7 @@ def test_the_referral_page_needs_login(client, referral_factory):
     assert login_redirect(client.get(url(referral)), url(referral))
     response = client.post(url(referral, "approve"))
     assert login_redirect(response, url(referral, "approve"))
-    assert not OutboxMessage.objects.exists()
+    assert not outbox_rows(REFERRAL_DISPATCH).exists()
 
 
 @pytest.mark.parametrize("who", ["outsider", "provider_staff"])
@@ -49,7 +51,7 @@ def test_a_case_worker_sees_the_referral_but_may_not_decide(client_for, referral
     assert response.status_code == 403
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PENDING_APPROVAL
-    assert not OutboxMessage.objects.exists()
+    assert not outbox_rows(REFERRAL_DISPATCH).exists()
 
 
 def test_the_page_shows_the_facts_field_names_and_the_full_history(
@@ -87,8 +89,8 @@ def test_approving_through_the_page_writes_the_outbox_row(client_for, referral_f
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.APPROVED
     assert referral.approved_by == supervisor
-    message = OutboxMessage.objects.get(referral=referral)
-    assert message.topic == OutboxMessage.Topic.DISPATCH_REFERRAL
+    message = outbox_rows(subject=referral).get()
+    assert message.topic == REFERRAL_DISPATCH
     assert referral.events.last().note == "ok"
 
 
@@ -130,7 +132,7 @@ def test_declining_with_a_reason_records_it(client_for, referral_factory, superv
     assert referral.decline_reason == "person_declined"
     event = referral.events.get(to_status="declined")
     assert event.by == supervisor and event.reason_code == "person_declined"
-    assert not OutboxMessage.objects.exists()
+    assert not outbox_rows(REFERRAL_DISPATCH).exists()
 
 
 def test_approval_without_a_covering_consent_any_more_is_refused_with_the_reason(
@@ -146,7 +148,7 @@ def test_approval_without_a_covering_consent_any_more_is_refused_with_the_reason
     assert "No active consent covers this referral" in response.content.decode()
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.PENDING_APPROVAL
-    assert not OutboxMessage.objects.exists()
+    assert not outbox_rows(REFERRAL_DISPATCH).exists()
 
 
 def test_a_failed_delivery_can_be_retried_from_the_page(client_for, referral_factory, supervisor):
@@ -161,7 +163,7 @@ def test_a_failed_delivery_can_be_retried_from_the_page(client_for, referral_fac
     assert response.status_code == 302
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.APPROVED
-    assert OutboxMessage.objects.filter(referral=referral).count() == 1
+    assert outbox_rows(REFERRAL_DISPATCH, referral).count() == 1
 
 
 def test_a_blocked_referral_says_which_consent_is_missing_and_links_to_the_case(
