@@ -4,11 +4,13 @@ hangs off them, written in bulk (see referrals/loadgen/__init__.py for what and 
 from __future__ import annotations
 
 import bisect
+import collections
 import datetime as dt
 import io
+import multiprocessing
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,6 +211,24 @@ LOADED_MODELS = (
 )
 
 
+# The most rows of each kind one case can bring with it (its contacts, consents, referrals
+# and their events...): each chunk's ids are reserved from these.
+ROWS_PER_CASE = {
+    Case: 1,
+    CaseUserObjectPermission: 6,
+    CaseAssignment: 2,
+    CaseShare: 1,
+    Consent: 8,
+    Screening: 2,
+    ScreeningOverride: 2,
+    Referral: 8,
+    ReferralEvent: 64,
+    Contact: 2,
+    IdentifierDigest: 8,
+    AccessLogEntry: 8,
+}
+
+
 @dataclass
 class AgencyInfo:
     id: int
@@ -218,6 +238,11 @@ class AgencyInfo:
     workers: list[int] = field(default_factory=list)
     supervisors: list[int] = field(default_factory=list)
     creators: list[int] = field(default_factory=list)
+
+
+def _reference_text(bits: int) -> str:
+    body = "".join(REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
+    return f"C-{body[:4]}-{body[4:]}"
 
 
 def _seal(table: str, column: str, row_uid: uuid.UUID, text: str) -> Ciphertext | str:
@@ -246,6 +271,36 @@ class Ids:
     def models(self) -> list[type]:
         return list(self._next)
 
+    def for_chunk(self, index: int, chunk: int) -> ChunkIds:
+        return ChunkIds(
+            {
+                model: (self._next[model] + index * chunk * per_case, chunk * per_case)
+                for model, per_case in ROWS_PER_CASE.items()
+            }
+        )
+
+    def after_chunks(self, chunks: int, chunk: int) -> None:
+        """Move past every range handed to chunks (for `sequences_reset`)."""
+        for model, per_case in ROWS_PER_CASE.items():
+            self._next[model] += chunks * chunk * per_case
+
+
+class ChunkIds:
+    """The primary keys one chunk of cases may use: a range per table reserved in advance,
+    so chunks can be made in any order and in parallel and still give the same rows (ids
+    left unused are gaps, as rolled-back inserts leave)."""
+
+    def __init__(self, ranges: dict[type, tuple[int, int]]) -> None:
+        self._next = {model: first for model, (first, _size) in ranges.items()}
+        self._end = {model: first + size for model, (first, size) in ranges.items()}
+
+    def take(self, model: type) -> int:
+        value = self._next[model]
+        if value >= self._end[model]:
+            raise RuntimeError(f"a chunk made more {model.__name__} rows than ROWS_PER_CASE")
+        self._next[model] = value + 1
+        return value
+
 
 @dataclass
 class Counts:
@@ -263,8 +318,11 @@ class LoadGenerator:
         *,
         password: str,
         progress: Callable[[str, int | None], Any] | None = None,
+        workers: int = 1,
     ) -> None:
         self.plan = plan
+        self.workers = workers
+        self.scorings = 0
         # Reproducible fictional data, not secrets: a seeded generator on purpose.
         self.rng = random.Random(plan.seed)  # noqa: S311
         self.writer = row_writer()
@@ -278,7 +336,10 @@ class LoadGenerator:
         self.taken_references: set[str] = set(Case.objects.values_list("reference", flat=True))
         # Row uids and idempotency keys must be unique across batches added with --append and
         # the same seed: their generator also depends on how many cases there were already.
-        self.uid_rng = random.Random(f"{plan.seed}:{len(self.taken_references)}")  # noqa: S311
+        self.uid_seed = f"{plan.seed}:{len(self.taken_references)}"
+        self.uid_rng = random.Random(self.uid_seed)  # noqa: S311
+        self.redraw_rng = random.Random(f"{plan.seed}:redraw")  # noqa: S311
+        self.chunk_references: set[str] = set()
         self.region = settings.PHONE_DEFAULT_REGION
 
     # --- helpers ---------------------------------------------------------------------------
@@ -286,12 +347,12 @@ class LoadGenerator:
         return uuid.UUID(int=self.uid_rng.getrandbits(128), version=4)
 
     def _reference(self) -> str:
+        """A reference no case in the database has, nor another of this chunk (the writer
+        checks against the other chunks)."""
         while True:
-            bits = self.rng.getrandbits(40)
-            body = "".join(REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
-            reference = f"C-{body[:4]}-{body[4:]}"
-            if reference not in self.taken_references:
-                self.taken_references.add(reference)
+            reference = _reference_text(self.rng.getrandbits(40))
+            if reference not in self.taken_references and reference not in self.chunk_references:
+                self.chunk_references.add(reference)
                 return reference
 
     def _write(self, model: type, rows: list[dict[str, Any]]) -> None:
@@ -494,11 +555,14 @@ class LoadGenerator:
         self.ids = Ids(LOADED_MODELS)
         self._agencies_and_staff()
         self.phones = fiction.phone_pool(max(50, self.plan.cases // 20), self.rng)
+        self.staff_ids = self.ids
         cases_bar = self.progress("cases", self.plan.cases)
-        for first in range(0, self.plan.cases, self.plan.chunk):
-            size = min(self.plan.chunk, self.plan.cases - first)
-            self._chunk(first, size)
-            cases_bar.update(size)
+        chunks = -(-self.plan.cases // self.plan.chunk)
+        for rows, scorings in self._chunks(chunks):
+            self._chunk_write(rows)
+            self.scorings += scorings
+            cases_bar.update(len(rows[Case]))
+        self.staff_ids.after_chunks(chunks, self.plan.chunk)
         cases_bar.close()
         self.writer.finish()
         index_bar = self.progress(
@@ -508,10 +572,10 @@ class LoadGenerator:
         index_bar.close()
         for bar in self.bars.values():
             bar.close()
-        sequences_reset(self.ids.models)
+        sequences_reset(self.staff_ids.models)
         counts = dict(self.writer.counts)
         return Counts(
-            tables=counts, scorings=self.book.scorings, write_seconds=dict(self.writer.seconds)
+            tables=counts, scorings=self.scorings, write_seconds=dict(self.writer.seconds)
         )
 
     def _created_at(self, index: int) -> dt.datetime:
@@ -519,15 +583,63 @@ class LoadGenerator:
         position = ((index + self.rng.random()) / self.plan.cases) ** (1 / 1.3)
         return self.start + (self.anchor - self.start) * position
 
-    def _chunk(self, first: int, size: int) -> None:
-        out: dict[type, list[dict[str, Any]]] = {model: [] for model in LOADED_MODELS[3:]}
+    def _chunks(self, chunks: int) -> Iterator[tuple[dict[type, list], int]]:
+        """Each chunk's rows, in order: made here, or by `workers` forked processes (which
+        share everything loaded so far and never touch the database connection)."""
+        if self.workers <= 1 or chunks <= 1:
+            for index in range(chunks):
+                yield self.chunk_rows(index)
+            return
+        global _FORKED  # noqa: PLW0603 - the state forked workers read
+        _FORKED = self
+        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            pending: collections.deque = collections.deque()
+            for index in range(chunks):
+                pending.append(pool.apply_async(_forked_chunk_rows, (index,)))
+                # At most a chunk per worker ahead of the writer: memory stays bounded.
+                if len(pending) > self.workers:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
+
+    def chunk_rows(self, index: int) -> tuple[dict[type, list], int]:
+        """The rows of chunk `index` and how many new engine scorings they took: a function
+        of the seed and the index alone (its own random streams and reserved ids)."""
+        first = index * self.plan.chunk
+        size = min(self.plan.chunk, self.plan.cases - first)
+        # Seeded per chunk: the same chunk gives the same rows wherever it is made.
+        self.rng = random.Random(f"{self.plan.seed}:chunk:{index}")  # noqa: S311
+        self.uid_rng = random.Random(f"{self.uid_seed}:chunk:{index}")  # noqa: S311
+        self.ids = self.staff_ids.for_chunk(index, self.plan.chunk)
+        self.chunk_references: set[str] = set()
+        scorings = self.book.scorings
+        out: dict[type, list[dict[str, Any]]] = {model: [] for model in ROWS_PER_CASE}
         chunk_cases: list[tuple[int, int, int, dt.datetime]] = []
-        for index in range(first, first + size):
-            chunk_cases.append(self._case(index, out))
+        for case_index in range(first, first + size):
+            chunk_cases.append(self._case(case_index, out))
         self._contacts(chunk_cases, out)
-        self.writer.write_batch(list(out.items()))
-        for model, rows in out.items():
-            self._count(model, rows)
+        return out, self.book.scorings - scorings
+
+    def _chunk_write(self, rows: dict[type, list]) -> None:
+        # References are unique within a chunk; across chunks (made apart) the writer checks.
+        for case in rows[Case]:
+            if case["reference"] in self.taken_references:
+                self._reference_redraw(case, rows)
+            self.taken_references.add(case["reference"])
+        self.writer.write_batch(list(rows.items()))
+        for model, model_rows in rows.items():
+            self._count(model, model_rows)
+
+    def _reference_redraw(self, case: dict[str, Any], rows: dict[type, list]) -> None:
+        """Another chunk drew this reference first (odds about 1 in 50,000 a chunk at 1M
+        cases): a new one from the writer's own stream, in the case and its log entries."""
+        taken = case["reference"]
+        while case["reference"] in self.taken_references:
+            bits = self.redraw_rng.getrandbits(40)
+            case["reference"] = _reference_text(bits)
+        for entry in rows[AccessLogEntry]:
+            if entry["case_id"] == case["id"] and entry["object_ref"] == taken:
+                entry["object_ref"] = case["reference"]
 
     def _case(self, index: int, out: dict[type, list]) -> tuple[int, int, int, dt.datetime]:
         """One case and what hangs off it; returns its id, creator, agency and creation time."""
@@ -1270,6 +1382,14 @@ def _step_times(start: dt.datetime, steps: int, anchor: dt.datetime) -> list[dt.
     hours apart, all before the anchor."""
     step = min(6 * HOUR, (anchor - start) / (steps + 3))
     return [start + step * index for index in range(steps + 2)]
+
+
+# The generator a forked worker makes chunks with (set by the parent just before forking).
+_FORKED: LoadGenerator | None = None
+
+
+def _forked_chunk_rows(index: int) -> tuple[dict[type, list], int]:
+    return _FORKED.chunk_rows(index)
 
 
 class _NoBar:

@@ -43,7 +43,13 @@ class LoadPlan:
 
     @classmethod
     def sized(
-        cls, *, cases: int, agencies: int | None = None, staff: int | None = None, seed: int = 12
+        cls,
+        *,
+        cases: int,
+        agencies: int | None = None,
+        staff: int | None = None,
+        seed: int = 12,
+        chunk: int = 20_000,
     ) -> LoadPlan:
         if cases < 1:
             raise ValueError("--cases must be at least 1")
@@ -56,7 +62,9 @@ class LoadPlan:
                 f"--staff must be at least {MIN_STAFF_PER_AGENCY} per agency "
                 f"({MIN_STAFF_PER_AGENCY * agencies} for {agencies} agencies)"
             )
-        return cls(cases=cases, agencies=agencies, staff=staff, seed=seed)
+        if chunk < 1:
+            raise ValueError("--chunk must be at least 1")
+        return cls(cases=cases, agencies=agencies, staff=staff, seed=seed, chunk=chunk)
 
     def agency_weights(self) -> list[float]:
         raw = [1 / (rank + 1) ** AGENCY_SIZE_EXPONENT for rank in range(self.agencies)]

@@ -29,7 +29,7 @@ from screening.models import (
 from screening.roles import Role
 from screening.services.identifiers import case_identifiers, contact_identifiers
 
-CASES = 400
+CASES = 1000
 SEED = 7
 PAST_APPROVAL = {"approved", "sent", "acknowledged", "accepted", "services_started", "failed"}
 

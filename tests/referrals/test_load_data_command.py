@@ -69,3 +69,13 @@ def test_bad_sizes_are_refused_with_a_clear_error():
         generate(cases=0)
     with pytest.raises(CommandError, match="per agency"):
         generate(cases=100, agencies=10, staff=5)
+
+
+def test_the_data_do_not_depend_on_how_many_processes_make_them():
+    runs = []
+    for workers in (1, 2):
+        with transaction.atomic():
+            generate(cases=90, seed=5, workers=workers, chunk=30)
+            runs.append(_fingerprint())
+            transaction.set_rollback(True)
+    assert runs[0] == runs[1]

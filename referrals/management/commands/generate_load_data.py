@@ -44,6 +44,15 @@ class Command(BaseCommand):
             default=None,
             help="password of every generated account (default: a random one, printed once)",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="processes making rows (default: 2 on PostgreSQL, else 1); same data either way",
+        )
+        parser.add_argument(
+            "--chunk", type=int, default=20_000, help="cases made and written together"
+        )
         parser.add_argument("--no-analyze", action="store_true", help="skip ANALYZE at the end")
 
     def handle(self, *args, **options):
@@ -58,6 +67,7 @@ class Command(BaseCommand):
                 agencies=options["agencies"],
                 staff=options["staff"],
                 seed=options["seed"],
+                chunk=options["chunk"],
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
@@ -85,7 +95,8 @@ class Command(BaseCommand):
             bars.append(bar)
             return bar
 
-        generator = LoadGenerator(plan, password=password, progress=progress)
+        workers = options["workers"] or (2 if connection.vendor == "postgresql" else 1)
+        generator = LoadGenerator(plan, password=password, progress=progress, workers=workers)
         with transaction.atomic():
             _session_settings()
             counts = generator.run()
