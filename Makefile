@@ -52,8 +52,9 @@ serve-production: install
 ## make bench: every benchmark (scoring, contacts, encryption, delivery, lists at 10k/100k/1M
 ## cases) on the local PostgreSQL and Redis, which must be running; results and charts go into
 ## docs/benchmarks.md and docs/benchmarks/. QUICK=1: the 10k database, fewer rounds (< 5 min).
+## COMMITTED=1: measure the last commit (an export of HEAD), not the working tree's edits.
 bench: install
-	$(BIN)/python bench/run_all.py $(if $(QUICK),--quick)
+	$(BIN)/python bench/run_all.py $(if $(QUICK),--quick) $(if $(COMMITTED),--committed)
 
 ## Regenerate the hashed lock files after editing pyproject.toml.
 lock:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
+import json
 import os
 import platform
 import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ from bench.report import sections_write  # noqa: E402
 PYTHON = sys.executable
 DEFAULT_SERVER = "postgres://ci:ci-password-loopback-only@127.0.0.1:5432"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+# Paths under the repository of the doc written are shown relative to it (see --committed).
+DOC_ROOT = ROOT
 LOAD_DATABASES = {"load10k": 10_000, "load100k": 100_000, "load1m": 1_000_000}
 
 
@@ -201,6 +205,7 @@ def run_one(bench: Bench, *, quick: bool, versions: str) -> tuple[str, bool]:
             re.sub(r"(://[^:/@]+):[^@]*@", r"\1:…@", part)
             .replace(PYTHON, ".venv/bin/python")
             .replace(str(ROOT) + "/", "")
+            .replace(str(DOC_ROOT) + "/", "")
         )
         for part in bench.command
     )
@@ -215,8 +220,8 @@ def run_one(bench: Bench, *, quick: bool, versions: str) -> tuple[str, bool]:
     after = os.getloadavg()
     head = (
         f"Run of {today}{' (quick)' if quick else ''} by `make bench"
-        f"{' QUICK=1' if quick else ''}`: {machine_line()}, {versions}; load average "
-        f"{before[0]:.2f} before, {after[0]:.2f} after; {seconds:.0f} s.\n\n"
+        f"{' QUICK=1' if quick else ''}`, {code_version()}: {machine_line()}, {versions}; "
+        f"load average {before[0]:.2f} before, {after[0]:.2f} after; {seconds:.0f} s.\n\n"
         f"```sh\n{shown}\n```\n"
     )
     if returncode != 0:
@@ -258,6 +263,51 @@ def _section(bench: Bench, body: str) -> str:
     return f"### {bench.title} (`make bench`)\n\n{body}"
 
 
+def code_version() -> str:
+    """The commit measured, and whether the tree had edits on top of it."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    if not head:
+        return "code outside git"
+    edited = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"commit {head}" + (" with uncommitted edits" if edited else "")
+
+
+def committed_run(options: argparse.Namespace) -> int:
+    """Run this script from an export of HEAD (`git archive`), so that edits in progress in
+    a shared working tree do not enter the numbers; results still go to `options.doc`. The
+    local profile's field keys (which the load data was sealed with) are passed in the
+    environment, never copied."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    if not head:
+        raise SystemExit("bench: --committed needs a git checkout")
+    env = {**os.environ, "BENCH_COMMIT": f"commit {head} (an export of it: no working-tree edits)"}
+    key_file = ROOT / "var" / "field-keys.json"
+    if key_file.exists() and not env.get("FIELD_ENCRYPTION_KEYS"):
+        env.update({name: str(value) for name, value in json.loads(key_file.read_text()).items()})
+    arguments = ["--doc", str(options.doc.resolve()), "--server", options.server]
+    arguments += ["--redis-url", options.redis_url]
+    arguments += ["--quick"] if options.quick else []
+    arguments += ["--only", options.only] if options.only else []
+    with tempfile.TemporaryDirectory(prefix="bench-head-") as export:
+        archive = subprocess.run(
+            ["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", export], input=archive.stdout, check=True)
+        command = [PYTHON, str(Path(export) / "bench" / "run_all.py"), *arguments]
+        return subprocess.run(command, cwd=export, env=env).returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k cases only, fewer rounds")
@@ -265,12 +315,21 @@ def main() -> int:
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--server", default=os.environ.get("BENCH_SERVER_URL", DEFAULT_SERVER))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
+    parser.add_argument(
+        "--committed",
+        action="store_true",
+        help="measure the last commit (an export of HEAD), not the working tree's edits",
+    )
     options = parser.parse_args()
+    if options.committed:
+        return committed_run(options)
 
     problems = services_check(options.server, options.redis_url)
     if problems:
         print("bench: cannot run:\n" + "\n".join(problems), file=sys.stderr)
         return 2
+    global DOC_ROOT
+    DOC_ROOT = options.doc.resolve().parent.parent
     charts = options.doc.parent / "benchmarks"
     selected = benches(
         quick=options.quick, server=options.server, redis=options.redis_url, charts=charts
