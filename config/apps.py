@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_login_failed
         from django.test.signals import setting_changed
+        from django.utils.module_loading import autodiscover_modules
 
         from config import checks  # noqa: F401 - registers the checks
         from config.access_log import access_log_note_login_failed
@@ -25,5 +26,7 @@ class CoreConfig(AppConfig):
         user_login_failed.connect(access_log_note_login_failed, dispatch_uid="access_log_login")
         # The session's sign-in time, for its absolute lifetime (config/sessions.py).
         user_logged_in.connect(session_signed_in_at_record, dispatch_uid="session_signed_in_at")
+        # Each app's `labels.py` says in words what its stored codes mean (config/labels.py).
+        autodiscover_modules("labels")
         # Tests that override the keyring get fresh keys.
         setting_changed.connect(reset_keyring, dispatch_uid="crypto_reset_keyring")

@@ -21,6 +21,7 @@ class ParsedPage:
     summary_links: list[tuple[str, str]] = field(default_factory=list)  # (href, text)
     summaries: int = 0
     text: str = ""
+    nodes: list[str] = field(default_factory=list)  # each piece of text shown, stripped
 
     @property
     def duplicate_ids(self) -> list[str]:
@@ -83,6 +84,8 @@ class _Parser(HTMLParser):
         if self._hidden_depth:
             return
         self._words.append(data)
+        if data.strip():
+            self.page.nodes.append(" ".join(data.split()))
         if self._label is not None:
             self._label[1].append(data)
         if self._link is not None:

@@ -380,6 +380,24 @@ class Combination(_Model):
         ]
         return "+".join(parts)
 
+    def words(self) -> str:
+        """`one strong and one medium or weak indicator`: the label as a person reads it."""
+        names = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+        parts = [
+            f"{names.get(count, count)} {grade.replace('_', ' ')}"
+            for grade, count in (
+                ("strong", self.strong),
+                ("medium", self.medium),
+                ("weak", self.weak),
+                ("medium_or_weak", self.medium_or_weak),
+            )
+            if count
+        ]
+        total = self.strong + self.medium + self.weak + self.medium_or_weak
+        return " and ".join(parts) + (
+            " indicators" if total > 1 and len(parts) == 1 else " indicator"
+        )
+
     def met_by(self, strong: int, medium: int, weak: int) -> bool:
         # medium_or_weak counts only indicators not already used for `medium` / `weak`.
         return (

@@ -230,6 +230,7 @@ class _DimensionState:
     yes: Mapping[str, tuple[str, ...]]  # strength -> yes item keys
     open: tuple[str, ...]
     combination: str | None
+    combination_words: str | None = None
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,7 @@ class _Evaluation:
                 yes={strength: tuple(keys) for strength, keys in yes.items()},
                 open=tuple(open_),
                 combination=met.label() if met else None,
+                combination_words=met.words() if met else None,
             )
         return result
 
@@ -494,7 +496,7 @@ class _Evaluation:
             f"ILO/EC dimension “{_words(dimension)}” is {_DIMENSION_STATUS[state.truth]}: "
             f"{counts} indicator(s) present"
             + (f", {len(state.open)} unanswered" if state.open else "")
-            + (f"; combination met: {state.combination}" if state.combination else "")
+            + (f"; enough for it: {state.combination_words}" if state.combination_words else "")
             + f". {rule.text.en}"
         )
         keys = [key for strength in STRENGTHS for key in state.yes[strength]]

@@ -1,13 +1,14 @@
-"""The one consent gate for referrals: which active consent, if any, covers disclosing a case
-to a provider for a service type."""
+"""The consent gate for referrals: which active consent, if any, covers disclosing a case to
+a provider for a service type. The query itself is screening's (`screening.consent_gate`),
+shared with the sharing and transfer of cases between agencies."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Case, IntegerField, Q, Value, When
-
+from config.labels import label
 from referrals.models import ServiceProvider
+from screening.consent_gate import recipient_consents
 from screening.models import Consent
 
 
@@ -21,22 +22,12 @@ def covering_consent(
 ) -> Consent | None:
     """The newest active consent covering this provider or service type; a consent naming the
     provider comes first (a release per recipient is the better practice and allows more)."""
-    consents = (
-        Consent.objects.filter(case_id=case_id)
-        .active(at)
-        .filter(
-            Q(scope=Consent.Scope.REFERRAL_SERVICE_TYPE, service_type=service_type)
-            | Q(scope=Consent.Scope.REFERRAL_PROVIDER)
-            & (Q(provider_ref=provider.slug) | Q(provider_name__iexact=provider.name))
-        )
-        .annotate(
-            specific=Case(
-                When(scope=Consent.Scope.REFERRAL_PROVIDER, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("specific", "-given_at", "-pk")
+    consents = recipient_consents(
+        case_id=case_id,
+        recipient_ref=provider.slug,
+        recipient_name=provider.name,
+        service_type=service_type,
+        at=at,
     )
     if exclude_id is not None:
         consents = consents.exclude(pk=exclude_id)
@@ -44,8 +35,9 @@ def covering_consent(
 
 
 def missing_consent_text(*, provider: ServiceProvider, service_type: str) -> str:
-    """What the worker must record to unblock the referral (no case data)."""
+    """What the worker must record to unblock the referral (no case data), in the words the
+    pages use: the service's label and the provider's name, never their codes."""
     return (
-        f"written, time-limited consent to a referral for {service_type} "
-        f"or to this provider ({provider.slug})"
+        f"written, time-limited consent to a referral for "
+        f"{label(service_type, 'service_type').lower()} or to this provider ({provider.name})"
     )

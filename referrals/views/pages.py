@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from config.errors import ActionNotAllowed, ApplicationError, ValidationError
+from config.labels import label
 from referrals import selectors, services
 from referrals.forms import (
     ProviderAnswerForm,
@@ -20,6 +21,7 @@ from referrals.forms import (
     ReferralNoteForm,
     ReferralQueueFilterForm,
 )
+from referrals.labels import packet_value_label
 from referrals.models import Referral
 from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, referral_access
@@ -32,29 +34,6 @@ PER_PAGE = 25
 # Someone still has to act on a referral in these states by its due time.
 WAITING = frozenset({S.PENDING_APPROVAL, S.BLOCKED_NEEDS_CONSENT, S.SENT, S.ACKNOWLEDGED, S.FAILED})
 
-# How the packet's fields are labelled on the inbox page (the field names are the webhook's).
-PACKET_LABELS = {
-    "referral": "Referral reference",
-    "service_type": "Service",
-    "priority": "Priority",
-    "respond_by": "Respond by",
-    "referring_agency": "Referring agency",
-    "region": "Region",
-    "age_band": "Age band",
-    "languages": "Languages",
-    "urgent": "Urgent",
-    "mandatory": "Mandatory report",
-    "contact_person_directly": "May contact the person directly",
-    "age": "Age",
-    "report_reasons": "Report reasons",
-    "gender": "Gender",
-    "exploitation_type": "Suspected exploitation",
-    "outcome": "Screening outcome",
-    "flags": "Flags",
-    "name": "Name",
-    "phone": "Phone",
-    "narrative": "Narrative",
-}
 ANSWER_LABELS = {
     "acknowledge": "Acknowledge receipt",
     "accept": "Accept",
@@ -165,11 +144,11 @@ def _inbox_entry(referral: Referral, bound: ProviderAnswerForm | None) -> dict[s
         "packet": [
             {
                 "key": key,
-                "label": PACKET_LABELS.get(key, key),
+                "label": label(key, "packet_field"),
                 # The packet carries an ISO timestamp; people read the referral's due time.
                 "value": date_format(timezone.localtime(referral.due_at), "j M Y H:i")
                 if key == "respond_by"
-                else value,
+                else packet_value_label(key, value),
             }
             for key, value in packet.items()
         ],

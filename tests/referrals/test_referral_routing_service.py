@@ -49,7 +49,9 @@ def test_without_consent_a_referral_is_blocked_and_says_what_is_missing(
     referral_route_screening(screening_id=screening.pk)
     shelter = referrals_of(screening)["shelter"]
     assert shelter.status == ReferralStatus.BLOCKED_NEEDS_CONSENT
-    assert "shelter" in shelter.missing_consent and "shelter-one" in shelter.missing_consent
+    # In words: the service's label and the provider's name, not their codes.
+    assert "for shelter or to this provider (Shelter One)" in shelter.missing_consent
+    assert "shelter-one" not in shelter.missing_consent
     assert [(e.from_status, e.to_status) for e in shelter.events.all()] == [
         ("", "proposed"),
         ("proposed", "blocked_needs_consent"),

@@ -72,10 +72,13 @@ def test_the_page_shows_the_facts_field_names_and_the_full_history(
     assert referral.provider.name in page
     assert "Shelter" in page and "Normal" in page
     # referral_factory records a consent naming the provider
-    assert "Referral to a named provider" in page and referral.provider.slug in page
-    for name in ("referral", "service_type", "age", "gender"):
-        assert f"<code>{name}</code>" in page
-    assert "sent → declined" in page and "no_capacity" in page and "Full this week" in page
+    assert "Referral to a named provider" in page and referral.provider.name in page
+    # Fields disclosed and the history in words, not the packet's field names or status codes.
+    for name in ("Referral reference", "Service", "Age", "Gender"):
+        assert f"<li>{name}</li>" in page
+    assert "<code>" not in page and "service_type" not in page
+    assert "Sent → Declined (No capacity)" in page and "Full this week" in page
+    assert "no_capacity" not in page
     assert "<title>Referral" in page and case.reference in page.split("</title>")[0]
     # The page title carries no more than the case reference.
     assert "Fictional" not in page.split("</title>")[0]

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from referrals.labels import referral_reference
 from referrals.models import ReferralStatus
 from screening.roles import Role
 from tests.factories import AgencyFactory, UserFactory
@@ -74,7 +75,9 @@ def test_the_inbox_shows_delivered_referrals_with_the_disclosed_fields_only(
     assert response.status_code == 200
     assert _cards(page) == [str(shown.pk)]
     assert str(waiting.pk) not in _cards(page) and str(elsewhere.pk) not in _cards(page)
-    assert "Northshire" in page and shown.idempotency_key in page
+    # The reference at a size people read and quote, not the 32-character key.
+    assert "Northshire" in page and referral_reference(shown.idempotency_key) in page
+    assert shown.idempotency_key not in page
     # Not disclosed: not on the page.
     assert "Maria Fictional" not in page
     assert "fictional narrative" not in page
