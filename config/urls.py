@@ -1,6 +1,8 @@
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.staticfiles.views import serve as static_serve
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -38,6 +40,17 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("screening.urls")),
 ]
+
+# The local profile only (`make run`, DEBUG off so that its error pages are the service's own):
+# the stylesheet and script from the app's folders, as runserver would with DEBUG on.
+if getattr(settings, "SERVE_STATIC_FILES", False):
+    urlpatterns.append(
+        re_path(
+            rf"^{settings.STATIC_URL.lstrip('/')}(?P<path>.*)$",
+            static_serve,
+            {"insecure": True},
+        )
+    )
 
 # API paths answer problem+json even where no route matched (config/api/exceptions.py).
 handler404 = "config.api.exceptions.page_not_found"

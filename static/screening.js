@@ -44,6 +44,10 @@
   var versionInput = form.querySelector("input[name=_version]");
   var queue = Promise.resolve();
   var pending = 0;
+  // Answers changed and not yet saved (a save under way, or one that failed): leaving the
+  // page now would lose them, so the browser asks first. A button of the form saves them.
+  var unsaved = false;
+  var submitting = false;
 
   function say(text) { if (status) status.textContent = text; }
 
@@ -60,6 +64,7 @@
         return response.json().then(function (data) {
           if (response.ok && data.saved) {
             versionInput.value = data.version;
+            if (pending === 1) unsaved = false;
             say("Saved");
           } else {
             say((data.errors || ["Not saved"]).join(" "));
@@ -72,10 +77,20 @@
   }
 
   form.addEventListener("change", function (event) {
-    if (event.target && event.target.name && event.target.name !== "_action") save();
+    if (event.target && event.target.name && event.target.name !== "_action") {
+      unsaved = true;
+      save();
+    }
+  });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (submitting || (!unsaved && pending === 0)) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 
   form.addEventListener("submit", function (event) {
+    submitting = true;
     if (pending === 0) return;
     event.preventDefault();
     var submitter = event.submitter;

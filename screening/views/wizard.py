@@ -48,6 +48,17 @@ from screening.views._common import (
 )
 
 SESSION_GATE = "screening_gate"
+# The last version of each draft this browser saved: tabs of one browser share the session,
+# so a conflict with a version saved here was the same person in another tab.
+SESSION_SAVES = "screening_saves"
+SAVED_IN_ANOTHER_TAB = (
+    "You saved this screening in another tab or window since this page was opened. Reload "
+    "the page to carry on from the answers saved there."
+)
+SAVED_ELSEWHERE = (
+    "This screening was saved since you opened this page, by a colleague or by you on another "
+    "device. Reload the page to see the answers saved."
+)
 DEFAULT_INSTRUMENT = "frontline-adult-conversation"
 SUBMITTED_MESSAGE = "This screening has been submitted; submitted screenings cannot be edited."
 NOT_SAFE_MESSAGE = (
@@ -80,10 +91,39 @@ def _open_case_for_change(request: HttpRequest, reference: str) -> Case:
     return case_access(user=request.user, case_reference_or_id=reference, action=CaseAction.CHANGE)
 
 
-def _stop_page(request: HttpRequest, case: Case, message: str, *, title: str) -> HttpResponse:
+# What to do next: not safe to talk now (come back when it is) is not the same as a person who
+# does not agree (their decision, to be respected without pressure).
+NOT_SAFE_ADVICE = (
+    "Keep calm and end the conversation in a way that does not draw attention to it.",
+    "If you can do so safely, agree a time and a safe way to talk again — somewhere the "
+    "person can be alone.",
+    "If someone is in immediate danger, follow your emergency procedure.",
+    "When it is safe, come back to this case and start the screening again from the case page.",
+)
+DECLINED_ADVICE = (
+    "Thank the person and accept the answer: do not ask again why, and do not make help "
+    "depend on answering.",
+    "Tell them they can change their mind at any time, and how to reach you if they do.",
+    "If it is safe for them to keep it, offer information about where to get help "
+    "(a hotline number, a service's address).",
+    "If someone is in immediate danger, or the person is under 18, follow your emergency or "
+    "child-protection procedure: that does not need their answers.",
+)
+
+
+def _stop_page(
+    request: HttpRequest,
+    case: Case,
+    message: str,
+    *,
+    title: str,
+    advice: tuple[str, ...] = NOT_SAFE_ADVICE,
+) -> HttpResponse:
     _forget_gate(request, case)
     return render_page(
-        request, "screening/wizard/stop.html", {"case": case, "message": message, "title": title}
+        request,
+        "screening/wizard/stop.html",
+        {"case": case, "message": message, "title": title, "advice": advice},
     )
 
 
@@ -184,6 +224,7 @@ def screening_consent(request: HttpRequest, reference: str) -> HttpResponse:
                 "is a valid outcome: nothing has been recorded. Offer information about where to "
                 "get help if it is safe for them to keep it.",
                 title="The person does not agree",
+                advice=DECLINED_ADVICE,
             )
         screening = _record_consent_and_start(request, case, version, gate, form)
         if screening is not None:
@@ -350,14 +391,22 @@ def _save_section(
         add_service_errors(form, error)
         return None, 400
     except ConflictError as error:
-        form.add_error(None, error.message)
+        form.add_error(None, _conflict_message(request, screening, error))
         return None, 409
     except ActionNotAllowed:
         raise
     except ApplicationError as error:
         form.add_error(None, error.message)
         return None, 400
+    saves = request.session.get(SESSION_SAVES, {})
+    request.session[SESSION_SAVES] = {**saves, str(saved.pk): saved.version}
     return saved, 200
+
+
+def _conflict_message(request: HttpRequest, screening: Screening, error: ConflictError) -> str:
+    """Who saved in between, as far as this browser can tell: itself (another tab) or not."""
+    saved_here = request.session.get(SESSION_SAVES, {}).get(str(screening.pk))
+    return SAVED_IN_ANOTHER_TAB if saved_here == error.current_version else SAVED_ELSEWHERE
 
 
 def _after_save(request: HttpRequest, screening: Screening, step: int, total: int) -> HttpResponse:
@@ -401,7 +450,7 @@ def screening_review_page(request: HttpRequest, screening_id: int) -> HttpRespon
             problems = [error.message, *(m for ms in error.field_errors.values() for m in ms)]
             status = 400
         except ConflictError as error:
-            problems, status = [error.message], 409
+            problems, status = [_conflict_message(request, screening, error)], 409
         except ActionNotAllowed:
             raise
         except ApplicationError as error:

@@ -195,3 +195,59 @@ def test_the_consent_step_says_optional_once(client_for, officer, case, instrume
     text = parse_page(page.content).text
     assert "Witness (their role) (optional)" in text
     assert "(optional) (optional)" not in text
+
+
+# --- the wizard's own advice and warnings ---------------------------------------------------
+
+
+def _through_the_gate(client, case):
+    client.post(
+        gate_url(case),
+        {
+            "instrument_version": "test-flag-screen/1",
+            "setting": "station",
+            "safe_to_talk": "yes",
+            "alone": "yes",
+            "interpreter_used": "no",
+        },
+    )
+    return reverse("screening:screening-consent", kwargs={"reference": case.reference})
+
+
+def test_a_person_who_does_not_agree_gets_advice_of_its_own(
+    client_for, officer, case, instrument_version
+):
+    client = client_for(officer)
+    consent_url = _through_the_gate(client, case)
+    declined = parse_page(
+        client.post(consent_url, {"explained": "on", "agrees": "no", "method": "verbal"}).content
+    ).text
+    not_safe = parse_page(
+        client.post(
+            gate_url(case),
+            {
+                "instrument_version": "test-flag-screen/1",
+                "setting": "station",
+                "safe_to_talk": "no",
+                "alone": "yes",
+                "interpreter_used": "no",
+            },
+        ).content
+    ).text
+    assert "The person does not agree" in declined
+    assert "do not make help depend on answering" in declined
+    assert "can change their mind" in declined
+    # Before: the "not safe" advice, telling the officer to arrange to talk again.
+    assert "agree a time and a safe way to talk again" not in declined
+    assert "agree a time and a safe way to talk again" in not_safe
+    assert not case.screenings.exists()
+
+
+def test_a_section_page_says_how_to_leave_without_losing_answers(client_for, officer, draft):
+    """Without JavaScript nothing is saved until a button is pressed: the page says so next
+    to the questions (with it, the browser asks before leaving with answers unsaved)."""
+    url = reverse("screening:screening-section", kwargs={"screening_id": draft.pk, "step": 1})
+    text = parse_page(client_for(officer).get(url).content).text
+    assert "To leave this screening, use Save and stop for now" in text
+    script = (ROOT / "static" / "screening.js").read_text()
+    assert "beforeunload" in script

@@ -222,7 +222,24 @@ def test_a_stale_version_is_a_conflict_and_saves_nothing(client_for, officer, dr
     )
     response = client_for(officer).post(step_url(draft, 1), {"_version": 1, "ran_away": "yes"})
     assert response.status_code == 409
-    assert "Someone else saved" in response.content.decode()
+    assert "saved since you opened this page, by a colleague or by you on another device" in (
+        response.content.decode()
+    )
+    draft.refresh_from_db()
+    assert draft.answers == {"injury": "no"}
+
+
+def test_a_conflict_with_the_same_browsers_other_tab_says_so(client_for, officer, draft):
+    """Before: "Someone else saved this screening" when it was the same person's other tab."""
+    client = client_for(officer)
+    first_tab = client.post(step_url(draft, 1), {"_version": 1, "injury": "no"})
+    assert first_tab.status_code == 302
+    # The second tab was opened at version 1, before the first tab saved.
+    second_tab = client.post(step_url(draft, 1), {"_version": 1, "ran_away": "yes"})
+    assert second_tab.status_code == 409
+    page = second_tab.content.decode()
+    assert "You saved this screening in another tab or window" in page
+    assert "Someone else" not in page and "by a colleague" not in page
     draft.refresh_from_db()
     assert draft.answers == {"injury": "no"}
 
