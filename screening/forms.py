@@ -171,6 +171,17 @@ class ConsentWithdrawForm(forms.Form):
 class SafetyGateForm(forms.Form):
     """The first step: nothing is asked about the person's situation until this says go."""
 
+    # The page's order, so that the error summary lists problems as the page shows them.
+    field_order = [
+        "safe_to_talk",
+        "alone",
+        "interpreter_used",
+        "interpreter_independent",
+        "interpreter_language",
+        "setting",
+        "instrument_version",
+    ]
+
     instrument_version = forms.ChoiceField(label="Questionnaire")
     setting = forms.ChoiceField(
         choices=Screening.Setting.choices, label="Where are you?", widget=forms.RadioSelect
