@@ -6,12 +6,23 @@ Run a worker: ``celery -A config.celery:app worker``; beat: ``celery -A config.c
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("screening_service")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _database_connections_check(**kwargs: object) -> None:
+    """Before each task, what Django does before each request: close a connection that broke
+    or outlived CONN_MAX_AGE (the next query opens a new one; a kept one is health-checked).
+    Celery's fixup no longer closes them after every task (CELERY_DB_REUSE_MAX)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @app.task(name="system.ping", acks_late=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.outbox import outbox_complete, outbox_emit, outbox_postpone
@@ -272,7 +272,7 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
     attempt, marked in flight; the lock goes with this short transaction's commit."""
     referral = (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("provider", "case", "case__agency", "screening")
+        .select_related("provider", "case", "case__agency", "screening", "consent_used")
         .filter(pk=referral_id)
         .first()
     )
@@ -287,9 +287,9 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
         # Another worker is sending it; it records the outcome and completes the outbox row.
         return DispatchOutcome("busy")
 
-    consent = None
-    if referral.consent_used_id is not None:
-        consent = Consent.objects.filter(pk=referral.consent_used_id).active().first()
+    consent = referral.consent_used
+    if consent is not None and not consent.is_active(now):
+        consent = None
     if consent is None:
         consent = covering_consent(
             case_id=referral.case_id, provider=referral.provider, service_type=referral.service_type
@@ -310,6 +310,11 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
 
     payload = build_packet(referral, consent)
     attempt = referral.delivery_attempts + 1
+    if connection.vendor == "postgresql":
+        # A claim lost in a crash costs one more attempt under the same idempotency key, so
+        # its commit need not wait for the disk (it is visible to others at once all the same).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
     # The attempt counts from here, whatever happens to the send (no change-history row:
     # the outcome's is the one that tells).
     Referral.objects.filter(pk=referral_id).update(
@@ -327,12 +332,7 @@ def _dispatch_record(
     """Lock the referral again and record what the send did, looking at its state anew: a
     supervisor, a withdrawal or a provider may have acted while the packet was on the way."""
     referral_id = claim.referral.pk
-    referral = (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("provider")
-        .filter(pk=referral_id)
-        .first()
-    )
+    referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
     if referral is None:  # purged with its case meanwhile
         return DispatchOutcome("skipped", reason="no such referral")
     attempt = claim.attempt
@@ -360,7 +360,7 @@ def _dispatch_record(
     referral.fields_disclosed = list(claim.payload)
     referral.consent_used = claim.consent
     referral.sent_at = now
-    referral.due_at = now + timedelta(hours=referral.provider.response_due_hours)
+    referral.due_at = now + timedelta(hours=claim.referral.provider.response_due_hours)
     referral.last_delivery_error = ""
     referral_transition(
         referral=referral,
