@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.outbox import outbox_complete, outbox_emit, outbox_postpone
@@ -236,6 +237,12 @@ class _Claim:
     attempt: int
 
 
+def _one(referrals: QuerySet[Referral]) -> Referral | None:
+    """The referral or None, without the model's ordering (a query per delivery: compiling
+    `Meta.ordering` cost more than the query on PostgreSQL)."""
+    return next(iter(referrals.order_by()[:1]), None)
+
+
 def in_flight_window() -> timedelta:
     """How long an attempt may be on its way before another worker may try again (a worker
     killed mid-send leaves its mark): longer than any send can take."""
@@ -270,11 +277,10 @@ def referral_dispatch(*, referral_id: int) -> DispatchOutcome:
 def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
     """Lock the referral, check its state and consent, build the packet and count the
     attempt, marked in flight; the lock goes with this short transaction's commit."""
-    referral = (
+    referral = _one(
         Referral.objects.select_for_update(of=("self",))
         .select_related("provider", "case", "case__agency", "screening", "consent_used")
         .filter(pk=referral_id)
-        .first()
     )
     if referral is None:
         outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
@@ -332,7 +338,7 @@ def _dispatch_record(
     """Lock the referral again and record what the send did, looking at its state anew: a
     supervisor, a withdrawal or a provider may have acted while the packet was on the way."""
     referral_id = claim.referral.pk
-    referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
+    referral = _one(Referral.objects.select_for_update().filter(pk=referral_id))
     if referral is None:  # purged with its case meanwhile
         return DispatchOutcome("skipped", reason="no such referral")
     attempt = claim.attempt
