@@ -15,3 +15,6 @@ FLAG_LABELS = {
 }
 
 labels_register("flag", FLAG_LABELS)
+# An outcome's own label is its instrument's (the result page reads it there); where only the
+# key travels (a disclosure packet), its words: "not_indicated" → "Not indicated".
+labels_register("outcome", lambda key: None)

@@ -51,6 +51,7 @@ PACKET_VALUE_KINDS = {
     "languages": "language",
     "report_reasons": "flag",
     "flags": "flag",
+    "outcome": "outcome",
 }
 # Rules the law imposes in code, not in a rule file (referrals/services/routing.py).
 LAW_RULES = {
