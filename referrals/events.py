@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from config.outbox import outbox_subscribe
 from screening.events import (
+    CASE_TRANSFERRED,
     CONSENT_RECORDED,
     CONSENT_WITHDRAWN,
     SCREENING_OVERRIDDEN,
@@ -24,6 +25,7 @@ SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     (SCREENING_OVERRIDDEN, "referrals.route_screening"),
     (CONSENT_RECORDED, "referrals.route_for_consent"),
     (CONSENT_WITHDRAWN, "referrals.cancel_for_withdrawn_consent"),
+    (CASE_TRANSFERRED, "referrals.move_case_agency"),
     (REFERRAL_DISPATCH, "referrals.dispatch_referral"),
     (REFERRAL_DISCARD, "referrals.notify_referral_discard"),
 )

@@ -34,6 +34,12 @@ def cancel_for_withdrawn_consent(
     outbox_message_complete(message_id=outbox_message_id)
 
 
+@shared_task(name="referrals.move_case_agency", ignore_result=True)
+def move_case_agency(case_id: int, outbox_message_id: int | None = None, **kwargs: object):
+    services.referrals_case_agency_move(case_id=case_id)
+    outbox_message_complete(message_id=outbox_message_id)
+
+
 @shared_task(name="referrals.relay_outbox", ignore_result=True)
 def relay_outbox(**kwargs: object) -> None:
     services.outbox_relay()

@@ -12,3 +12,5 @@ SCREENING_OVERRIDDEN = "screening.overridden"
 CONSENT_RECORDED = "consent.recorded"
 # A consent was withdrawn; it covers nothing from now on (subject: the consent).
 CONSENT_WITHDRAWN = "consent.withdrawn"
+# A case moved to another agency: its owning agency changed (subject: the case).
+CASE_TRANSFERRED = "case.transferred"

@@ -1,7 +1,15 @@
 """What screening's stored codes mean, in words (registered with config/labels.py)."""
 
 from config.labels import labels_register
-from screening.models import Agency, Case, Consent, Screening, ScreeningOverride, YesNoUnknown
+from screening.models import (
+    Agency,
+    Case,
+    CaseCloseReason,
+    Consent,
+    Screening,
+    ScreeningOverride,
+    YesNoUnknown,
+)
 from screening.roles import Role
 
 # Languages as people name them; stored as ISO 639-1 codes ("es"). An unknown code is shown
@@ -56,3 +64,4 @@ labels_register("override_reason", ScreeningOverride.ReasonCode)
 labels_register("agency_kind", Agency.Kind)
 labels_register("role", Role)
 labels_register("language", language_label)
+labels_register("close_reason", CaseCloseReason)

@@ -196,6 +196,8 @@ class Case(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="cases_closed"
     )
     close_reason = EncryptedTextField(blank=True, max_length=2000)
+    # One of `CaseCloseReason` (required by `case_close`; blank on cases closed before it).
+    close_reason_code = models.CharField(max_length=32, blank=True)
     # Legal hold (set by a supervisor with a reason): the retention purge never touches it.
     legal_hold_at = models.DateTimeField(null=True, blank=True)
     legal_hold_by = models.ForeignKey(
@@ -307,6 +309,13 @@ class CaseShare(models.Model):
     reason = EncryptedTextField(max_length=2000)
     shared_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     shared_at = models.DateTimeField(default=timezone.now)
+    # With the identifying data (name, phone, documents, narrative): a disclosure, allowed by
+    # the consent gate (screening/consent_gate.py). `consent` is the consent that allowed it
+    # (None: a mandatory report); the data shows only while that consent is active.
+    identifying = models.BooleanField(default=False)
+    consent = models.ForeignKey(
+        "Consent", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
+    )
 
     class Meta:
         ordering = ["shared_at"]
@@ -893,3 +902,327 @@ class IdentifierDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} digest"
+
+
+# --- case work after the screening (issue 14) ----------------------------------------------
+
+
+class CaseCloseReason(models.TextChoices):
+    """Why a case was closed, in plain words (the note beside it is optional and sealed)."""
+
+    SERVICES_IN_PLACE = "services_in_place", "Support is in place"
+    PERSON_DECLINED = "person_declined", "The person did not want to go on"
+    NOT_REACHED = "not_reached", "We could not reach the person"
+    MOVED_AWAY = "moved_away", "The person moved away"
+    NO_INDICATORS = "no_indicators", "No sign of trafficking or exploitation"
+    DUPLICATE = "duplicate", "Duplicate of another case"
+    OTHER = "other", "Another reason (in the note)"
+
+
+class CaseActivity(models.Model):
+    """One step in a case's work that leaves no row of its own behind (an assignment ended,
+    a share, a transfer decided, a closing, a reopening): append-only, ids and codes only,
+    never free text, so the case timeline can show every step in order."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "Worker assigned"
+        UNASSIGNED = "unassigned", "Worker taken off the case"
+        SHARED = "shared", "Shared with another agency"
+        TRANSFER_REQUESTED = "transfer_requested", "Transfer asked for"
+        TRANSFER_ACCEPTED = "transfer_accepted", "Transfer accepted"
+        TRANSFER_DECLINED = "transfer_declined", "Transfer declined"
+        TRANSFER_CANCELLED = "transfer_cancelled", "Transfer withdrawn"
+        CLOSED = "closed", "Case closed"
+        REOPENED = "reopened", "Case reopened"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Whom or which agency the step was about, where it was about one.
+    worker = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_reason = models.CharField(max_length=32, choices=CaseCloseReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["case", "at", "id"], name="case_activity_case_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=[
+                        "assigned",
+                        "unassigned",
+                        "shared",
+                        "transfer_requested",
+                        "transfer_accepted",
+                        "transfer_declined",
+                        "transfer_cancelled",
+                        "closed",
+                        "reopened",
+                    ]
+                ),
+                name="case_activity_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.case_id}"
+
+
+class CaseTransfer(models.Model):
+    """A supervisor's request to hand a case over to another agency. The receiving agency's
+    supervisors accept or decline; on acceptance the case, its assignments and its grants
+    move, and the sending agency keeps nothing but the history. At most one is pending per
+    case. The reason is written for the receiving supervisor and sealed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Withdrawn"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transfers")
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="transfers_incoming"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    row_uid = RowUidField()
+    reason = EncryptedTextField(max_length=2000)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = EncryptedTextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [
+            # The receiving supervisors' list: their agency's pending requests, newest first.
+            models.Index(
+                fields=["to_agency", "requested_at", "id"],
+                condition=models.Q(status="pending"),
+                name="case_transfer_incoming",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "accepted", "declined", "cancelled"]),
+                name="case_transfer_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(status="pending"),
+                name="case_transfer_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_agency=models.F("to_agency")),
+                name="case_transfer_to_another_agency",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="case_transfer_reason_required"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending", decided_at__isnull=True)
+                | (
+                    ~models.Q(status="pending")
+                    & models.Q(decided_at__isnull=False, decided_by__isnull=False)
+                ),
+                name="case_transfer_decided_has_when_and_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk} of {self.case_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class CaseNote(models.Model):
+    """A note on the case's timeline, by its author, sealed like the case narrative. A
+    correction changes the text and raises `version`; the change history keeps every earlier
+    version (as ciphertext)."""
+
+    class Kind(models.TextChoices):
+        CONTACT_ATTEMPT = "contact_attempt", "Contact attempt"
+        SAFETY_PLANNING = "safety_planning", "Safety planning"
+        SERVICE_UPDATE = "service_update", "Service update"
+        OTHER = "other", "Other"
+
+    MAX_LENGTH = 10000
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="case_notes")
+    row_uid = RowUidField()
+    text = EncryptedTextField(max_length=MAX_LENGTH)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="case_note_case_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=["contact_attempt", "safety_planning", "service_update", "other"]
+                ),
+                name="case_note_kind_valid",
+            ),
+            models.CheckConstraint(condition=~models.Q(text=""), name="case_note_text_required"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="case_note_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on {self.case_id}"
+
+
+class CaseTask(models.Model):
+    """A follow-up on a case: what, by when, who; done or not. Overdue when not done by its
+    due time. `reminded_at` is when its reminder went out (once, by the beat task). The
+    description is sealed: it may say whom to call."""
+
+    class Kind(models.TextChoices):
+        FOLLOW_UP = "follow_up", "Follow-up"
+        SAFETY_CHECK = "safety_check", "Safety check"
+        REVISIT_CONSENT = "revisit_consent", "Revisit consent"
+        REFERRAL_FOLLOW_UP = "referral_follow_up", "Referral follow-up"
+        OTHER = "other", "Other"
+
+    MAX_LENGTH = 500
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.FOLLOW_UP)
+    row_uid = RowUidField()
+    description = EncryptedTextField(max_length=MAX_LENGTH)
+    due_at = models.DateTimeField()
+    assignee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="case_tasks")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            # "My tasks": the assignee's open tasks, soonest due first.
+            models.Index(
+                fields=["assignee", "due_at", "id"],
+                condition=models.Q(done_at__isnull=True),
+                name="case_task_open_by_assignee",
+            ),
+            # The reminder run: open tasks not yet reminded, by due time.
+            models.Index(
+                fields=["due_at", "id"],
+                condition=models.Q(done_at__isnull=True, reminded_at__isnull=True),
+                name="case_task_to_remind",
+            ),
+            models.Index(fields=["case", "due_at", "id"], name="case_task_case_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=[
+                        "follow_up",
+                        "safety_check",
+                        "revisit_consent",
+                        "referral_follow_up",
+                        "other",
+                    ]
+                ),
+                name="case_task_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(description=""), name="case_task_description_required"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(done_at__isnull=True, done_by__isnull=True)
+                | models.Q(done_at__isnull=False, done_by__isnull=False),
+                name="case_task_done_has_when_and_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"task {self.pk} on {self.case_id}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    def is_overdue(self, at: datetime | None = None) -> bool:
+        return self.done_at is None and self.due_at <= (at or timezone.now())
+
+
+class Notification(models.Model):
+    """An in-app message to one member of staff, linking to a page. Its text is composed by
+    a service from fixed words and a case reference at most: never a name or a note."""
+
+    class Kind(models.TextChoices):
+        TASK_DUE = "task_due", "Task due"
+        TASK_ASSIGNED = "task_assigned", "Task given to you"
+        CASE_ASSIGNED = "case_assigned", "Case given to you"
+        TRANSFER_REQUESTED = "transfer_requested", "Transfer waiting for your answer"
+        TRANSFER_DECIDED = "transfer_decided", "Transfer answered"
+        OTHER = "other", "Other"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    text = models.CharField(max_length=200)
+    # A path inside the service ("/cases/C-ABCD-EFGH/"): references and ids only.
+    link = models.CharField(max_length=300, blank=True)
+    # The case it is about, if any: it goes with the case when the case is purged.
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "created_at", "id"], name="notification_user_created"),
+            models.Index(
+                fields=["user"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_user_unread",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=[
+                        "task_due",
+                        "task_assigned",
+                        "case_assigned",
+                        "transfer_requested",
+                        "transfer_decided",
+                        "other",
+                    ]
+                ),
+                name="notification_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(link="") | models.Q(link__startswith="/"),
+                name="notification_link_is_a_path",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk}"

@@ -11,6 +11,12 @@ The rules (issue 4):
 - Case-work staff (not provider staff) who asked for emergency access with a reason hold a
   `BreakGlassGrant` and may view the case, nothing more, until it expires (BREAK_GLASS_HOURS);
   a supervisor of the case's agency reviews it afterwards (screening/services/break_glass.py).
+- Case work (issue 14): notes and tasks need what changing the case needs; reopening what
+  closing needs; transferring the case to another agency needs what sharing it needs
+  (`CaseAction.SHARE`: supervisors of the owning agency). A transfer request
+  (`transfer_access`) is seen by supervisors of the agency that sent it and of the agency
+  asked to take the case; only the latter answer it, and only the former withdraw it. Until
+  it is accepted the receiving agency sees the request, not the case.
 - "Who can see this case" (`CaseAction.SEE_ACCESS`) is for the case's own workers, that is
   holders of a `change_case` grant (the creator and assigned workers), and supervisors of
   the owning agency: exactly those who may change it.
@@ -40,7 +46,7 @@ from config.errors import (
     NotFound,
     ScreeningNotFound,
 )
-from screening.models import Case, Consent, Screening, User
+from screening.models import Case, CaseTransfer, Consent, Screening, User
 from screening.querysets import CASE_WORKER_ROLES
 from screening.roles import Role
 
@@ -120,7 +126,7 @@ def _check_action(case: Case, action: str) -> None:
         return
     if action in (CaseAction.CHANGE, CaseAction.CLOSE, CaseAction.SEE_ACCESS):
         allowed = case.user_can_change
-    else:  # assign, share, legal hold: supervisors of the owning agency only
+    else:  # assign, share (and transfer), legal hold: supervisors of the owning agency only
         allowed = case.user_supervises
     if not allowed:
         raise ActionNotAllowed(f"You may not {CaseAction(action).label.lower()} this case.")
@@ -283,3 +289,45 @@ def staff_member_access(*, user: User, member_id: int | str) -> User:
     if not may_manage_staff(user, member):
         raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
     return member
+
+
+class TransferAction(models.TextChoices):
+    VIEW = "view", "See"
+    DECIDE = "decide", "Accept or decline"
+    CANCEL = "cancel", "Withdraw"
+
+
+class TransferNotFound(NotFound):
+    def __init__(self, message: str = "No such transfer request.") -> None:
+        super().__init__(message)
+
+
+def transfer_access(
+    *, user: User, transfer_id: int | str, action: str, for_update: bool = False
+) -> CaseTransfer:
+    """The transfer request, if `user` may do `action` with it (module docstring): supervisors
+    of the sending or the receiving agency see it; others get `TransferNotFound` as for a
+    missing one. Deciding one's own agency's outgoing request, or withdrawing an incoming one,
+    is `ActionNotAllowed`. The case itself is not checked here: the receiving agency may not
+    see it yet."""
+    action = TransferAction(action)
+    try:
+        transfer_pk = int(transfer_id)
+    except (TypeError, ValueError):
+        raise TransferNotFound() from None
+    if not (is_case_worker(user) and user.has_role(Role.SUPERVISOR)):
+        raise TransferNotFound()
+    transfers = CaseTransfer.objects.filter(pk=transfer_pk).filter(
+        models.Q(from_agency_id=user.agency_id) | models.Q(to_agency_id=user.agency_id)
+    )
+    if for_update:
+        transfers = transfers.select_for_update(of=("self",))
+    transfer = transfers.select_related("case", "from_agency", "to_agency", "requested_by").first()
+    if transfer is None:
+        raise TransferNotFound()
+    access_log_note(object_type="transfer", object_ref=str(transfer.pk), case_id=transfer.case_id)
+    if action == TransferAction.DECIDE and transfer.to_agency_id != user.agency_id:
+        raise ActionNotAllowed("Only the receiving agency's supervisors answer a transfer.")
+    if action == TransferAction.CANCEL and transfer.from_agency_id != user.agency_id:
+        raise ActionNotAllowed("Only the sending agency's supervisors withdraw a transfer.")
+    return transfer

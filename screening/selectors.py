@@ -4,17 +4,33 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from config.lockout import lockout_usernames_locked
 from config.models import AccessLogEntry
-from screening.models import Case, CaseAssignment, Consent, Screening, ScreeningOverride, User
+from screening.models import (
+    Agency,
+    Case,
+    CaseAssignment,
+    CaseNote,
+    CaseShare,
+    CaseTask,
+    CaseTransfer,
+    Consent,
+    Notification,
+    Screening,
+    ScreeningOverride,
+    User,
+)
 from screening.permissions import (
     CaseAction,
     ScreeningAction,
     case_access,
+    is_case_worker,
     screening_access,
 )
-from screening.querysets import granted_case_ids
+from screening.querysets import CASE_WORKER_ROLES, granted_case_ids
+from screening.roles import Role
 
 
 def case_list(
@@ -114,4 +130,110 @@ def staff_locked_list(*, agency_id: int) -> QuerySet[User]:
         User.objects.filter(agency_id=agency_id, is_active=True)
         .filter(username__in=lockout_usernames_locked())
         .order_by("username")
+    )
+
+
+# --- case work (issue 14) ------------------------------------------------------------------
+
+
+def case_assignment_list(*, case: Case) -> QuerySet[CaseAssignment]:
+    """The workers assigned to a case the caller already accessed, earliest first."""
+    return case.assignments.select_related("worker", "assigned_by").order_by("assigned_at", "pk")
+
+
+def case_share_list(*, case: Case) -> QuerySet[CaseShare]:
+    return case.shares.select_related("shared_with_agency", "shared_by").order_by("shared_at", "pk")
+
+
+def agency_worker_list(*, agency_id: int) -> QuerySet[User]:
+    """Active case workers of an agency, by name: whom a case or task can be given to."""
+    return (
+        User.objects.filter(
+            agency_id=agency_id, is_active=True, groups__name__in=list(CASE_WORKER_ROLES)
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def agency_other_list(*, agency_id: int) -> QuerySet[Agency]:
+    """Active agencies other than this one, by name: where a case can be shared or sent."""
+    return Agency.objects.filter(is_active=True).exclude(pk=agency_id).order_by("name")
+
+
+def case_note_list(*, case: Case) -> QuerySet[CaseNote]:
+    """The notes of a case the caller may change (the text is narrative), newest first."""
+    return case.notes.select_related("author").order_by("-created_at", "-pk")
+
+
+def case_task_list(*, case: Case) -> QuerySet[CaseTask]:
+    """The tasks of a case the caller may change: open ones first, soonest due first."""
+    return case.tasks.select_related("assignee", "done_by").order_by("done_at", "due_at", "pk")
+
+
+def my_task_list(*, user: User, overdue_only: bool = False) -> QuerySet[CaseTask]:
+    """The user's open tasks on cases they may still change, soonest due first (index
+    case_task_open_by_assignee). One query a page."""
+    if not is_case_worker(user):
+        return CaseTask.objects.none()
+    tasks = (
+        CaseTask.objects.filter(assignee=user, done_at__isnull=True)
+        .filter(case__in=Case.objects.visible_to(user).values("pk"))
+        .select_related("case", "assignee")
+        .order_by("due_at", "pk")
+    )
+    if overdue_only:
+        tasks = tasks.filter(due_at__lte=timezone.now())
+    return tasks
+
+
+def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's notifications, newest first (index notification_user_created)."""
+    notifications = Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications
+
+
+def notification_unread_count(*, user: User) -> int:
+    if not (user and user.is_authenticated):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def transfer_list(*, user: User, direction: str = "incoming") -> QuerySet[CaseTransfer]:
+    """Supervisors' transfer requests: `incoming` (waiting for their agency's answer) or
+    `outgoing` (asked by their agency, any state), newest first. Others see none."""
+    if not (is_case_worker(user) and user.has_role(Role.SUPERVISOR)):
+        return CaseTransfer.objects.none()
+    transfers = CaseTransfer.objects.select_related(
+        "case", "from_agency", "to_agency", "requested_by", "decided_by"
+    ).order_by("-requested_at", "-pk")
+    if direction == "outgoing":
+        return transfers.filter(from_agency_id=user.agency_id)
+    return transfers.filter(to_agency_id=user.agency_id, status=CaseTransfer.Status.PENDING)
+
+
+def case_transfer_pending(*, case: Case) -> CaseTransfer | None:
+    return (
+        case.transfers.filter(status=CaseTransfer.Status.PENDING)
+        .select_related("to_agency", "requested_by")
+        .first()
+    )
+
+
+def case_identifying_visible(*, user: User, case: Case) -> bool:
+    """May `user` see the identifying data and narrative of a case they already accessed?
+    Those who may change it, and staff of an agency it was shared with *with* its
+    identifying data, while the consent that allowed that share is active (a mandatory
+    report's share has none and stays). One query, for shared-to readers only."""
+    if getattr(case, "user_can_change", False):
+        return True
+    if not user.agency_id:
+        return False
+    active = Consent.objects.active(timezone.now()).values("pk")
+    return (
+        CaseShare.objects.filter(case=case, shared_with_agency_id=user.agency_id, identifying=True)
+        .filter(Q(consent__isnull=True) | Q(consent__in=active))
+        .exists()
     )

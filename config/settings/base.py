@@ -271,6 +271,11 @@ SPECTACULAR_SETTINGS = {
         # Two outputs have a `kind`: each keeps a name of its own.
         "KindEnum": "referrals.models.ReferralEvent.Kind",
         "AccessGrantKindEnum": "screening.access.GrantKind",
+        "NoteKindEnum": "screening.models.CaseNote.Kind",
+        "TaskKindEnum": "screening.models.CaseTask.Kind",
+        "NotificationKindEnum": "screening.models.Notification.Kind",
+        "CaseCloseReasonEnum": "screening.models.CaseCloseReason",
+        "TransferStatusEnum": "screening.models.CaseTransfer.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -337,6 +342,11 @@ REFERRAL_ESCALATION_INTERVAL_SECONDS = env_int(
     "REFERRAL_ESCALATION_INTERVAL_SECONDS", 300, minimum=10
 )
 
+# Case tasks (screening/services/followups.py): how often the reminder run looks for tasks
+# that fell due, and how long before its due time a task is reminded of.
+TASK_REMINDER_INTERVAL_SECONDS = env_int("TASK_REMINDER_INTERVAL_SECONDS", 300)
+TASK_REMINDER_LEAD_MINUTES = env_int("TASK_REMINDER_LEAD_MINUTES", 0)
+
 # Periodic tasks (run `make beat`): the outbox relay and overdue referrals. Each expires before
 # the next run so a backlog after an outage does not pile up identical runs.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -360,6 +370,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "core.access_log_purge",
         "schedule": 24 * 3600.0,
         "options": {"expires": 3600.0},
+    },
+    # Tasks on cases that fell due: an in-app notification and an email naming no person.
+    "screening-task-reminders": {
+        "task": "screening.case_task_reminders_send",
+        "schedule": float(TASK_REMINDER_INTERVAL_SECONDS),
+        "options": {"expires": float(TASK_REMINDER_INTERVAL_SECONDS)},
     },
     # Everything past its retention period (docs/retention.md); cases on legal hold stay.
     "referrals-purge-expired": {

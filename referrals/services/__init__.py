@@ -2,6 +2,7 @@
 
 from config.outbox import outbox_relay
 from referrals.services.answers import referral_provider_answer
+from referrals.services.case_transfer import referrals_case_agency_move
 from referrals.services.decisions import (
     referral_approve,
     referral_decline,
@@ -24,6 +25,7 @@ __all__ = [
     "referral_route_for_consent",
     "referral_route_screening",
     "referral_transition",
+    "referrals_case_agency_move",
     "referrals_cancel_for_withdrawn_consent",
     "referrals_escalate_overdue",
 ]

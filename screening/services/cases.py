@@ -1,4 +1,4 @@
-"""Writes for cases: create, assign, share, close."""
+"""Writes for cases: create, assign and unassign, share, close and reopen."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from django.utils import timezone
 from config.access_log import CASE, access_log_note
 from config.errors import ConsentRequired, InvalidState, ValidationError
 from config.history import history_user_set
+from screening.consent_gate import agency_disclosure_check
 from screening.models import (
     Agency,
     Case,
+    CaseActivity,
     CaseAssignment,
+    CaseCloseReason,
     CaseShare,
-    Consent,
+    Notification,
     Screening,
     User,
     new_case_reference,
@@ -31,6 +34,7 @@ from screening.services._common import (
     revoke_worker,
 )
 from screening.services.identifiers import identifier_digests_store
+from screening.services.notifications import notification_send
 
 MAX_LANGUAGES = 20
 # A reference is 40 random bits: among a million cases two share one with odds of about 1 in 3
@@ -175,6 +179,17 @@ def case_assign(*, case: Case, worker: User, by: User) -> CaseAssignment:
     )
     if created:
         grant_worker(case=case, user=worker)
+        CaseActivity.objects.create(
+            case=case, kind=CaseActivity.Kind.ASSIGNED, by=by, worker=worker
+        )
+        if worker.pk != by.pk:
+            notification_send(
+                users=[worker],
+                kind=Notification.Kind.CASE_ASSIGNED,
+                text=f"You were given case {case.reference}.",
+                link=f"/cases/{case.reference}/",
+                case=case,
+            )
     return assignment
 
 
@@ -185,16 +200,27 @@ def case_unassign(*, case: Case, worker: User, by: User) -> None:
         user=by, case_reference_or_id=case.pk, action=CaseAction.ASSIGN, for_update=True
     )
     deleted, _ = CaseAssignment.objects.filter(case=case, worker=worker).delete()
-    if deleted and worker.pk != case.created_by_id:
+    if not deleted:
+        return
+    if worker.pk != case.created_by_id:
         revoke_worker(case=case, user=worker)
+    CaseActivity.objects.create(case=case, kind=CaseActivity.Kind.UNASSIGNED, by=by, worker=worker)
 
 
 @transaction.atomic
-def case_share(*, case: Case, agency: Agency, reason: str, by: User) -> CaseShare:
-    """A supervisor lets another agency's staff view the case, with a reason.
+def case_share(
+    *, case: Case, agency: Agency, reason: str, by: User, identifying: bool = False
+) -> CaseShare:
+    """A supervisor lets another agency's staff view the case (read only), with a reason.
 
-    Sharing with law enforcement needs the person's active `law_enforcement_sharing` consent,
-    unless the case carries a mandatory report (a minor), where the law requires reporting.
+    Without `identifying`, the agency sees the case without its identifying data and
+    narrative (as anyone who may not change it); sharing with law enforcement even so needs
+    the person's active `law_enforcement_sharing` consent, unless the case carries a mandatory
+    report (a minor), where the law requires reporting. With `identifying`, the share is a
+    disclosure of identifying data and passes the consent gate
+    (`screening.consent_gate.agency_disclosure_check`): a consent naming the agency (law
+    enforcement: the sharing consent), or the mandatory-report exception for child welfare
+    and law enforcement. The data shows only while that consent stays active.
     """
     case = case_access(
         user=by, case_reference_or_id=case.pk, action=CaseAction.SHARE, for_update=True
@@ -210,28 +236,39 @@ def case_share(*, case: Case, agency: Agency, reason: str, by: User) -> CaseShar
     raise_if(problems)
     if CaseShare.objects.filter(case=case, shared_with_agency=agency).exists():
         raise InvalidState("The case is already shared with this agency.")
-    if (
-        agency.kind == Agency.Kind.LAW_ENFORCEMENT
-        and not case.mandatory_report_required
-        and not case.consents.filter(scope=Consent.Scope.LAW_ENFORCEMENT_SHARING).active().exists()
-    ):
+    decision = agency_disclosure_check(case=case, agency=agency)
+    if not decision.allowed and agency.kind == Agency.Kind.LAW_ENFORCEMENT:
         raise ConsentRequired(
             "Sharing with law enforcement needs the person's consent to that sharing."
         )
-    return CaseShare.objects.create(
-        case=case, shared_with_agency=agency, reason=clean_text(reason), shared_by=by
+    if identifying and not decision.allowed:
+        raise ConsentRequired(f"Sharing the identifying data needs {decision.missing}.")
+    share = CaseShare.objects.create(
+        case=case,
+        shared_with_agency=agency,
+        reason=clean_text(reason),
+        shared_by=by,
+        identifying=identifying,
+        consent=decision.consent if identifying else None,
     )
+    CaseActivity.objects.create(case=case, kind=CaseActivity.Kind.SHARED, by=by, agency=agency)
+    return share
 
 
 @transaction.atomic
-def case_close(*, case: Case, by: User, reason: str = "") -> Case:
-    """Close the case. Draft screenings still open on it are voided (never submitted later).
-    Closing a closed case changes nothing."""
+def case_close(
+    *, case: Case, by: User, reason_code: str = CaseCloseReason.OTHER, reason: str = ""
+) -> Case:
+    """Close the case with a reason (`CaseCloseReason`) and an optional note (sealed).
+    Draft screenings still open on it are voided (never submitted later). Closing a closed
+    case changes nothing."""
     case = case_access(
         user=by, case_reference_or_id=case.pk, action=CaseAction.CLOSE, for_update=True
     )
     if not case.is_open:
         return case
+    if reason_code not in CaseCloseReason.values:
+        raise_if({"reason_code": ["Choose why the case is closed."]})
     now = timezone.now()
     # One save per draft (a case has few): the reason is sealed to its own row and the
     # change history records each voiding.
@@ -255,6 +292,48 @@ def case_close(*, case: Case, by: User, reason: str = "") -> Case:
     case.closed_at = now
     case.closed_by = by
     case.close_reason = clean_text(reason)
+    case.close_reason_code = reason_code
     history_user_set(case, by)
-    case.save(update_fields=["status", "closed_at", "closed_by", "close_reason", "updated_at"])
+    case.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "closed_by",
+            "close_reason",
+            "close_reason_code",
+            "updated_at",
+        ]
+    )
+    CaseActivity.objects.create(
+        case=case, kind=CaseActivity.Kind.CLOSED, by=by, at=now, close_reason=reason_code
+    )
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, by: User) -> Case:
+    """Open a closed case again (whoever may close it may reopen it); the closing stays in
+    the change history and on the timeline. Reopening an open case changes nothing."""
+    case = case_access(
+        user=by, case_reference_or_id=case.pk, action=CaseAction.CLOSE, for_update=True
+    )
+    if case.is_open:
+        return case
+    case.status = Case.Status.OPEN
+    case.closed_at = None
+    case.closed_by = None
+    case.close_reason = ""
+    case.close_reason_code = ""
+    history_user_set(case, by)
+    case.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "closed_by",
+            "close_reason",
+            "close_reason_code",
+            "updated_at",
+        ]
+    )
+    CaseActivity.objects.create(case=case, kind=CaseActivity.Kind.REOPENED, by=by)
     return case
