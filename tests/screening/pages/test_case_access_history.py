@@ -80,7 +80,7 @@ def test_a_supervisor_sees_who_opened_the_case_newest_first(client_for, supervis
 
     assert response.status_code == 200
     page = response.content.decode()
-    rows = page.split("<tbody>")[1].split("<tr>")[1:]
+    rows = page.split("<tbody")[1].split("<tr ")[1:]
     assert len(rows) == 3
     assert officer.get_full_name() in rows[0] and "Frontline officer" in rows[0]
     assert "Case page · Read" in rows[0] and "Allowed" in rows[0]
@@ -98,7 +98,7 @@ def test_the_history_shows_the_roles_held_at_the_time(client_for, supervisor, of
 
     page = client_for(supervisor).get(history_url(case)).content.decode()
     officer_row = next(
-        row for row in page.split("<tbody>")[1].split("<tr>")[1:] if "Case page" in row
+        row for row in page.split("<tbody")[1].split("<tr ")[1:] if "Case page" in row
     )
     assert "Frontline officer" in officer_row and "Social worker" not in officer_row
     assert "held at the time" in page
@@ -128,10 +128,10 @@ def test_the_history_is_paginated_by_50(client_for, supervisor, officer, case):
     # Each visit to the history is in the history too: read the second page first.
     first = client.get(history_url(case)).content.decode()
     second = follow(client, history_url(case), page_link(first, "next"))
-    assert first.split("<tbody>")[1].count("<tr>") == 50
+    assert first.split("<tbody")[1].count("<tr ") == 50
     assert "52 entries" in first  # counted (up to 1,000): cheap, one case's entries
     # Newest first: this visit is in the history now, so the older page still holds two.
-    assert second.split("<tbody>")[1].count("<tr>") == 2
+    assert second.split("<tbody")[1].count("<tr ") == 2
     assert page_link(second, "next") is None and "Newer" in second
 
 
@@ -147,4 +147,4 @@ def test_the_history_runs_a_fixed_number_of_queries(
     # (savepoint, update, release) and the access log entry
     with django_assert_num_queries(11):
         response = client.get(history_url(case))
-    assert response.content.decode().split("<tbody>")[1].count("<tr>") == count
+    assert response.content.decode().split("<tbody")[1].count("<tr ") == count
