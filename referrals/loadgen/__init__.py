@@ -24,8 +24,10 @@ it (the tests in tests/referrals/test_load_data.py check the invariants):
 Not written: change history rows (simple-history), outbox messages (work in flight) and
 break-glass grants.
 
-Speed: rows are made in chunks of cases and written with PostgreSQL `COPY` (writers.py);
-elsewhere (SQLite, the tests) with `executemany`. Timings are in docs/benchmarks.md.
+Speed: rows are made in chunks of cases (by forked processes: each chunk has its own seeded
+random streams and reserved ids, so the data do not depend on how many make them) and
+written with PostgreSQL `COPY` (writers.py); elsewhere (SQLite, the tests) with
+`executemany`. How to run it, the defaults and measured times: docs/load-data.md.
 """
 
 from referrals.loadgen.build import Counts, LoadGenerator

@@ -333,7 +333,12 @@ class LoadGenerator:
         today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.anchor = today
         self.start = today - dt.timedelta(days=365.25 * plan.years)
-        self.taken_references: set[str] = set(Case.objects.values_list("reference", flat=True))
+        # The references cases in the database have (what chunks avoid), and every one taken
+        # so far (what the writer checks each chunk against).
+        self.existing_references: frozenset[str] = frozenset(
+            Case.objects.values_list("reference", flat=True)
+        )
+        self.taken_references: set[str] = set(self.existing_references)
         # Row uids and idempotency keys must be unique across batches added with --append and
         # the same seed: their generator also depends on how many cases there were already.
         self.uid_seed = f"{plan.seed}:{len(self.taken_references)}"
@@ -351,7 +356,7 @@ class LoadGenerator:
         checks against the other chunks)."""
         while True:
             reference = _reference_text(self.rng.getrandbits(40))
-            if reference not in self.taken_references and reference not in self.chunk_references:
+            if reference not in self.existing_references and reference not in self.chunk_references:
                 self.chunk_references.add(reference)
                 return reference
 

@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import override_settings
 
+from config.models import AccessLogEntry
 from referrals.loadgen import LoadGenerator, LoadPlan
 from referrals.models import Referral
 from screening.models import Case, Screening
@@ -60,8 +61,20 @@ def test_generated_references_never_repeat_one_already_taken():
     again = LoadGenerator(LoadPlan.sized(cases=5), password="x")
     assert again._reference() == first  # the same seed draws the same reference...
     again = LoadGenerator(LoadPlan.sized(cases=5), password="x")
-    again.taken_references.add(first)
-    assert again._reference() != first  # ...unless it is taken: then the next one
+    again.existing_references = frozenset({first})
+    assert again._reference() != first  # ...unless a case has it: then the next one
+
+
+def test_a_reference_another_chunk_took_is_drawn_again_in_the_case_and_its_log_entries():
+    generator = LoadGenerator(LoadPlan.sized(cases=5), password="x")
+    taken = "C-AAAA-AAAA"
+    generator.taken_references.add(taken)
+    case = {"id": 7, "reference": taken}
+    entries = [{"case_id": 7, "object_ref": taken}, {"case_id": 8, "object_ref": taken}]
+    generator._reference_redraw(case, {AccessLogEntry: entries})
+    assert case["reference"] != taken and case["reference"].startswith("C-")
+    assert entries[0]["object_ref"] == case["reference"]
+    assert entries[1]["object_ref"] == taken  # another case's entry is left alone
 
 
 def test_bad_sizes_are_refused_with_a_clear_error():
