@@ -56,6 +56,8 @@ PACKET_VALUE_KINDS = {
 # Rules the law imposes in code, not in a rule file (referrals/services/routing.py).
 LAW_RULES = {
     "law:minor_child_welfare": "The law: a child is referred to child welfare at once.",
+    # Not a rule: a case worker proposed it (referrals/services/proposals.py).
+    "manual": "Proposed by hand by a case worker.",
 }
 # The stored number (2) and the packet's word ("high") alike.
 PRIORITY_LABELS = {
@@ -115,7 +117,13 @@ def event_what(event: ReferralEvent) -> str:
     else:
         text = event.get_kind_display()
     if event.reason_code:
-        text += f" ({label(event.reason_code, 'decline_reason')})"
+        if event.kind == ReferralEvent.Kind.ESCALATED:
+            vocabulary = "escalation_reason"
+        elif event.to_status == ReferralStatus.CLOSED:
+            vocabulary = "referral_outcome"
+        else:
+            vocabulary = "decline_reason"
+        text += f" ({label(event.reason_code, vocabulary)})"
     return text
 
 
@@ -132,6 +140,9 @@ labels_register("referral_status", ReferralStatus)
 labels_register("priority", PRIORITY_LABELS)
 labels_register("decline_reason", Referral.DeclineReason)
 labels_register("decided_by", Referral.DecidedBy)
+labels_register("referral_outcome", Referral.Outcome)
+labels_register("closed_by", Referral.ClosedBy)
+labels_register("escalation_reason", Referral.EscalationReason)
 labels_register("event_kind", ReferralEvent.Kind)
 labels_register("channel", ServiceProvider.Channel)
 labels_register("packet_field", PACKET_FIELD_LABELS)

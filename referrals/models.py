@@ -162,11 +162,18 @@ class ReferralStatus(models.TextChoices):
 
 
 # The supervisor queue: failed deliveries, referrals waiting for approval or for consent, and
-# sent ones escalated because the provider did not answer in time.
+# delivered ones escalated (not answered, not started in time, or escalated by hand).
 QUEUE_STATUSES = (
     ReferralStatus.FAILED,
     ReferralStatus.PENDING_APPROVAL,
     ReferralStatus.BLOCKED_NEEDS_CONSENT,
+)
+# Delivered referrals that join the queue only once escalated.
+ESCALATED_QUEUE_STATUSES = (
+    ReferralStatus.SENT,
+    ReferralStatus.ACKNOWLEDGED,
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.SERVICES_STARTED,
 )
 # The provider inbox: delivered and not finished.
 INBOX_STATUSES = (
@@ -179,7 +186,7 @@ QUEUE_RANK = models.Case(
     models.When(status=ReferralStatus.FAILED, then=models.Value(0)),
     models.When(
         models.Q(status__in=QUEUE_STATUSES[1:])
-        | models.Q(status=ReferralStatus.SENT, escalated_at__isnull=False),
+        | models.Q(status__in=ESCALATED_QUEUE_STATUSES, escalated_at__isnull=False),
         then=models.Value(1),
     ),
     default=models.Value(None),
@@ -192,7 +199,7 @@ def referral_queue_rank(status: str, escalated_at) -> int | None:
     (the load generator's COPY path); a test pins the two together."""
     if status == ReferralStatus.FAILED:
         return 0
-    if status in QUEUE_STATUSES[1:] or (status == ReferralStatus.SENT and escalated_at):
+    if status in QUEUE_STATUSES[1:] or (status in ESCALATED_QUEUE_STATUSES and escalated_at):
         return 1
     return None
 
@@ -222,6 +229,27 @@ class Referral(models.Model):
     class DecidedBy(models.TextChoices):
         SUPERVISOR = "supervisor", "Supervisor"
         PROVIDER = "provider", "Provider"
+
+    class Outcome(models.TextChoices):
+        """What came of a referral, recorded when it is closed."""
+
+        SERVICES_DELIVERED = "services_delivered", "Services delivered"
+        PERSON_DECLINED = "person_declined", "The person declined the services"
+        NOT_REACHED = "not_reached", "The person could not be reached"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible"
+        MOVED_AWAY = "moved_away", "The person moved away"
+        OTHER = "other", "Other (explained in the note)"
+
+    class ClosedBy(models.TextChoices):
+        PROVIDER = "provider", "The provider"
+        REFERRING_AGENCY = "referring_agency", "The referring agency"
+
+    class EscalationReason(models.TextChoices):
+        APPROVAL_OVERDUE = "approval_overdue", "Not approved by its due time"
+        CONSENT_OVERDUE = "consent_overdue", "Blocked for consent too long"
+        ANSWER_OVERDUE = "answer_overdue", "The provider has not answered in time"
+        START_OVERDUE = "start_overdue", "Accepted, services not started in time"
+        MANUAL = "manual", "Escalated by hand"
 
     case = models.ForeignKey("screening.Case", on_delete=models.CASCADE, related_name="referrals")
     screening = models.ForeignKey(
@@ -277,6 +305,13 @@ class Referral(models.Model):
     delivery_started_at = models.DateTimeField(null=True, blank=True)
     last_delivery_error = models.CharField(max_length=200, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation_reason = models.CharField(
+        max_length=32, choices=EscalationReason.choices, blank=True
+    )
+    # When the status last changed (`referral_transition`): how long it has been stuck.
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, choices=Outcome.choices, blank=True)
+    closed_by = models.CharField(max_length=24, choices=ClosedBy.choices, blank=True)
     approved_by = models.ForeignKey(
         "screening.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -338,6 +338,11 @@ REFERRAL_RELAY_BATCH_SIZE = env_int("REFERRAL_RELAY_BATCH_SIZE", 100, minimum=1)
 REFERRAL_CALLBACK_WINDOW_SECONDS = env_int("REFERRAL_CALLBACK_WINDOW_SECONDS", 300, minimum=30)
 # A sent referral still unanswered this long after its due time expires.
 REFERRAL_EXPIRY_HOURS = env_int("REFERRAL_EXPIRY_HOURS", 7 * 24, minimum=1)
+# Escalation of stuck referrals (referrals/services/escalation.py): blocked for want of
+# consent this long (the case worker gets a "revisit consent" task), accepted this long with
+# no services started.
+REFERRAL_CONSENT_WAIT_HOURS = env_int("REFERRAL_CONSENT_WAIT_HOURS", 72, minimum=1)
+REFERRAL_START_WAIT_HOURS = env_int("REFERRAL_START_WAIT_HOURS", 7 * 24, minimum=1)
 REFERRAL_ESCALATION_INTERVAL_SECONDS = env_int(
     "REFERRAL_ESCALATION_INTERVAL_SECONDS", 300, minimum=10
 )

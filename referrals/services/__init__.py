@@ -10,6 +10,8 @@ from referrals.services.decisions import (
 )
 from referrals.services.delivery import referral_discard_notify, referral_dispatch
 from referrals.services.escalation import referrals_escalate_overdue
+from referrals.services.outcomes import referral_close, referral_escalate
+from referrals.services.proposals import referral_propose, referral_providers_for
 from referrals.services.routing import referral_route_for_consent, referral_route_screening
 from referrals.services.transitions import referral_transition
 from referrals.services.withdrawal import referrals_cancel_for_withdrawn_consent
@@ -17,6 +19,10 @@ from referrals.services.withdrawal import referrals_cancel_for_withdrawn_consent
 __all__ = [
     "outbox_relay",
     "referral_approve",
+    "referral_close",
+    "referral_escalate",
+    "referral_propose",
+    "referral_providers_for",
     "referral_decline",
     "referral_discard_notify",
     "referral_dispatch",

@@ -24,7 +24,7 @@ from referrals.models import (
 from referrals.routing import RoutingFacts, ServiceNeed, evaluate_rules, parse_routing
 from referrals.services.consent_gate import covering_consent, missing_consent_text
 from referrals.services.transitions import referral_transition
-from screening.models import Case, Consent, Screening
+from screening.models import Case, Consent, Screening, User
 
 logger = logging.getLogger(__name__)
 
@@ -172,15 +172,49 @@ def referral_route_screening(*, screening_id: int) -> RoutingReport:
         report.rule_set = str(rule_set) if rule_set else None
         now = timezone.now()
         for need in _needs(screening, case, rule_set):
-            providers = provider_ranking(case=case, service_type=need.service_type)
-            if not providers:
-                report.unmatched.append(need.service_type)
-                logger.warning(
-                    "routing: no provider for %s (screening %s)", need.service_type, screening_id
-                )
+            # The case's open referrals for this service count, whichever provider they went
+            # to: a provider that closed (or fell in the ranking) since the first routing
+            # must not get a second referral for the same service beside the first (issue 14).
+            existing = list(
+                Referral.objects.select_for_update()
+                .filter(case=case, service_type=need.service_type, status__in=OPEN_STATUSES)
+                .select_related("provider")
+                .order_by("pk")
+            )
+            for referral in existing:
+                report.existing.append(referral.pk)
+                _unblock_if_consented(report, referral)
+            wanted = need.providers - len(existing)
+            if wanted <= 0:
                 continue
-            for provider in providers[: need.providers]:
-                _propose(report, screening, case, provider, need, rule_set, now)
+            taken = {referral.provider_id for referral in existing}
+            providers = [
+                provider
+                for provider in provider_ranking(case=case, service_type=need.service_type)
+                if provider.pk not in taken
+            ]
+            if not providers:
+                if not existing:
+                    report.unmatched.append(need.service_type)
+                    logger.warning(
+                        "routing: no provider for %s (screening %s)",
+                        need.service_type,
+                        screening_id,
+                    )
+                continue
+            for provider in providers[:wanted]:
+                referral = referral_propose_behind_gate(
+                    screening=screening,
+                    case=case,
+                    provider=provider,
+                    service_type=need.service_type,
+                    priority=need.priority,
+                    mandatory=need.mandatory,
+                    rule_set=rule_set,
+                    rule_key=need.rule_key,
+                    now=now,
+                )
+                report.proposed.append(referral.pk)
     logger.info(
         "routing: screening %s proposed %s unblocked %s",
         screening_id,
@@ -221,66 +255,85 @@ def referral_route_for_consent(*, consent_id: int) -> RoutingReport | None:
     return referral_route_screening(screening_id=screening_id)
 
 
-def _propose(report, screening, case, provider, need, rule_set, now) -> None:
-    existing = (
-        Referral.objects.select_for_update()
-        .filter(
-            case=case,
-            provider=provider,
-            service_type=need.service_type,
-            status__in=OPEN_STATUSES,
-        )
-        .first()
-    )
-    consent = covering_consent(case_id=case.pk, provider=provider, service_type=need.service_type)
-    if existing is not None:
-        report.existing.append(existing.pk)
-        if existing.status == ReferralStatus.BLOCKED_NEEDS_CONSENT and consent is not None:
-            existing.consent_used = consent
-            existing.missing_consent = ""
-            referral_transition(
-                referral=existing,
-                to=ReferralStatus.PENDING_APPROVAL,
-                note="A covering consent is now recorded.",
-                update_fields=("consent_used", "missing_consent"),
-            )
-            report.unblocked.append(existing.pk)
+def _unblock_if_consented(report: RoutingReport, referral: Referral) -> None:
+    """A referral blocked for want of consent moves on to approval once a consent covers it."""
+    if referral.status != ReferralStatus.BLOCKED_NEEDS_CONSENT:
         return
-    approval_hours = settings.REFERRAL_APPROVAL_DUE_HOURS[need.priority]
+    consent = covering_consent(
+        case_id=referral.case_id, provider=referral.provider, service_type=referral.service_type
+    )
+    if consent is None:
+        return
+    referral.consent_used = consent
+    referral.missing_consent = ""
+    referral_transition(
+        referral=referral,
+        to=ReferralStatus.PENDING_APPROVAL,
+        note="A covering consent is now recorded.",
+        update_fields=("consent_used", "missing_consent"),
+    )
+    report.unblocked.append(referral.pk)
+
+
+def referral_propose_behind_gate(
+    *,
+    screening: Screening,
+    case: Case,
+    provider: ServiceProvider,
+    service_type: str,
+    priority: int,
+    mandatory: bool,
+    rule_set: RoutingRuleSet | None,
+    rule_key: str,
+    now,
+    by: User | None = None,
+    note: str = "",
+) -> Referral:
+    """Create one proposed referral (the caller holds the case locked) and put it behind the
+    consent gate at once: waiting for approval when a consent covers it or the law makes it
+    mandatory, blocked for want of consent otherwise. Routing and `referral_propose` both
+    come here."""
+    consent = covering_consent(case_id=case.pk, provider=provider, service_type=service_type)
     referral = Referral.objects.create(
         case=case,
         screening=screening,
         provider=provider,
         case_agency_id=case.agency_id,
         provider_agency_id=provider.agency_id,
-        service_type=need.service_type,
-        priority=need.priority,
-        mandatory=need.mandatory,
+        service_type=service_type,
+        priority=priority,
+        mandatory=mandatory,
         routing_rule_set=rule_set,
-        rule_key=need.rule_key,
-        due_at=now + timedelta(hours=approval_hours),
+        rule_key=rule_key,
+        due_at=now + timedelta(hours=settings.REFERRAL_APPROVAL_DUE_HOURS[priority]),
         created_at=now,
+        status_changed_at=now,
     )
     referral.events.create(
-        kind="transition", from_status="", to_status=ReferralStatus.PROPOSED, note=need.rule_key
+        kind="transition",
+        from_status="",
+        to_status=ReferralStatus.PROPOSED,
+        by=by,
+        note=note or rule_key,
     )
-    if need.mandatory or consent is not None:
+    if mandatory or consent is not None:
         referral.consent_used = consent
-        note = "Mandatory report: consent cannot block it." if consent is None else ""
         referral_transition(
             referral=referral,
             to=ReferralStatus.PENDING_APPROVAL,
-            note=note,
+            by=by,
+            note="Mandatory report: consent cannot block it." if consent is None else "",
             update_fields=("consent_used",),
         )
     else:
         referral.missing_consent = missing_consent_text(
-            provider=provider, service_type=need.service_type
+            provider=provider, service_type=service_type
         )
         referral_transition(
             referral=referral,
             to=ReferralStatus.BLOCKED_NEEDS_CONSENT,
+            by=by,
             note="No active consent covers this referral.",
             update_fields=("missing_consent",),
         )
-    report.proposed.append(referral.pk)
+    return referral

@@ -69,11 +69,22 @@ def referral_transition(
 
     Raises `IllegalTransition` for a step the table does not allow; a decline needs a reason.
     `update_fields` names other fields the caller changed on the instance, saved together.
+    A closed referral needs its outcome (set by the caller). A new status starts a new clock:
+    the time is kept in `status_changed_at` and an escalation of the old status is cleared.
     """
     from_status = referral.status
     if not can_transition(from_status, to):
         raise IllegalTransition(from_status, to)
-    fields = {"status", "updated_at", *update_fields}
+    at = at or timezone.now()
+    fields = {"status", "updated_at", "status_changed_at", *update_fields}
+    if to == S.CLOSED and referral.outcome not in Referral.Outcome.values:
+        raise ValidationError(
+            "Say what came of the referral.",
+            {"outcome": [f"Choose one of: {', '.join(Referral.Outcome.values)}."]},
+        )
+    if referral.escalated_at is not None or referral.escalation_reason:
+        referral.escalated_at, referral.escalation_reason = None, ""
+        fields |= {"escalated_at", "escalation_reason"}
     if to == S.DECLINED:
         if reason_code not in Referral.DeclineReason.values:
             raise ValidationError(
@@ -88,6 +99,7 @@ def referral_transition(
         )
         fields |= {"decline_reason", "declined_by"}
     referral.status = to
+    referral.status_changed_at = at
     history_user_set(referral, by)
     referral.save(update_fields=sorted(fields))
     ReferralEvent.objects.create(
@@ -99,7 +111,7 @@ def referral_transition(
         by_provider=by_provider,
         reason_code=reason_code,
         note=note,
-        at=at or timezone.now(),
+        at=at,
     )
     return referral
 
@@ -111,6 +123,7 @@ def referral_note_event(
     note: str,
     by: User | None = None,
     by_provider: ServiceProvider | None = None,
+    reason_code: str = "",
 ) -> ReferralEvent:
     """A history entry that is not a status change (delivery attempt, escalation, consent)."""
     return ReferralEvent.objects.create(
@@ -120,5 +133,6 @@ def referral_note_event(
         to_status=referral.status,
         by=by,
         by_provider=by_provider,
+        reason_code=reason_code,
         note=note,
     )

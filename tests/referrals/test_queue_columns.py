@@ -33,6 +33,10 @@ def test_queue_ranks_put_failed_first_and_leave_finished_referrals_out():
     assert referral_queue_rank(ReferralStatus.SENT, None) is None
     assert referral_queue_rank(ReferralStatus.SENT, timezone.now()) == 1
     assert referral_queue_rank(ReferralStatus.CLOSED, timezone.now()) is None
+    # Every delivered state escalates into the queue (issue 14), not only sent.
+    for status in ("acknowledged", "accepted", "services_started"):
+        assert referral_queue_rank(status, None) is None
+        assert referral_queue_rank(status, timezone.now()) == 1
 
 
 def test_routing_stores_the_case_agency_and_the_provider_agency(referral_factory):

@@ -46,7 +46,10 @@ def test_terminal_statuses_go_nowhere():
 
 @pytest.mark.parametrize(("from_status", "to_status"), LEGAL)
 def test_legal_transitions_succeed_and_are_recorded(referral, from_status, to_status):
-    Referral.objects.filter(pk=referral.pk).update(status=from_status, decline_reason="other")
+    # A decline needs its reason, a closing its outcome: both given.
+    Referral.objects.filter(pk=referral.pk).update(
+        status=from_status, decline_reason="other", outcome="other"
+    )
     referral.refresh_from_db()
     referral_transition(referral=referral, to=to_status, reason_code="no_capacity", note="n")
     referral.refresh_from_db()
@@ -87,5 +90,32 @@ def test_the_happy_path_is_legal_end_to_end(referral):
         "closed",
     ]
     for to_status in path[1:]:
+        if to_status == "closed":
+            referral.outcome = Referral.Outcome.SERVICES_DELIVERED
         referral_transition(referral=referral, to=to_status)
     assert list(referral.events.values_list("to_status", flat=True)) == path[1:]
+
+
+def test_closing_without_an_outcome_is_refused_and_changes_nothing(referral):
+    Referral.objects.filter(pk=referral.pk).update(status="services_started")
+    referral.refresh_from_db()
+    with pytest.raises(ValidationError) as raised:
+        referral_transition(referral=referral, to="closed")
+    assert "outcome" in raised.value.field_errors
+    referral.refresh_from_db()
+    assert referral.status == "services_started" and not referral.events.exists()
+
+
+def test_a_new_status_clears_the_escalation_of_the_old_one(referral):
+    from django.utils import timezone
+
+    Referral.objects.filter(pk=referral.pk).update(
+        status="sent", escalated_at=timezone.now(), escalation_reason="answer_overdue"
+    )
+    referral.refresh_from_db()
+    assert referral.queue_rank == 1
+    referral_transition(referral=referral, to="acknowledged")
+    referral.refresh_from_db()
+    assert referral.escalated_at is None and referral.escalation_reason == ""
+    assert referral.queue_rank is None
+    assert referral.status_changed_at is not None

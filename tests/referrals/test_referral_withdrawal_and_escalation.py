@@ -125,7 +125,7 @@ def test_a_mandatory_report_survives_withdrawal_with_minimal_facts(
     assert referral.consent_used is None
 
 
-def test_overdue_sent_referrals_escalate_into_the_queue_then_expire(
+def test_overdue_sent_and_acknowledged_referrals_escalate_into_the_queue_then_sent_ones_expire(
     referral_factory, supervisor, settings
 ):
     settings.REFERRAL_EXPIRY_HOURS = 48
@@ -142,8 +142,11 @@ def test_overdue_sent_referrals_escalate_into_the_queue_then_expire(
     assert overdue.escalated_at is not None
     assert overdue.events.get().kind == ReferralEvent.Kind.ESCALATED
     assert long_overdue.status == ReferralStatus.EXPIRED
-    assert on_time.escalated_at is None and acknowledged.escalated_at is None
-    assert overdue in list(referral_queue(user=supervisor))
+    assert on_time.escalated_at is None
+    # Acknowledged is not an answer (issue 14): past the due time it escalates too.
+    assert acknowledged.escalated_at is not None
+    assert acknowledged.escalation_reason == "answer_overdue"
+    assert {overdue, acknowledged} <= set(referral_queue(user=supervisor))
     assert referrals_escalate_overdue().escalated == 0  # once only
 
 
