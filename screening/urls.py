@@ -4,6 +4,8 @@ from django.urls import path, register_converter
 
 from screening import views
 from screening.views import account as account_views
+from screening.views import casework as casework_views
+from screening.views import contacts as contact_views
 from screening.views import staff as staff_views
 from screening.views.mfa import staff_mfa_reset_page
 
@@ -44,6 +46,66 @@ urlpatterns = [
         "cases/<caseref:reference>/consents/<int:consent_id>/withdraw",
         views.consent_withdraw,
         name="consent-withdraw",
+    ),
+    path(
+        "cases/<caseref:reference>/timeline/",
+        casework_views.case_timeline,
+        name="case-timeline",
+    ),
+    *(
+        path(f"cases/<caseref:reference>/{action}", view, name=f"case-{action}")
+        for action, view in (
+            ("assign", casework_views.case_assign_page),
+            ("share", casework_views.case_share_page),
+            ("transfer", casework_views.case_transfer_page),
+            ("close", casework_views.case_close_page),
+            ("reopen", casework_views.case_reopen_page),
+        )
+    ),
+    path(
+        "cases/<caseref:reference>/unassign/<int:worker_id>",
+        casework_views.case_unassign_page,
+        name="case-unassign",
+    ),
+    path("cases/<caseref:reference>/notes/new", casework_views.case_note_new, name="note-new"),
+    path("cases/<caseref:reference>/tasks/new", casework_views.case_task_new, name="task-new"),
+    path(
+        "notes/<int:note_id>/correct/", casework_views.case_note_correct_page, name="note-correct"
+    ),
+    path("tasks/", casework_views.my_tasks, name="my-tasks"),
+    path("tasks/<int:task_id>/done", casework_views.case_task_done_page, name="task-done"),
+    path("notifications/", casework_views.notifications, name="notifications"),
+    path(
+        "notifications/<int:notification_id>/open",
+        casework_views.notification_open,
+        name="notification-open",
+    ),
+    path(
+        "notifications/read-all",
+        casework_views.notifications_read_all,
+        name="notifications-read-all",
+    ),
+    path("transfers/", casework_views.transfer_list_page, name="transfers"),
+    path(
+        "transfers/<int:transfer_id>/",
+        casework_views.transfer_detail_page,
+        name="transfer-detail",
+    ),
+    *(
+        path(f"transfers/<int:transfer_id>/{action}", view, name=f"transfer-{action}")
+        for action, view in (
+            ("accept", casework_views.transfer_accept_page),
+            ("decline", casework_views.transfer_decline_page),
+            ("cancel", casework_views.transfer_cancel_page),
+        )
+    ),
+    path("contacts/", contact_views.contact_list_page, name="contacts"),
+    path("contacts/new/", contact_views.contact_new_page, name="contact-new"),
+    path("contacts/<int:contact_id>/", contact_views.contact_detail_page, name="contact-detail"),
+    path(
+        "contacts/<int:contact_id>/finalise",
+        contact_views.contact_finalise_page,
+        name="contact-finalise",
     ),
     path("cases/<caseref:reference>/screenings/new/", views.screening_gate, name="screening-gate"),
     path(

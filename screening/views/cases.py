@@ -132,14 +132,23 @@ def _service_type_choices() -> list[tuple[str, str]]:
 
 @login_required
 def case_detail(
-    request: HttpRequest, reference: str, consent_form: ConsentRecordForm | None = None
+    request: HttpRequest,
+    reference: str,
+    consent_form: ConsentRecordForm | None = None,
+    work_forms: dict | None = None,
 ) -> HttpResponse:
+    """The case page. A refused form of the page (consent, or one of the case-work forms of
+    screening/views/casework.py) is shown bound, with its errors, status 400."""
+    from screening.views.casework import case_work_context
+
     case = selectors.case_get(user=request.user, case_reference_or_id=reference)
     consents = selectors.consent_list(user=request.user, case_reference_or_id=reference)
     screenings = selectors.screening_list(user=request.user, case_reference_or_id=reference)
     if consent_form is None and case.user_can_change:
         consent_form = ConsentRecordForm(service_type_choices=_service_type_choices())
     earlier = _earlier_records_once(request, case.reference)
+    work = case_work_context(request, case, bound=work_forms)
+    refused = [form for form in (consent_form, *(work_forms or {}).values()) if form is not None]
     return render_page(
         request,
         "screening/case_detail.html",
@@ -149,10 +158,11 @@ def case_detail(
             "screenings": screenings,
             "can_change": case.user_can_change,
             "consent_form": consent_form,
-            "errors": error_summary(consent_form) if consent_form is not None else [],
+            "errors": error_summary(*refused),
             "possible_earlier_records": earlier,
+            **work,
         },
-        status=400 if consent_form is not None and consent_form.is_bound else 200,
+        status=400 if any(form.is_bound for form in refused) else 200,
     )
 
 
