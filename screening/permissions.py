@@ -114,7 +114,7 @@ def _case_lookup(case_reference_or_id: str | int) -> models.Q | None:
         return models.Q(pk=case_reference_or_id)
     if isinstance(case_reference_or_id, str):
         text = case_reference_or_id.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "¹" is a digit to str.isdigit, not to int()
             return models.Q(pk=int(text))
         return models.Q(reference=text.upper()) if text else None
     return None

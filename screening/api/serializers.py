@@ -130,7 +130,8 @@ class CaseOutputSerializer(ApiSerializer):
 
     def to_representation(self, case: Case) -> dict:
         data = super().to_representation(case)
-        if not getattr(case, "user_can_change", False):
+        # `user_sees_identifying` (selectors.case_identifying_visible) where the view asked.
+        if not getattr(case, "user_sees_identifying", getattr(case, "user_can_change", False)):
             for field in RESTRICTED_CASE_FIELDS:
                 data.pop(field, None)
         return data

@@ -58,7 +58,13 @@ from screening.permissions import (
     case_access,
     consent_access,
 )
-from screening.selectors import case_get, case_list, screening_get, screening_override_current
+from screening.selectors import (
+    case_get,
+    case_identifying_visible,
+    case_list,
+    screening_get,
+    screening_override_current,
+)
 
 # A replayed create answers only while the caller may still see what it created; otherwise
 # the object's own 404 (config/api/idempotency.py). Each goes through the resource's access.
@@ -495,8 +501,10 @@ class CaseDetailApi(APIView):
 
     @extend_schema(operation_id="cases_retrieve", responses=CaseOutputSerializer, tags=["cases"])
     def get(self, request: Request, reference: str) -> Response:
-        """One case by its reference; restricted fields only if you may change it."""
+        """One case by its reference; restricted fields only if you may change it, or your
+        agency was given them by a share with the person's consent."""
         case = case_get(user=request.user, case_reference_or_id=reference)
+        case.user_sees_identifying = case_identifying_visible(user=request.user, case=case)
         return Response(CaseOutputSerializer(case).data)
 
 

@@ -24,6 +24,7 @@ database, so the laptop run would differ from CI's; this one is the same on both
 
 import itertools
 import threading
+from datetime import timedelta
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import schemathesis
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test.testcases import QuietWSGIRequestHandler
+from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.config import SchemathesisConfig
@@ -40,7 +42,7 @@ from schemathesis.config import SchemathesisConfig
 from screening import services
 from screening.roles import Role
 from screening.services.contacts import TRIAGE_SLUG
-from tests.factories import UserFactory
+from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,6 +129,24 @@ def tokens_by_role(
         created_by=advocate, channel="phone", contact_type="tip", case_reference=case.reference
     )
     draft = start_screening(submitted_screening.case)
+    # Case work (issue 14): a note, a task, a transfer waiting for an answer, a notification.
+    note = services.case_note_add(case=case, by=advocate, kind="other", text="Fictional")
+    task = services.case_task_add(
+        case=case, by=advocate, description="Call back", due_at=timezone.now() + timedelta(days=1)
+    )
+    receiving = AgencyFactory(name="Receiving Agency")
+    services.consent_record(
+        case=case,
+        by=advocate,
+        scope="referral_provider",
+        method="written",
+        provider_name=receiving.name,
+        valid_until=timezone.now() + timedelta(days=30),
+    )
+    transfer = services.case_transfer_request(
+        case=case, to_agency=receiving, reason="Fictional", by=hotline_supervisor
+    )
+    (notification,) = services.notification_send(users=[advocate], kind="other", text="Hello")
     referrals = [
         make_referral(),
         make_referral(status="sent", service_type="medical"),
@@ -140,6 +160,12 @@ def tokens_by_role(
         # Slug and number go together: pairs at the same index.
         slug=[TRIAGE_SLUG, submitted_screening.instrument_version.instrument.slug],
         number=[1, submitted_screening.instrument_version.number],
+        note_id=[note.pk],
+        task_id=[task.pk],
+        transfer_id=[transfer.pk],
+        notification_id=[notification.pk],
+        username=[worker.username],
+        agency=[receiving.name],
     )
     return {
         role: services.api_token_create(user=user, name="schemathesis").plaintext
@@ -205,7 +231,8 @@ def _with_stored_values(case, real_ids):
     """A schema-valid case with the values only stored data can make valid taken from it.
     The contract cannot list them, so a generated one is refused (400) however well formed:
     a cursor (only a `next` link carries one), the instrument version a screening uses, the
-    consent and the case a body names, and answers keyed by an instrument's own items. A
+    consent and the case a body names, answers keyed by an instrument's own items, the people
+    and agencies case work names and a due date ahead. A
     case meant to be invalid is sent as generated. tests/api/ covers each refusal itself."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return case
@@ -223,4 +250,14 @@ def _with_stored_values(case, real_ids):
                 body[name] = stored
         if "answers" in body:
             body["answers"] = {}
+        # People and agencies are named by their username and name; a task is due ahead.
+        for name in ("worker", "assign_to"):
+            if body.get(name) is not None:
+                body[name] = real_ids["username"][0]
+        if "assignee" in body:
+            body["assignee"] = None  # the caller: someone on the case
+        if "agency" in body:
+            body["agency"] = real_ids["agency"][0]
+        if "due_at" in body:
+            body["due_at"] = (timezone.now() + timedelta(days=1)).isoformat()
     return case
