@@ -29,12 +29,14 @@ def referral_queue(
     status: str | None = None,
     service_type: str | None = None,
     region: str | None = None,
+    escalation: str | None = None,
 ) -> QuerySet[Referral]:
     """The supervisor's queue: referrals of cases their agency owns that wait for someone —
-    failed deliveries first, then by priority and due time. Escalated (sent, unacknowledged
-    past due) referrals are in it too (`Referral.queue_rank`). The role is checked in Python
-    from the roles already loaded; the list walks the partial index `referral_waiting_queue`
-    in this order and stops after a page."""
+    failed deliveries first, then by priority and due time. Escalated delivered referrals
+    (not answered, not started in time, or escalated by hand) are in it too
+    (`Referral.queue_rank`). `escalation`: "any", "none" or one escalation reason. The role
+    is checked in Python from the roles already loaded; the list walks the partial index
+    `referral_waiting_queue` in this order and stops after a page."""
     if not (is_active_staff(user) and user.has_role(Role.SUPERVISOR)):
         raise ActionNotAllowed("Only supervisors work the referral queue.")
     referrals = (
@@ -44,6 +46,12 @@ def referral_queue(
     )
     if status:
         referrals = referrals.filter(status=status)
+    if escalation == "any":
+        referrals = referrals.filter(escalated_at__isnull=False)
+    elif escalation == "none":
+        referrals = referrals.filter(escalated_at__isnull=True)
+    elif escalation:
+        referrals = referrals.filter(escalation_reason=escalation)
     if service_type:
         referrals = referrals.filter(service_type=service_type)
     if region:
@@ -151,3 +159,68 @@ def referral_change_rows(case: CaseModel, limit: int = CHANGES_LIMIT) -> list[Ch
         hidden=("case", "idempotency_key"),
         limit=limit,
     )
+
+
+def referral_list_for_case(*, user: User, case_reference: str) -> tuple[CaseModel, list[Referral]]:
+    """Every referral of a case the user may view, newest first, with its provider. Two
+    queries (the case through `case_access`, then its referrals)."""
+    from screening.permissions import CaseAction, case_access
+
+    case = case_access(user=user, case_reference_or_id=case_reference, action=CaseAction.VIEW)
+    referrals = list(
+        Referral.objects.filter(case_id=case.pk)
+        .select_related("provider")
+        .order_by("-created_at", "-pk")
+    )
+    return case, referrals
+
+
+@dataclass(frozen=True)
+class CallbackContact:
+    """Whom provider staff call back about a referral: a member of staff of the referring
+    agency, by name, role and agency. Nothing about the person referred."""
+
+    name: str
+    roles: list[str]
+    agency: str
+
+
+def referral_callback_contacts(*, referral: Referral) -> list[CallbackContact]:
+    """The case's assigned workers (or, with none, the worker who opened it) and the
+    supervisor who approved the referral. Two queries."""
+    from screening.models import CaseAssignment
+
+    workers = [
+        assignment.worker
+        for assignment in CaseAssignment.objects.filter(
+            case_id=referral.case_id, worker__is_active=True
+        )
+        .select_related("worker__agency")
+        .prefetch_related("worker__groups")
+        .order_by("assigned_at", "pk")
+    ]
+    if not workers:
+        creator = (
+            User.objects.filter(cases_created__pk=referral.case_id)
+            .select_related("agency")
+            .prefetch_related("groups")
+            .first()
+        )
+        workers = [creator] if creator else []
+    if referral.approved_by_id and referral.approved_by_id not in {w.pk for w in workers}:
+        approver = (
+            User.objects.filter(pk=referral.approved_by_id, is_active=True)
+            .select_related("agency")
+            .prefetch_related("groups")
+            .first()
+        )
+        if approver:
+            workers.append(approver)
+    return [
+        CallbackContact(
+            name=worker.get_full_name() or worker.get_username(),
+            roles=sorted(group.name for group in worker.groups.all()),
+            agency=worker.agency.name if worker.agency_id else "",
+        )
+        for worker in workers
+    ]

@@ -11,6 +11,17 @@ urlpatterns = [
     path("<int:referral_id>/", views.referral_detail, name="detail"),
     *(
         path(
+            f"<int:referral_id>/{action}",
+            views.referral_case_work,
+            {"action": action},
+            name=action,
+        )
+        for action in ("close", "escalate")
+    ),
+    path("cases/<str:reference>/", views.case_referrals_page, name="case-referrals"),
+    path("cases/<str:reference>/propose", views.referral_propose_page, name="propose"),
+    *(
+        path(
             f"<int:referral_id>/{decision}",
             views.referral_decide,
             {"decision": decision},

@@ -12,20 +12,23 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from config.errors import ActionNotAllowed, ApplicationError, ValidationError
+from config.errors import ActionNotAllowed, ApplicationError, NotFound, ValidationError
 from config.labels import label
 from referrals import selectors, services
 from referrals.forms import (
     ProviderAnswerForm,
+    ReferralCloseForm,
     ReferralDeclineForm,
+    ReferralEscalateForm,
     ReferralNoteForm,
     ReferralQueueFilterForm,
 )
 from referrals.labels import packet_value_label
 from referrals.models import Referral
 from referrals.models import ReferralStatus as S
-from referrals.permissions import ReferralAction, referral_access
+from referrals.permissions import ReferralAction, is_provider_staff, referral_access
 from referrals.services.answers import ANSWERS
+from referrals.services.outcomes import CLOSABLE, ESCALATABLE
 from referrals.services.transitions import can_transition
 from screening.forms import add_service_errors
 from screening.views._common import error_summary, list_page, post_only, render_page
@@ -60,6 +63,7 @@ def referral_queue_page(request: HttpRequest) -> HttpResponse:
         status=chosen.get("status") or None,
         service_type=chosen.get("service_type") or None,
         region=(chosen.get("region") or "").strip() or None,
+        escalation=chosen.get("escalation") or None,
     )
     page = list_page(request, referrals, per_page=PER_PAGE)
     return render_page(
@@ -77,6 +81,7 @@ def _detail_context(
 ) -> dict[str, Any]:
     bound = bound or {}
     supervises = bool(referral.case.user_supervises)
+    changes = bool(referral.case.user_can_change)
     forms: dict[str, Any] = {}
     if supervises:
         if referral.status == S.PENDING_APPROVAL:
@@ -85,6 +90,11 @@ def _detail_context(
             forms["decline"] = bound.get("decline") or ReferralDeclineForm(prefix="decline")
         if referral.status == S.FAILED:
             forms["retry"] = bound.get("retry") or ReferralNoteForm(prefix="retry")
+    if changes:
+        if referral.status in CLOSABLE:
+            forms["close"] = bound.get("close") or ReferralCloseForm(prefix="close")
+        if referral.status in ESCALATABLE and referral.escalated_at is None:
+            forms["escalate"] = bound.get("escalate") or ReferralEscalateForm(prefix="escalate")
     return {
         "referral": referral,
         "case": referral.case,
@@ -96,10 +106,90 @@ def _detail_context(
     }
 
 
+def _provider_context(referral: Referral, *, bound: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The provider's view of a referral: the packet they received, their answers, the
+    history from the delivery on (notes only of their own answers) and whom to call back at
+    the referring agency. Never the case."""
+    bound = bound or {}
+    entry = _inbox_entry(referral, bound.get("answer"))
+    forms: dict[str, Any] = {}
+    if referral.status in CLOSABLE:
+        forms["close"] = bound.get("close") or ReferralCloseForm(prefix="close")
+    events = [
+        {
+            "event": event,
+            "note": event.note if event.by_provider_id == referral.provider_id else "",
+        }
+        for event in selectors.referral_history(referral=referral).filter(at__gte=referral.sent_at)
+    ]
+    return {
+        **entry,
+        "events": events,
+        "contacts": selectors.referral_callback_contacts(referral=referral),
+        "forms": forms,
+        "errors": error_summary(*bound.values()),
+        "overdue": referral.status in WAITING and referral.due_at < timezone.now(),
+    }
+
+
+def _render_detail(
+    request: HttpRequest, referral: Referral, *, bound=None, status: int = 200
+) -> HttpResponse:
+    if is_provider_staff(request.user):
+        return render_page(
+            request,
+            "referrals/provider_detail.html",
+            _provider_context(referral, bound=bound),
+            status=status,
+        )
+    return render_page(
+        request,
+        "referrals/detail.html",
+        _detail_context(request, referral, bound=bound),
+        status=status,
+    )
+
+
 @login_required
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     referral = selectors.referral_get(user=request.user, referral_id=referral_id)
-    return render_page(request, "referrals/detail.html", _detail_context(request, referral))
+    return _render_detail(request, referral)
+
+
+CASE_WORK = {
+    "close": (ReferralCloseForm, services.referral_close, "Referral closed."),
+    "escalate": (
+        ReferralEscalateForm,
+        services.referral_escalate,
+        "Referral escalated to the supervisors.",
+    ),
+}
+
+
+@post_only("referrals:detail", "referral_id")
+@login_required
+def referral_case_work(request: HttpRequest, referral_id: int, action: str) -> HttpResponse:
+    """Close with an outcome (the provider's staff or the referring agency) or escalate by
+    hand (the referring agency); the services check who may."""
+    referral = selectors.referral_get(user=request.user, referral_id=referral_id)
+    form_class, service, done = CASE_WORK[action]
+    form = form_class(request.POST, prefix=action)
+    status = 400
+    if form.is_valid():
+        try:
+            service(referral_id=referral.pk, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except (NotFound, ActionNotAllowed):
+            raise
+        except ApplicationError as error:
+            # Not in a state for this (not taken on yet, already escalated).
+            form.add_error(None, error.message)
+            status = 409
+        else:
+            messages.success(request, done)
+            return redirect("referrals:detail", referral_id=referral.pk)
+    return _render_detail(request, referral, bound={action: form}, status=status)
 
 
 @post_only("referrals:detail", "referral_id")
