@@ -123,7 +123,9 @@ def test_supervisor_sees_and_uses_the_override_form(client_for, supervisor, subm
 def test_an_override_without_a_note_is_an_error_and_saves_nothing(
     client_for, supervisor, submitted
 ):
-    response = client_for(supervisor).post(override_url(submitted), {**OVERRIDE, "override-note": ""})
+    response = client_for(supervisor).post(
+        override_url(submitted), {**OVERRIDE, "override-note": ""}
+    )
     assert response.status_code == 400
     assert "There is a problem" in response.content.decode()
     assert not ScreeningOverride.objects.exists()
