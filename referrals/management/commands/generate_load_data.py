@@ -49,7 +49,7 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help="processes making rows (default 1); the same data either way. Two help only on "
-            "an otherwise idle machine: they cost about half as much CPU again in all",
+            "an otherwise idle machine: they cost about three quarters more CPU in all",
         )
         parser.add_argument(
             "--chunk", type=int, default=20_000, help="cases made and written together"
