@@ -166,6 +166,23 @@ def test_production_shares_one_redis_cache_between_processes():
     ]
 
 
+def test_production_connections_run_without_jit():
+    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings.production")
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'options': '-c jit=off'" in result.stdout
+
+
 @pytest.mark.parametrize("profile", ["local", "test"])
 def test_local_and_test_profiles_keep_the_in_memory_cache(profile):
     result = _cache_settings(profile, CACHE_URL="redis://127.0.0.1:6379/1")
