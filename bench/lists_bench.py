@@ -745,11 +745,20 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write every number here")
     parser.add_argument("--plans", type=Path, help="write EXPLAIN plans (largest size) here")
     parser.add_argument("--charts", type=Path, help="write PNG charts into this folder")
+    parser.add_argument("--report-only", action="store_true", help="redraw from --json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--explain", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
 
+    if options.report_only:
+        # Tables and charts again from a run's saved numbers (--json), measuring nothing.
+        runs = json.loads(options.json.read_text())["runs"]
+        if options.charts:
+            chart_p95_by_size(runs, options.charts / "lists-p95.png")
+            chart_visibility_ratio(runs, options.charts / "lists-visibility-ratio.png")
+        print(_markdown(runs))
+        return 0
     if options.child:
         options.database = options.child
         result = measure_database(options)
@@ -791,14 +800,17 @@ def main() -> int:
     if options.charts:
         chart_p95_by_size(runs, options.charts / "lists-p95.png")
         chart_visibility_ratio(runs, options.charts / "lists-visibility-ratio.png")
-    print(lists_markdown(runs))
-    if largest.get("jit"):
-        print()
-        print(jit_markdown(largest["jit"], largest["cases"]))
-    print()
-    for run in runs:
-        print(f"- {_run_line(run)}")
+    print(_markdown(runs))
     return 0
+
+
+def _markdown(runs: list[dict[str, Any]]) -> str:
+    largest = max(runs, key=lambda run: run["cases"])
+    parts = [lists_markdown(runs)]
+    if largest.get("jit"):
+        parts.append(jit_markdown(largest["jit"], largest["cases"]))
+    parts.append("\n".join(f"- {_run_line(run)}" for run in runs))
+    return "\n\n".join(parts)
 
 
 if __name__ == "__main__":

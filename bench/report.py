@@ -94,7 +94,9 @@ def _ratio(value: float | None, target: float | None = None) -> str:
 
 
 def _scenario_key(scenario: dict[str, Any]) -> tuple[str, str, str]:
-    return scenario["list"], scenario["who"], scenario["page_label"]
+    """A list, a person and "page 1" or "deep": the deep page's number depends on how long
+    the list is at each size (page 21, or the last page of a shorter list)."""
+    return scenario["list"], scenario["who"], _page_kind(scenario)
 
 
 def _page_kind(scenario: dict[str, Any]) -> str:
@@ -115,9 +117,10 @@ def lists_markdown(runs: list[dict[str, Any]]) -> str:
     largest = by_size[-1]
     lines = []
     head = " | ".join(f"p95 {_cases(size)} (ms)" for size in sizes)
+    big, small = _cases(sizes[-1]), _cases(sizes[0])
     lines.append(
-        f"| list | as | sees | page | queries | {head} | p50 {_cases(sizes[-1])} (ms) | "
-        f"CPU p50 {_cases(sizes[-1])} (ms) | p95 {_cases(sizes[-1])} / {_cases(sizes[0])} |"
+        f"| list | as | sees at {big} | page | queries | {head} | p50 {big} (ms) | "
+        f"CPU p50 {big} (ms) | p95 {big} / {small} |"
     )
     lines.append("|---|---|---:|---|---:|" + "---:|" * len(sizes) + "---:|---:|---:|")
     for key in keys:
@@ -129,8 +132,11 @@ def lists_markdown(runs: list[dict[str, Any]]) -> str:
             f"**{_ms(value)}**" if value is not None and value > TARGET_P95_MS else _ms(value)
             for value in p95s
         )
+        page = last["page_label"]
+        if key[2] == "deep":
+            page = "deep: page " + " / ".join(str(row["page"]) if row else "–" for row in rows)
         lines.append(
-            f"| {last['list']} | {last['who']} | {last['sees']:,} | {last['page_label']} | "
+            f"| {last['list']} | {last['who']} | {last['sees']:,} | {page} | "
             f"{last['queries']} | {cells} | {_ms(last['request']['p50'])} | "
             f"{_ms(last.get('cpu', {}).get('p50'))} | {_ratio(flat, TARGET_FLAT)} |"
         )
@@ -220,6 +226,7 @@ def chart_p95_by_size(runs: list[dict[str, Any]], path: Path) -> Path:
     whos = list(dict.fromkeys(s["who_kind"] for run in runs for s in run["scenarios"]))
     figure, axes = plt.subplots(1, len(whos), figsize=(6.5 * len(whos), 5), squeeze=False)
     for axis, who in zip(axes[0], whos, strict=True):
+        axis.set_prop_cycle(color=plt.cm.tab20.colors)  # 14 lines: ten colours would repeat
         lines: dict[tuple[str, str], list[tuple[int, float]]] = {}
         for run in runs:
             for scenario in run["scenarios"]:
