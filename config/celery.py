@@ -16,10 +16,16 @@ app.autodiscover_tasks()
 
 
 @task_prerun.connect
-def _database_connections_check(**kwargs: object) -> None:
+def _database_connections_check(task=None, **kwargs: object) -> None:
     """Before each task, what Django does before each request: close a connection that broke
     or outlived CONN_MAX_AGE (the next query opens a new one; a kept one is health-checked).
-    Celery's fixup no longer closes them after every task (CELERY_DB_REUSE_MAX)."""
+    Celery's fixup no longer closes them after every task (CELERY_DB_REUSE_MAX).
+
+    Not for a task run eagerly (embedded mode, tests): it runs inside the caller's request
+    and transaction, whose connection is not in autocommit, which Django would read as
+    unusable and close under the caller."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     from django.db import close_old_connections
 
     close_old_connections()
