@@ -152,7 +152,7 @@ class ReferralProposeForm(forms.Form):
         choices=[("", "Choose a service"), *ServiceType.choices],
         error_messages={"required": "Choose a service."},
     )
-    provider_slug = forms.ChoiceField(
+    provider = forms.ChoiceField(
         label="Provider", error_messages={"required": "Choose a provider."}
     )
     priority = forms.TypedChoiceField(
@@ -173,7 +173,7 @@ class ReferralProposeForm(forms.Form):
 
     def __init__(self, *args, providers: list[ServiceProvider], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider_slug"].choices = [("", "Choose a provider")] + [
+        self.fields["provider"].choices = [("", "Choose a provider")] + [
             (
                 provider.slug,
                 f"{provider.name} ({', '.join(labels(provider.service_types, 'service_type'))})",

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from config.api.serializers import ApiSerializer
 from referrals.models import (
     Priority,
+    Referral,
     ReferralEvent,
     ReferralStatus,
     ServiceProvider,
@@ -73,6 +74,13 @@ class ReferralOutputSerializer(ApiSerializer):
     declined_by = serializers.CharField()
     delivery_attempts = serializers.IntegerField()
     escalated_at = serializers.DateTimeField(allow_null=True)
+    escalation_reason = serializers.ChoiceField(
+        choices=Referral.EscalationReason.choices, allow_blank=True
+    )
+    outcome = serializers.ChoiceField(
+        choices=Referral.Outcome.choices, allow_blank=True, help_text="Once closed."
+    )
+    closed_by = serializers.ChoiceField(choices=Referral.ClosedBy.choices, allow_blank=True)
     approved_at = serializers.DateTimeField(allow_null=True)
     sent_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -94,4 +102,7 @@ class ReferralProviderOutputSerializer(ApiSerializer):
     status = serializers.ChoiceField(choices=ReferralStatus.choices)
     priority = serializers.ChoiceField(choices=Priority.choices)
     due_at = serializers.DateTimeField()
+    outcome = serializers.ChoiceField(
+        choices=Referral.Outcome.choices, allow_blank=True, help_text="Once closed."
+    )
     updated_at = serializers.DateTimeField()

@@ -24,5 +24,20 @@ urlpatterns = [
         views.ReferralAnswerApi.as_view(),
         name="api-referral-answer",
     ),
+    path(
+        "referrals/<int:referral_id>/close",
+        views.ReferralCloseApi.as_view(),
+        name="api-referral-close",
+    ),
+    path(
+        "referrals/<int:referral_id>/escalate",
+        views.ReferralEscalateApi.as_view(),
+        name="api-referral-escalate",
+    ),
+    path(
+        "cases/<str:reference>/referrals",
+        views.ReferralProposeApi.as_view(),
+        name="api-referral-propose",
+    ),
     path("providers/", views.ProviderListApi.as_view(), name="api-provider-list"),
 ]

@@ -27,8 +27,9 @@ from referrals.api.serializers import (
     ReferralOutputSerializer,
     ReferralProviderOutputSerializer,
 )
-from referrals.models import QUEUE_STATUSES, Referral, ReferralStatus, ServiceType
-from referrals.permissions import is_active_staff
+from referrals.forms import QUEUE_STATUS_CHOICES as QUEUE_FILTER_STATUSES
+from referrals.models import Priority, Referral, ServiceType
+from referrals.permissions import is_active_staff, is_provider_staff
 from referrals.providers import provider_list
 from referrals.selectors import referral_event_list, referral_get, referral_queue
 from referrals.services.answers import ANSWERS, PROVIDER_DECLINE_REASONS
@@ -56,9 +57,12 @@ def _referral_detail_response(request: Request, referral: Referral) -> Response:
     return Response(ReferralDetailOutputSerializer(referral, context={"request": request}).data)
 
 
-# The statuses a queue row can have: waiting ones, and "sent" for the escalated.
-QUEUE_STATUS_CHOICES = [
-    (value, ReferralStatus(value).label) for value in (*QUEUE_STATUSES, ReferralStatus.SENT)
+# The statuses a queue row can have, in words: the delivered ones only once escalated.
+QUEUE_STATUS_CHOICES = QUEUE_FILTER_STATUSES
+ESCALATION_CHOICES = [
+    ("any", "Escalated, any reason"),
+    *Referral.EscalationReason.choices,
+    ("none", "Not escalated"),
 ]
 
 
@@ -77,7 +81,13 @@ class ReferralQueueApi(APIView):
         status = serializers.ChoiceField(
             choices=QUEUE_STATUS_CHOICES,
             required=False,
-            help_text='"sent" lists the escalated ones (sent, unanswered past due).',
+            help_text="Why it waits. Delivered statuses (sent, acknowledged, accepted, "
+            "services_started) are in the queue only once escalated.",
+        )
+        escalation = serializers.ChoiceField(
+            choices=ESCALATION_CHOICES,
+            required=False,
+            help_text='"any" escalated, "none" not escalated, or one escalation reason.',
         )
         service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False)
         region = serializers.CharField(
@@ -114,10 +124,12 @@ class ReferralDetailApi(APIView):
         tags=["referrals"],
     )
     def get(self, request: Request, referral_id: int) -> Response:
-        """One referral of a case you may see, with its history."""
-        return _referral_detail_response(
-            request, referral_get(user=request.user, referral_id=referral_id)
-        )
+        """One referral of a case you may see, with its history. Provider staff get a
+        referral sent to their agency as the provider sees it (no case data)."""
+        referral = referral_get(user=request.user, referral_id=referral_id)
+        if is_provider_staff(request.user):
+            return Response(ReferralProviderOutputSerializer(referral).data)
+        return _referral_detail_response(request, referral)
 
 
 class ReferralApproveApi(APIView):
@@ -221,6 +233,107 @@ class ReferralAnswerApi(APIView):
             note=data.get("note", ""),
         )
         return Response(ReferralProviderOutputSerializer(referral).data)
+
+
+def _referral_case_work_response(request: Request, referral: Referral) -> Response:
+    if is_provider_staff(request.user):
+        return Response(ReferralProviderOutputSerializer(referral).data)
+    referral = referral_get(user=request.user, referral_id=referral.pk)
+    return _referral_detail_response(request, referral)
+
+
+class ReferralCloseApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    @extend_schema_serializer(component_name="ReferralCloseInput")
+    class InputSerializer(ApiSerializer):
+        outcome = serializers.ChoiceField(choices=Referral.Outcome.choices)
+        note = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, help_text='Required for "other".'
+        )
+
+        schema_rules = [rule_when({"outcome": ["other"]}, text_required("note"))]
+
+    @extend_schema(
+        operation_id="referrals_close",
+        request=InputSerializer,
+        responses=ReferralDetailOutputSerializer,
+        tags=["referrals"],
+    )
+    def post(self, request: Request, referral_id: int) -> Response:
+        """Close an accepted (or started) referral with its outcome: provider staff for
+        referrals sent to their agency (answered as the provider sees it), the case's
+        workers and supervisors for their agency's. 409 invalid-state if it was not taken on."""
+        serializer = ReferralCloseApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_close(
+            referral_id=referral_id,
+            by=request.user,
+            outcome=serializer.validated_data["outcome"],
+            note=serializer.validated_data.get("note", ""),
+        )
+        return _referral_case_work_response(request, referral)
+
+
+class ReferralEscalateApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    @extend_schema_serializer(component_name="ReferralEscalateInput")
+    class InputSerializer(ApiSerializer):
+        note = serializers.CharField(max_length=2000, help_text="Why it needs a supervisor.")
+
+    @extend_schema(
+        operation_id="referrals_escalate",
+        request=InputSerializer,
+        responses=ReferralDetailOutputSerializer,
+        tags=["referrals"],
+    )
+    def post(self, request: Request, referral_id: int) -> Response:
+        """Escalate a stuck referral to the supervisor queue, with a note (the case's
+        workers and supervisors). 409 invalid-state if already escalated or finished."""
+        serializer = ReferralEscalateApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_escalate(
+            referral_id=referral_id, by=request.user, note=serializer.validated_data["note"]
+        )
+        return _referral_case_work_response(request, referral)
+
+
+class ReferralProposeApi(APIView):
+    permission_classes = [IsAgencyStaff]
+
+    @extend_schema_serializer(component_name="ReferralProposeInput")
+    class InputSerializer(ApiSerializer):
+        service_type = serializers.ChoiceField(choices=ServiceType.choices)
+        provider = serializers.SlugField(
+            max_length=80, help_text="The provider's directory slug (GET /providers/)."
+        )
+        priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+        note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    @extend_schema(
+        operation_id="referrals_propose",
+        request=InputSerializer,
+        responses={201: ReferralDetailOutputSerializer},
+        tags=["referrals"],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """Propose a referral of the case by hand, from its latest screening: it waits for
+        consent if none covers it, then for a supervisor's approval, like a routed one."""
+        serializer = ReferralProposeApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        referral = services.referral_propose(
+            case_reference=reference,
+            by=request.user,
+            service_type=data["service_type"],
+            provider_slug=data["provider"],
+            priority=data.get("priority", Priority.NORMAL),
+            note=data.get("note", ""),
+        )
+        response = _referral_case_work_response(request, referral)
+        response.status_code = 201
+        return response
 
 
 class ProviderPagination(ApiCursorPagination):

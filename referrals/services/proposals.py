@@ -66,9 +66,7 @@ def referral_propose(
             None,
         )
         if provider is None:
-            problems["provider_slug"] = [
-                "Choose a provider that serves this person for this service."
-            ]
+            problems["provider"] = ["Choose a provider that serves this person for this service."]
     if problems:
         raise ValidationError("Please correct the highlighted fields.", problems)
     if not case.is_open:

@@ -51,8 +51,14 @@ def referral_propose_page(request: HttpRequest, reference: str) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
+            data = form.cleaned_data
             referral = services.referral_propose(
-                case_reference=reference, by=request.user, **form.cleaned_data
+                case_reference=reference,
+                by=request.user,
+                service_type=data["service_type"],
+                provider_slug=data["provider"],
+                priority=data["priority"],
+                note=data["note"],
             )
         except ValidationError as error:
             add_service_errors(form, error)

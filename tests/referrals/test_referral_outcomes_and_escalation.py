@@ -227,7 +227,7 @@ def test_a_proposal_needs_a_provider_serving_the_person_and_a_screening(case, of
             service_type="medical",
             provider_slug="closed-one",
         )
-    assert "provider_slug" in raised.value.field_errors
+    assert "provider" in raised.value.field_errors
     make_provider(slug="open-one", service_types=["medical"])
     with pytest.raises(InvalidState, match="Screen the person first"):
         referral_propose(

@@ -227,7 +227,7 @@ def test_an_officer_proposes_a_referral_that_waits_for_a_supervisor(
     assert "Legal Help (Legal aid)" in page
     response = client.post(
         case_url(case, "propose"),
-        {"propose-service_type": "medical", "propose-provider_slug": "legal-help"},
+        {"propose-service_type": "medical", "propose-provider": "legal-help"},
     )
     assert response.status_code == 400
     assert "serves this person" in response.content.decode()
@@ -236,7 +236,7 @@ def test_an_officer_proposes_a_referral_that_waits_for_a_supervisor(
         case_url(case, "propose"),
         {
             "propose-service_type": "legal_aid",
-            "propose-provider_slug": "legal-help",
+            "propose-provider": "legal-help",
             "propose-priority": "2",
         },
     )
