@@ -41,9 +41,10 @@ def referral_propose(
     note: str = "",
 ) -> Referral:
     """Propose a referral of the case (for who may change it) from its latest submitted
-    screening. Raises `ValidationError` for an unknown service, a provider that does not
-    serve this person for it, or a too long note; `InvalidState` for a closed case, a case
-    not screened yet, or an open referral already there for this service and provider."""
+    screening. Raises `ValidationError` for an unknown service or priority or a too long
+    note; `InvalidState` for a provider that does not serve this person for the service, a
+    closed case, a case not screened yet, or an open referral already there for this service
+    and provider."""
     note = clean_text(note)
     case = case_access(
         user=by, case_reference_or_id=case_reference, action=CaseAction.CHANGE, for_update=True
@@ -55,20 +56,22 @@ def referral_propose(
         problems["priority"] = ["Choose a priority."]
     if len(note) > NOTE_MAX_LENGTH:
         problems["note"] = [f"Keep the note to {NOTE_MAX_LENGTH} characters."]
-    provider = None
-    if "service_type" not in problems:
-        provider = next(
-            (
-                candidate
-                for candidate in referral_providers_for(case=case, service_type=service_type)
-                if candidate.slug == provider_slug
-            ),
-            None,
-        )
-        if provider is None:
-            problems["provider"] = ["Choose a provider that serves this person for this service."]
     if problems:
         raise ValidationError("Please correct the highlighted fields.", problems)
+    # Which providers serve this person is the directory's state, not the request's shape.
+    provider = next(
+        (
+            candidate
+            for candidate in referral_providers_for(case=case, service_type=service_type)
+            if candidate.slug == provider_slug
+        ),
+        None,
+    )
+    if provider is None:
+        raise InvalidState(
+            "This provider does not take referrals for this service for this person: "
+            "choose one that serves them."
+        )
     if not case.is_open:
         raise InvalidState("This case is closed; reopen it to refer the person.")
     screening = (

@@ -229,8 +229,8 @@ def test_an_officer_proposes_a_referral_that_waits_for_a_supervisor(
         case_url(case, "propose"),
         {"propose-service_type": "medical", "propose-provider": "legal-help"},
     )
-    assert response.status_code == 400
-    assert "serves this person" in response.content.decode()
+    assert response.status_code == 409
+    assert "does not take referrals for this service" in response.content.decode()
     assert not Referral.objects.exists()
     response = client.post(
         case_url(case, "propose"),
