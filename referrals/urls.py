@@ -1,10 +1,12 @@
 from django.urls import path
 
 from referrals import views
+from referrals.views.home import home_page
 
 app_name = "referrals"
 
 urlpatterns = [
+    path("home/", home_page, name="home"),
     path("queue/", views.referral_queue_page, name="queue"),
     path("inbox/", views.referral_inbox_page, name="inbox"),
     path("inbox/<int:referral_id>/answer", views.referral_answer, name="answer"),
