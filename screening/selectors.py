@@ -54,19 +54,17 @@ def my_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
     created_or_assigned = Q(created_by_id=user.pk) | Exists(
         CaseAssignment.objects.filter(case=OuterRef("pk"), worker_id=user.pk)
     )
-    mine = case_list(user=user, status=status).filter(
-        created_or_assigned, pk__in=granted_case_ids(user, "view_case")
+    return (
+        case_list(user=user, status=status)
+        .filter(created_or_assigned, pk__in=granted_case_ids(user, "view_case"))
+        .read_as_one_walk()
     )
-    mine.visibility_parts = ()
-    return mine
 
 
 def agency_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
     """The supervisor's view: cases owned by the user's own agency that they may view, on the
     index of the agency's cases in list order."""
-    cases = case_list(user=user, status=status).filter(agency_id=user.agency_id)
-    cases.visibility_parts = ()
-    return cases
+    return case_list(user=user, status=status).filter(agency_id=user.agency_id).read_as_one_walk()
 
 
 def case_get(*, user: User, case_reference_or_id: str | int) -> Case:
