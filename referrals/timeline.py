@@ -4,6 +4,8 @@ naming the service and the provider, never the event's note."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from referrals.models import ReferralEvent, ReferralStatus, ServiceType
 from screening.timeline import TimelineEntry, TimelineQuery, timeline_source_register, who
 
@@ -36,7 +38,7 @@ def _referral_events(query: TimelineQuery) -> list[TimelineEntry]:
             kind=event.kind,
             title=_title(event),
             by=who(event.by) if event.by_id else "",
-            link=f"/referrals/{event.referral_id}/",
+            link=reverse("referrals:detail", kwargs={"referral_id": event.referral_id}),
         )
         for event in rows
     ]

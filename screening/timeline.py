@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from config.keyset import CursorInvalid, KeyField, cursor_decode, cursor_encode
 from screening.models import (
@@ -152,7 +153,7 @@ def _screenings_submitted(query: TimelineQuery) -> list[TimelineEntry]:
             id=screening.pk,
             title=f"Screening submitted: {screening.instrument_version.title}",
             by=who(screening.submitted_by),
-            link=f"/screenings/{screening.pk}/",
+            link=reverse("screening:screening-result", kwargs={"screening_id": screening.pk}),
         )
         for screening in rows
     ]
