@@ -71,13 +71,22 @@ class ServiceProvider(models.Model):
     capacity = models.CharField(max_length=16, choices=Capacity.choices, default="available")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     webhook_url = models.URLField(max_length=500, blank=True)
-    # Used to compute HMACs both ways, so it cannot be stored hashed.
-    webhook_secret = models.CharField(max_length=128, blank=True)
+    # Used to compute HMACs both ways, so it cannot be stored hashed: it is sealed instead
+    # (config/encrypted.py), and pages show only its fingerprint, a keyed digest.
+    row_uid = RowUidField()
+    webhook_secret = EncryptedTextField(max_length=128, blank=True)
+    webhook_secret_fingerprint = models.CharField(max_length=16, blank=True)
     email = models.EmailField(blank=True)
     response_due_hours = models.PositiveIntegerField(default=72)
     is_active = models.BooleanField(default=True)
+    # When the provider's agency last changed this entry in the product (issue 15), since the
+    # directory file last wrote it: the loader then leaves it alone and says so.
+    product_edited_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # The secret never goes in the history table: its fingerprint does, so a rotation shows.
+    history = HistoricalRecords(excluded_fields=["webhook_secret", "row_uid", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -87,7 +96,8 @@ class ServiceProvider(models.Model):
                 name="provider_capacity_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(channel="webhook", webhook_url__gt="", webhook_secret__gt="")
+                condition=models.Q(channel="webhook", webhook_url__gt="")
+                & ~models.Q(webhook_secret="")
                 | models.Q(channel="email", email__gt="")
                 | models.Q(channel="inbox", agency__isnull=False),
                 name="provider_channel_configured",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from config.crypto import blind_index
+
 TIMESTAMP_HEADER = "X-Referral-Timestamp"
 SIGNATURE_HEADER = "X-Referral-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -38,3 +40,10 @@ def verify(
         return False
     expected = sign(secret=secret, timestamp=sent_at, body=body)
     return hmac.compare_digest(expected.encode(), signature.strip().encode())
+
+
+def secret_fingerprint(secret: str) -> str:
+    """A short keyed digest of a webhook secret, to show and to keep in the change history in
+    its place: it tells two secrets apart, and without the service's key it cannot be used
+    to guess a secret offline."""
+    return blind_index("webhook_secret", secret)[:16]
