@@ -36,7 +36,14 @@ from .models import (
     VersionProvenance,
     WeightedSumRule,
 )
-from .vocabulary import CHOICE_TYPES, EXPLOITATION_TYPES, INDETERMINATE, NON_ANSWERS, UNKNOWN
+from .vocabulary import (
+    CHOICE_TYPES,
+    EXPLOITATION_TYPES,
+    INDETERMINATE,
+    NON_ANSWERS,
+    PLACE,
+    UNKNOWN,
+)
 
 Loc = tuple[str | int, ...]
 
@@ -46,6 +53,9 @@ class Parts:
     """The parts of one file that passed shape validation, each with its location."""
 
     languages: list[str] = field(default_factory=list)
+    # From the header, when it validated: `place` makes the file an observation checklist.
+    subject: str | None = None
+    audience: str | None = None
     sources: list[tuple[Loc, Source]] = field(default_factory=list)
     local_policies: list[tuple[Loc, LocalPolicy]] = field(default_factory=list)
     sections: list[tuple[Loc, SectionHeader]] = field(default_factory=list)
@@ -115,7 +125,62 @@ class _Checker:
         self.check_outcomes()
         self.check_provenance()
         self.check_validations()
+        self.check_observation()
         return self.problems
+
+    # --- observation checklists (subject: place) --------------------------------------------
+
+    def check_observation(self) -> None:
+        """An observation checklist records what is seen at a place: every item is answered
+        observed / not observed / could not check (a yes_no item), it has no person whose age
+        or exploitation a rule could read, and its audience is the premises."""
+        if self.parts.subject != PLACE:
+            return
+        if self.parts.audience not in (None, "premises"):
+            self.problem(
+                ("audience",),
+                "an observation checklist (`subject: place`) has `audience: premises`",
+            )
+        for loc, item in self.parts.items:
+            if item.response_type != "yes_no":
+                self.problem(
+                    (*loc, "response_type"),
+                    "an observation checklist (`subject: place`) has only yes_no items: each "
+                    "is answered observed / not observed / could not check",
+                )
+            if item.dimension is not None:
+                self.problem(
+                    (*loc, "dimension"),
+                    "an observation checklist (`subject: place`) has no ILO/EC dimensions: "
+                    "they describe what happened to a person",
+                )
+        for loc, rule in self.parts.rules:
+            if isinstance(rule, IloDimensionsRule):
+                self.problem(
+                    (*loc, "kind"),
+                    "an observation checklist (`subject: place`) cannot use an ilo_dimensions "
+                    "rule: the dimensions describe what happened to a person",
+                )
+        for loc, expr in self.all_expressions():
+            for context_loc in _context_locations(loc, expr):
+                self.problem(
+                    context_loc,
+                    "an observation checklist (`subject: place`) concerns no person: a "
+                    "condition cannot read a person's age or exploitation type",
+                )
+
+    def all_expressions(self) -> list[tuple[Loc, Expression]]:
+        found: list[tuple[Loc, Expression]] = []
+        for loc, item in self.parts.items:
+            if item.show_if is not None:
+                found.append(((*loc, "show_if"), item.show_if))
+        for loc, rule in self.parts.rules:
+            if isinstance(rule, ExpressionRule | FlagRule):
+                found.append(((*loc, "when"), rule.when))
+        for loc, outcome in self.parts.outcomes:
+            if outcome.when is not None:
+                found.append(((*loc, "when"), outcome.when))
+        return found
 
     # --- sources and local policies ---------------------------------------------------------
 
@@ -529,3 +594,20 @@ class _Checker:
             self.problem((*loc, "rule"), "refer to ILO/EC dimensions with {dimension: …}")
         else:
             self.problem((*loc, "rule"), "flag rules raise flags; they cannot be referred to")
+
+
+def _context_locations(loc: Loc, expr: Expression) -> list[Loc]:
+    """Where `{context: …}` conditions sit inside `expr`."""
+    if isinstance(expr, ContextExpr):
+        return [(*loc, "context")]
+    if isinstance(expr, AnyExpr | AllExpr):
+        head = "any" if isinstance(expr, AnyExpr) else "all"
+        children = expr.any if isinstance(expr, AnyExpr) else expr.all
+        return [
+            found
+            for index, child in enumerate(children)
+            for found in _context_locations((*loc, head, index), child)
+        ]
+    if isinstance(expr, NotExpr):
+        return _context_locations((*loc, "not"), expr.not_)
+    return []

@@ -31,6 +31,8 @@ from pydantic import (
 
 from .vocabulary import (
     DIMENSIONS,
+    PLACE,
+    SUBJECTS,
     Audience,
     ContextKey,
     Dimension,
@@ -42,6 +44,7 @@ from .vocabulary import (
     SourceKind,
     Status,
     Strength,
+    Subject,
 )
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -76,6 +79,17 @@ def _number_or_text(value: Any) -> int | float | str:
     return value if isinstance(value, str) else _number(value)
 
 
+def _subject(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and value in SUBJECTS):
+        return value
+    raise ValueError(
+        "`subject` is `person` (a conversation with a person; the default) or `place` "
+        "(an observation checklist: what the officer observes about a place)"
+    )
+
+
+# A plain validator: one clear message instead of a union's two (literal, none).
+SubjectField = Annotated[Subject | None, PlainValidator(_subject)]
 Number = Annotated[int | float, PlainValidator(_number)]
 NonNegative = Annotated[int | float, PlainValidator(_number), AfterValidator(_non_negative)]
 NumberOrText = Annotated[int | float | str, PlainValidator(_number_or_text)]
@@ -481,6 +495,7 @@ class InstrumentHeader(_Model):
     status: Status
     title: LocalisedText
     audience: Audience
+    subject: SubjectField = None
     purpose: LocalisedText
     languages: list[Language] = Field(min_length=1)
     sources: list[Any] = Field(min_length=1)
@@ -507,13 +522,15 @@ class InstrumentIndex:
 class InstrumentDefinition(_Model):
     """One validated instrument version; build it with `schema.parse_instrument`."""
 
-    omit_when_empty = frozenset({"provenance", "validation"})
+    omit_when_empty = frozenset({"provenance", "validation", "subject"})
 
     slug: Slug
     version: int = Field(ge=1)
     status: Status
     title: LocalisedText
     audience: Audience
+    # None (not in the file) means `person`: every version published before the field existed.
+    subject: SubjectField = None
     purpose: LocalisedText
     languages: list[Language] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
@@ -523,6 +540,11 @@ class InstrumentDefinition(_Model):
     sections: list[Section] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(min_length=1)
+
+    @property
+    def is_observation(self) -> bool:
+        """An observation checklist of a place, not a conversation with a person."""
+        return self.subject == PLACE
 
     def canonical_json(self) -> str:
         return json.dumps(

@@ -75,6 +75,25 @@ class DomainResult:
 
 
 @dataclass(frozen=True)
+class ObservedSign:
+    """A sign the officer observed at the place (an observation checklist's `yes`)."""
+
+    key: str
+    prompt: str
+    section: str  # the section's title (English)
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What an observation checklist recorded, item by item: the result's text about what was
+    seen is built from `observed` only."""
+
+    observed: tuple[ObservedSign, ...]
+    not_observed: tuple[str, ...]
+    could_not_check: tuple[str, ...]  # `unknown` or not answered at all
+
+
+@dataclass(frozen=True)
 class Coverage:
     asked: int  # applicable items (show_if not false)
     answered: int
@@ -108,12 +127,16 @@ class ScoreResult:
     reasons: tuple[Reason, ...]
     coverage: Coverage
     actions: tuple[Action, ...]
+    # Only for an observation checklist (`subject: place`); left out of `to_dict()` otherwise.
+    observations: Observations | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-serialisable data; the same answers always give an equal dict."""
         data = _plain(self)
         if self.dimensions is None:
             del data["dimensions"]
+        if self.observations is None:
+            del data["observations"]
         return data
 
 

@@ -213,7 +213,9 @@ def _parse(
     context = {"languages": _declared_languages(data)}
     validate = _validator(context, add)
     parts = Parts(languages=list(context["languages"]))
-    validate(InstrumentHeader.model_validate, data, ())
+    header = validate(InstrumentHeader.model_validate, data, ())
+    if header is not None:
+        parts.subject, parts.audience = header.subject, header.audience
     _collect_parts(data, parts, validate, add)
     for loc, message in check_parts(parts):
         add(loc, message)

@@ -57,6 +57,8 @@ from .results import (
     DimensionResult,
     DomainResult,
     InstrumentRef,
+    Observations,
+    ObservedSign,
     Reason,
     ReasonItem,
     RuleResult,
@@ -70,11 +72,14 @@ from .vocabulary import (
     INDETERMINATE,
     MAX_AGE,
     NON_ANSWERS,
+    OBSERVATION_ANSWERS,
     STRENGTHS,
     UNKNOWN,
 )
 
-ENGINE_VERSION = "1.0.0"
+# 1.1.0: observation checklists (`subject: place`): results say what was observed, from the
+# items answered yes only; every other instrument scores exactly as in 1.0.0.
+ENGINE_VERSION = "1.1.0"
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _OP_WORDS = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "eq": "=", "ne": "≠"}
@@ -123,6 +128,11 @@ def validate_answers(
                 problems.append(AnswerProblem(key, "not an item of this instrument version"))
                 continue
             message = _answer_problem(item, answers[key])
+            if message is None and definition.is_observation and answers[key] == DECLINED:
+                message = (
+                    "an observation is observed (yes), not observed (no) or could not check "
+                    "(unknown); `declined` is a person's answer"
+                )
             if message:
                 problems.append(AnswerProblem(key, message))
     if context is None:
@@ -470,10 +480,13 @@ class _Evaluation:
     def _item_fact(self, expr: ItemExpr, truth: TV) -> _Fact:
         state = self.states[expr.item]
         item = state.item
+        observation = self.definition.is_observation
         if state.shown is TV.FALSE:
             said = "not asked (does not apply)"
         elif state.answer is MISSING:
-            said = "not answered"
+            said = "not recorded" if observation else "not answered"
+        elif observation and state.answer in OBSERVATION_ANSWERS:
+            said = f"recorded as {OBSERVATION_ANSWERS[state.answer]}"
         else:
             said = f"answered {_answer_text(state.answer)}"
         condition = ""
@@ -567,6 +580,14 @@ class _Evaluation:
                 "Questions that could change the result are unanswered. Until they are, the "
                 "actions shown are those of the most concerning possible result."
             )
+        observations = self._observations() if definition.is_observation else None
+        if observations is not None:
+            if not decided:
+                description = (
+                    "Signs that could change the result could not be checked. Until they are, "
+                    "the actions shown are those of the most concerning possible result."
+                )
+            description = f"{description} {_observed_text(observations, len(self.states))}"
         flags = self._flags(TV.TRUE)
         return ScoreResult(
             engine_version=ENGINE_VERSION,
@@ -589,7 +610,26 @@ class _Evaluation:
             actions=tuple(
                 Action(text.en, worst_band.key, not decided) for text in worst_band.actions
             ),
+            observations=observations,
         )
+
+    def _observations(self) -> Observations:
+        """Each item of an observation checklist as recorded; `observed` is what the result's
+        text about the place may rest on (an open or "no" item never appears there)."""
+        section_of = {
+            item.key: section.title.en
+            for section in self.definition.sections
+            for item in section.items
+        }
+        observed, not_observed, open_ = [], [], []
+        for key, state in self.states.items():
+            if state.yes is TV.TRUE:
+                observed.append(ObservedSign(key, state.item.prompt.en, section_of[key]))
+            elif state.yes is TV.UNKNOWN:
+                open_.append(key)
+            elif state.shown is not TV.FALSE:
+                not_observed.append(key)
+        return Observations(tuple(observed), tuple(not_observed), tuple(open_))
 
     def _dimension_results(self) -> dict[str, DimensionResult]:
         return {
@@ -725,6 +765,22 @@ def _words(key: str) -> str:
 
 def _number(value: float) -> str:
     return f"{value:g}"
+
+
+def _observed_text(observations: Observations, total: int) -> str:
+    """What was observed, in words built from the observed items only."""
+    observed = observations.observed
+    if not observed:
+        text = f"No sign was observed (of {total} on the checklist)."
+    else:
+        sections: dict[str, int] = {}
+        for sign in observed:
+            sections[sign.section] = sections.get(sign.section, 0) + 1
+        where = "; ".join(f"{section}: {count}" for section, count in sections.items())
+        text = f"Signs observed: {len(observed)} of {total} ({where})."
+    if observations.could_not_check:
+        text += f" Could not check: {len(observations.could_not_check)}."
+    return text
 
 
 def _answer_text(answer: Any) -> str:

@@ -69,6 +69,20 @@ PROVENANCE_STATUSES: tuple[str, ...] = get_args(ProvenanceStatus)
 SourceKind = Literal["primary", "secondary"]
 
 Audience = Literal["adult", "child", "premises", "hotline"]
+
+# What a version records: a conversation with a person (the default, when a file says nothing)
+# or what the officer observes about a place (an observation checklist: no safety gate, no
+# consent, answers observed / not observed / could not check; docs/observation-checklists.md).
+Subject = Literal["person", "place"]
+SUBJECTS: tuple[str, ...] = get_args(Subject)
+PLACE = "place"
+# An observation's three answers are the engine's three values: observed is `yes` (true), not
+# observed is `no` (false), could not check is `unknown` (open, never counted either way).
+OBSERVATION_ANSWERS: dict[str, str] = {
+    "yes": "observed",
+    "no": "not observed",
+    "unknown": "could not check",
+}
 Status = Literal["published", "draft"]
 
 Op = Literal["lt", "lte", "gt", "gte", "eq", "ne"]

@@ -131,7 +131,7 @@ def test_result_is_json_serialisable_and_names_the_instrument_version():
     result = score(SHORT_SCREEN, answers_with(2, 6)).to_dict()
 
     assert json.loads(json.dumps(result)) == result
-    assert result["engine_version"] == "1.0.0"
+    assert result["engine_version"] == "1.1.0"
     assert result["instrument"] == {
         "slug": "short-screen-test",
         "version": 1,
