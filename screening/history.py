@@ -61,6 +61,9 @@ class Change:
     # the list (a page's cursor holds these, never a value).
     source: int = 0
     history_id: int = 0
+    # What the row's author said the change was, when the fields alone do not say it
+    # ("Sign-in pause lifted"): simple-history's change reason.
+    reason: str = ""
 
     @property
     def is_creation(self) -> bool:
@@ -247,6 +250,7 @@ def changes_describe(
                 fields=tuple(fields),
                 source=source,
                 history_id=row.record.history_id,
+                reason=getattr(row.record, "history_change_reason", None) or "",
             )
         )
     return changes
@@ -340,7 +344,7 @@ def staff_change_history(*, user: User, member: User, limit: int = CHANGES_LIMIT
             before, after = roles[row.previous_id], roles[row.record.history_id]
             if before != after:
                 row.more.append(FieldChange("Roles", _role_names(before), _role_names(after)))
-            if not row.differences and not row.more:
+            if not row.differences and not row.more and not row.record.history_change_reason:
                 continue
         kept.append(row)
     return changes_describe(kept, case_id=None, limit=limit)

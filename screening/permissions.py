@@ -22,6 +22,10 @@ The rules (issue 4):
   the owning agency: exactly those who may change it.
 - Nobody else sees the case. All of the above need an active account with an agency and a
   case-work role (agency administrators manage staff, not cases).
+- Staff accounts (issue 15): an active agency administrator manages the members of their
+  own agency, and only those (`staff_member_access`: another agency's member is a 404, as a
+  missing one is; a colleague who is not an administrator gets a 403). They grant only the
+  roles of their agency's kind (`staff_roles_grantable`), never superuser status.
 
 Errors: a case the user cannot view raises `CaseNotFound`, exactly as a missing one does (404).
 A case the user *can* view but may not act on in the way asked raises `ActionNotAllowed`
@@ -289,6 +293,46 @@ def staff_member_access(*, user: User, member_id: int | str) -> User:
     if not may_manage_staff(user, member):
         raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
     return member
+
+
+# The roles an agency administrator may grant in their own agency, by the agency's kind: a
+# service provider's staff take referrals, they do not screen people; a hotline answers
+# contacts. Removing a role is always allowed; only a superuser (the Django admin) grants a
+# role outside this list.
+STAFF_ROLES_BY_AGENCY_KIND: dict[str, tuple[str, ...]] = {
+    "service_provider": (Role.PROVIDER_STAFF, Role.AGENCY_ADMIN),
+    "hotline": (Role.HOTLINE_STAFF, Role.SUPERVISOR, Role.AGENCY_ADMIN),
+}
+STAFF_ROLES_CASE_WORK_AGENCY: tuple[str, ...] = (
+    Role.FRONTLINE_OFFICER,
+    Role.SOCIAL_WORKER,
+    Role.SUPERVISOR,
+    Role.AGENCY_ADMIN,
+)
+
+
+def staff_roles_grantable(agency_kind: str) -> tuple[str, ...]:
+    """The roles an administrator of an agency of `agency_kind` may give its members, in the
+    order forms list them (law enforcement, NGOs and child welfare: the case-work roles)."""
+    return STAFF_ROLES_BY_AGENCY_KIND.get(agency_kind, STAFF_ROLES_CASE_WORK_AGENCY)
+
+
+def is_agency_admin(user) -> bool:
+    """An active account of an agency holding the agency administrator role: the people who
+    manage that agency's staff (the staff pages ask this before anything else)."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.agency_id is not None
+        and user.has_role(Role.AGENCY_ADMIN)
+    )
+
+
+def require_agency_admin(user) -> None:
+    """`ActionNotAllowed` (403) unless `user` administers an agency (`is_agency_admin`)."""
+    if not is_agency_admin(user):
+        raise ActionNotAllowed("Only an agency's administrators manage its staff.")
 
 
 class TransferAction(models.TextChoices):

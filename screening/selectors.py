@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.lockout import lockout_usernames_locked
 from config.models import AccessLogEntry
@@ -27,6 +29,7 @@ from screening.permissions import (
     ScreeningAction,
     case_access,
     is_case_worker,
+    require_agency_admin,
     screening_access,
 )
 from screening.querysets import CASE_WORKER_ROLES, granted_case_ids
@@ -129,6 +132,42 @@ def staff_locked_list(*, agency_id: int) -> QuerySet[User]:
         .filter(username__in=lockout_usernames_locked())
         .order_by("username")
     )
+
+
+STAFF_STATUSES = ("active", "deactivated")
+
+
+def staff_list(*, user: User, status: str | None = None) -> QuerySet[User]:
+    """The members of `user`'s agency, for its administrators (`ActionNotAllowed` for anyone
+    else), by username; `status` "active" or "deactivated" narrows it. Each row says whether
+    its sign-in is paused now (`is_locked`) and whether two-step sign-in is set up
+    (`mfa_set_up`), and carries its roles (`role_groups`): one query for a page of rows and
+    one for their roles, however many."""
+    require_agency_admin(user)
+    members = User.objects.filter(agency_id=user.agency_id)
+    if status == "active":
+        members = members.filter(is_active=True)
+    elif status == "deactivated":
+        members = members.filter(is_active=False)
+    return (
+        members.annotate(
+            is_locked=Exists(lockout_usernames_locked().filter(username=OuterRef("username"))),
+            mfa_set_up=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        )
+        .prefetch_related(
+            Prefetch(
+                "groups",
+                queryset=Group.objects.filter(name__in=Role.values).order_by("name"),
+                to_attr="role_groups",
+            )
+        )
+        .order_by("username", "pk")
+    )
+
+
+def staff_is_locked(*, member: User) -> bool:
+    """Whether the member's sign-in is paused now (config/lockout.py)."""
+    return lockout_usernames_locked().filter(username=member.get_username()).exists()
 
 
 # --- case work (issue 14) ------------------------------------------------------------------

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from config.history import history_user_set
 from config.lockout import lockout_reset_username
 from config.tokens import api_token_revoke_all
 from screening.models import Agency, User
-from screening.permissions import may_manage_staff
+from screening.permissions import may_manage_staff, require_agency_admin, staff_roles_grantable
 from screening.roles import Role
 from screening.services.mfa import mfa_devices_delete
 
@@ -124,12 +125,14 @@ def staff_sessions_end(*, member: User) -> None:
 
 
 @transaction.atomic
-def staff_password_set(*, member: User, password: str, by: User) -> int:
+def staff_password_set(*, member: User, password: str, by: User, reason: str = "") -> int:
     """Give `member` a new password: every session of theirs made with the old one ends
     (Django's session hash follows the password hash) and every API token of theirs is
     revoked. The caller keeps its own session with `update_session_auth_hash`. `by` is the
     member (a password change, the old password checked by the form) or someone who manages
-    their account. Returns how many tokens were revoked."""
+    their account. With a `reason`, the change history gets a row saying so (never the hash:
+    the history leaves the password out); without one, none. Returns how many tokens were
+    revoked."""
     if by.pk != member.pk and not may_manage_staff(by, member):
         raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
     try:
@@ -139,12 +142,30 @@ def staff_password_set(*, member: User, password: str, by: User) -> int:
             "The password was not changed.", {"password": error.messages}
         ) from None
     member.set_password(password)
-    member.skip_history_when_saving = True  # the history never holds the password hash
-    try:
-        member.save(update_fields=["password"])
-    finally:
-        del member.skip_history_when_saving
+    if reason:
+        staff_history_record(member, by=by, reason=reason, update_fields=["password"])
+    else:
+        member.skip_history_when_saving = True
+        try:
+            member.save(update_fields=["password"])
+        finally:
+            del member.skip_history_when_saving
     return api_token_revoke_all(user=member)
+
+
+def staff_history_record(
+    member: User, *, by: User | None, reason: str, update_fields: list[str]
+) -> None:
+    """Save `member`'s `update_fields` with a change-history row naming `by` and `reason` (the
+    row holds the roles of the moment, as every save's does). With `update_fields` naming only
+    unchanged values, the row records an act that changed nothing stored on the account (a
+    sign-in pause lifted)."""
+    history_user_set(member, by)
+    member._change_reason = reason
+    try:
+        member.save(update_fields=update_fields)
+    finally:
+        del member._change_reason
 
 
 @transaction.atomic
@@ -171,11 +192,171 @@ def staff_deactivate(*, member: User, by: User) -> User:
     return member
 
 
+@transaction.atomic
 def staff_unlock(*, member: User, by: User) -> int:
     """Lift the pause on `member`'s sign-in (config/lockout.py) and forget their failed
     attempts, so they can sign in at once. `by` must manage the member's account. Recorded
-    in the access log (the request naming the member); the account itself is unchanged, so
-    the change history has no row. Returns how many failed attempts were forgotten."""
+    in the access log (the request naming the member) and, when there was a pause to lift,
+    in the member's change history ("Sign-in pause lifted", naming `by`). Returns how many
+    failed attempts were forgotten."""
     if not may_manage_staff(by, member):
         raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
-    return lockout_reset_username(username=member.get_username())
+    member = User.objects.select_for_update().get(pk=member.pk)
+    forgotten = lockout_reset_username(username=member.get_username())
+    if forgotten:
+        staff_history_record(
+            member, by=by, reason=HISTORY_REASON_UNLOCKED, update_fields=["is_active"]
+        )
+    return forgotten
+
+
+# The words change-history rows give for acts that change no tracked field (at most 100
+# characters: simple-history's column).
+HISTORY_REASON_UNLOCKED = "Sign-in pause lifted"
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    by: User,
+    username: str,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
+    roles: Iterable[str],
+) -> User:
+    """A new member of `by`'s own agency with `roles` (those an administrator of its kind may
+    grant: `staff_roles_grantable`) and no usable password: they choose it themselves through
+    a one-time link (`staff_password_link_make`), so no password is ever shown or sent. `by`
+    must be an agency administrator. Usernames are unique whatever their case ("ada" and
+    "Ada" would be two people signing in as one). The change history names `by` on the
+    creation and on the roles given."""
+    require_agency_admin(by)
+    agency = by.agency
+    problems: dict[str, list[str]] = {}
+    username = (username or "").strip()
+    try:
+        User._meta.get_field("username").clean(username, None)
+    except DjangoValidationError as error:
+        problems["username"] = [_username_message(message) for message in error.messages]
+    else:
+        if User.objects.filter(username__iexact=username).exists():
+            problems["username"] = ["That username is taken: choose another."]
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name:
+        problems["first_name"] = ["Enter the first name colleagues know them by."]
+    for name, value in (("first_name", first_name), ("last_name", last_name)):
+        if len(value) > 150:
+            problems[name] = ["At most 150 characters."]
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            problems["email"] = ["Enter an email address like name@example.org, or leave it empty."]
+    wanted = set(roles)
+    grantable = staff_roles_grantable(agency.kind)
+    if not wanted:
+        problems["roles"] = ["Choose at least one role."]
+    elif wanted - set(grantable):
+        problems["roles"] = [_grantable_message(grantable)]
+    if problems:
+        raise ValidationError("The member was not added.", problems)
+    member = User(
+        username=username,
+        agency=agency,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+    )
+    member.set_unusable_password()
+    history_user_set(member, by)
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:  # the same username added at the same moment elsewhere
+        raise ValidationError(
+            "The member was not added.", {"username": ["That username is taken: choose another."]}
+        ) from None
+    staff_roles_set(user=member, roles=sorted(wanted), by=by)
+    return member
+
+
+def _username_message(message: str) -> str:
+    if "letters, numbers" in message:
+        return "Use only letters, digits and . @ + - _ (no spaces)."
+    if "required" in message:
+        return "Enter a username: the name they will sign in with."
+    return message
+
+
+def _grantable_message(grantable: Iterable[str]) -> str:
+    labels = ", ".join(Role(role).label for role in grantable)
+    return f"An administrator of this agency can give these roles: {labels}."
+
+
+@transaction.atomic
+def staff_roles_change(*, member: User, roles: Iterable[str], by: User) -> User:
+    """Give `member` exactly `roles`, as their agency's administrator `by` asks (a superuser
+    too). Any role may be taken away, but only the roles of the agency's kind given
+    (`staff_roles_grantable`; superusers may give any). A member keeps at least one role
+    (deactivating is how someone stops using the service), and the agency keeps an active
+    administrator: nobody removes their own administrator role, nor that of the agency's
+    last active one. The agency's row is locked, so two administrators removing each
+    other's role at the same moment cannot leave it without one. In the change history
+    (`staff_roles_set`)."""
+    if not may_manage_staff(by, member):
+        raise ActionNotAllowed("Only an administrator of the member's agency may change roles.")
+    agency = Agency.objects.select_for_update().filter(pk=member.agency_id).first()
+    wanted = set(roles)
+    if wanted - set(Role.values):
+        raise ValidationError(
+            "Unknown role.", {"roles": [f"Choose from: {', '.join(Role.labels)}."]}
+        )
+    current = set(member.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    grantable = staff_roles_grantable(agency.kind) if agency else ()
+    problems: list[str] = []
+    if not wanted:
+        problems.append(
+            "Keep at least one role. To stop someone using the service, deactivate their account."
+        )
+    elif not by.is_superuser and (wanted - current) - set(grantable):
+        problems.append(_grantable_message(grantable))
+    if Role.AGENCY_ADMIN in current - wanted:
+        if member.pk == by.pk:
+            problems.append(
+                "You cannot remove your own administrator role: ask another administrator."
+            )
+        elif member.is_active and not _other_active_admins(member).exists():
+            problems.append(
+                "They are the agency's last active administrator: give the role to someone "
+                "else first."
+            )
+    if problems:
+        raise ValidationError("The roles were not changed.", {"roles": problems})
+    return staff_roles_set(user=member, roles=sorted(wanted), by=by)
+
+
+def _other_active_admins(member: User):
+    return (
+        User.objects.filter(
+            agency_id=member.agency_id, is_active=True, groups__name=Role.AGENCY_ADMIN
+        )
+        .exclude(pk=member.pk)
+        .values("pk")
+    )
+
+
+@transaction.atomic
+def staff_reactivate(*, member: User, by: User) -> User:
+    """Let a deactivated member sign in again with the password they had (their sessions and
+    API tokens stayed ended: they sign in afresh and make new tokens). `by` must manage the
+    member's account. In the change history, naming `by`; an active member is left as is."""
+    if not may_manage_staff(by, member):
+        raise ActionNotAllowed("Only an administrator of the member's agency may do this.")
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if not member.is_active:
+        member.is_active = True
+        history_user_set(member, by)
+        member.save(update_fields=["is_active"])
+    return member
