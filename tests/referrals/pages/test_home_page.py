@@ -91,3 +91,13 @@ def test_the_supervisor_home_runs_a_fixed_number_of_queries(
     # queue counts (each a bounded COUNT), the access log and the session save.
     with django_assert_num_queries(16):
         assert client.get(URL).status_code == 200
+
+
+def test_the_menu_offers_a_new_case_to_case_workers_but_not_to_provider_staff(
+    client_for, officer, provider_staff
+):
+    new_case = 'href="/cases/new/">New case</a>'
+    assert new_case in client_for(officer).get(URL).content.decode()
+    provider_menu = client_for(provider_staff).get(URL).content.decode()
+    assert new_case not in provider_menu
+    assert 'href="/referrals/inbox/">Referral inbox</a>' in provider_menu
