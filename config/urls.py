@@ -29,6 +29,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("referrals/", include("referrals.urls")),
+    path("agency/providers/", include("referrals.provider_urls")),
     path("admin/", admin.site.urls),
     # The second sign-in step (screening/mfa.py): the code, setting up an app, backup codes.
     path("accounts/mfa/", include("screening.mfa_urls")),

@@ -43,7 +43,9 @@ class Population(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Population:
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
-            raise ValueError("min_age must not be above max_age")
+            raise ValueError(
+                "the youngest age served (min_age) must not be above the oldest (max_age)"
+            )
         return self
 
 
@@ -84,6 +86,36 @@ class DirectoryFile(_Strict):
     providers: list[ProviderEntry] = Field(min_length=1)
 
 
+class _DirectoryShape(_Strict):
+    """A directory file before its entries are read: a non-empty list under `providers`."""
+
+    providers: list[Any] = Field(min_length=1)
+
+
+class ProviderEntryInvalid(Exception):
+    """A directory entry that does not validate; `problems` are (field path, message) pairs,
+    the path as dotted names ("population.min_age", "channel")."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+        self.problems = problems
+
+
+def provider_entry_parse(data: Any) -> ProviderEntry:
+    """The one validation of a provider's directory entry: each entry of a directory file,
+    and every change an agency makes to its providers in the product, pass through here
+    (then `ServiceProvider.full_clean`, which also checks the webhook target)."""
+    try:
+        return ProviderEntry.model_validate(data)
+    except PydanticValidationError as error:
+        raise ProviderEntryInvalid(
+            [
+                (".".join(str(part) for part in detail["loc"]), detail["msg"])
+                for detail in error.errors()
+            ]
+        ) from None
+
+
 def load_directory_file(path: str | Path) -> DirectoryFile:
     path = Path(path)
     origin = str(path)
@@ -94,25 +126,31 @@ def load_directory_file(path: str | Path) -> DirectoryFile:
             [RoutingProblem(origin, None, "", f"cannot read: {error}")]
         ) from None
     try:
-        directory = DirectoryFile.model_validate(data)
+        shape = _DirectoryShape.model_validate(data)
     except PydanticValidationError as error:
-        problems = []
-        for detail in error.errors():
-            loc = detail["loc"]
-            entry_key = None
-            if len(loc) >= 2 and loc[0] == "providers" and isinstance(loc[1], int):
-                entries = data.get("providers") if isinstance(data, dict) else None
-                if isinstance(entries, list) and loc[1] < len(entries):
-                    entry = entries[loc[1]]
-                    entry_key = entry.get("slug") if isinstance(entry, dict) else None
-                entry_key = entry_key or f"#{loc[1] + 1}"
-            field = ".".join(str(part) for part in loc)
-            problems.append(RoutingProblem(origin, entry_key, field, detail["msg"]))
-        raise RoutingFileError(problems) from None
-    slugs = [entry.slug for entry in directory.providers]
+        raise RoutingFileError(
+            [
+                RoutingProblem(
+                    origin, None, ".".join(str(part) for part in detail["loc"]), detail["msg"]
+                )
+                for detail in error.errors()
+            ]
+        ) from None
+    problems, entries = [], []
+    for index, raw in enumerate(shape.providers):
+        try:
+            entries.append(provider_entry_parse(raw))
+        except ProviderEntryInvalid as invalid:
+            entry_key = (raw.get("slug") if isinstance(raw, dict) else None) or f"#{index + 1}"
+            for field, message in invalid.problems:
+                location = f"providers.{index}.{field}" if field else f"providers.{index}"
+                problems.append(RoutingProblem(origin, str(entry_key), location, message))
+    if problems:
+        raise RoutingFileError(problems)
+    slugs = [entry.slug for entry in entries]
     repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
     if repeated:
         raise RoutingFileError(
             [RoutingProblem(origin, slug, "slug", "provider slug used twice") for slug in repeated]
         )
-    return directory
+    return DirectoryFile(providers=entries)

@@ -6,13 +6,22 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from config.errors import ValidationError
 from referrals.directory import ProviderEntry
-from referrals.models import Referral, RoutingRuleSet, ServiceProvider
+from referrals.models import RoutingRuleSet, ServiceProvider
 from referrals.routing import RoutingDefinition
+from referrals.services.providers import (
+    provider_entry_apply,
+    provider_full_clean,
+    provider_referrals_follow_agency,
+    provider_secret_set,
+)
 from screening.models import Agency
+
+# What the loader says of an entry changed in the product since it last wrote it.
+SKIPPED_PRODUCT_EDIT = "skipped (changed in the product since the last load)"
 
 
 class PublishedRoutingChanged(Exception):
@@ -58,46 +67,70 @@ def routing_rule_set_load(*, definition: RoutingDefinition, source_file: str = "
     return LoadResult(name, action)
 
 
+def _directory_values(provider: ServiceProvider) -> tuple:
+    """What a directory entry sets on a provider, to tell whether a load changes anything."""
+    return (
+        provider.name,
+        provider.agency_id,
+        provider.service_types,
+        provider.regions,
+        provider.min_age,
+        provider.max_age,
+        provider.genders,
+        provider.exploitation_types,
+        provider.languages,
+        provider.capacity,
+        provider.channel,
+        provider.webhook_url,
+        provider.email,
+        provider.response_due_hours,
+        provider.webhook_secret,
+    )
+
+
 @transaction.atomic
-def service_provider_ensure(*, entry: ProviderEntry) -> LoadResult:
+def service_provider_ensure(
+    *, entry: ProviderEntry, overwrite_product_edits: bool = False
+) -> LoadResult:
     """Create or update a provider from its directory entry. The webhook secret comes from the
-    environment variable the entry names, else stays as stored, else a random one is made."""
+    environment variable the entry names, else stays as stored, else a random one is made.
+
+    An entry that changes nothing is "unchanged" (no save, no history row). A provider its
+    agency changed in the product since the last load is left as it is and reported
+    (`SKIPPED_PRODUCT_EDIT`), unless `overwrite_product_edits`: then the file's entry
+    replaces the change, and the history row says so (docs/provider-directory.md)."""
     agency = None
     if entry.agency:
         agency = Agency.objects.filter(name=entry.agency).first()
         if agency is None:
             raise ValueError(f"provider {entry.slug}: no agency named {entry.agency!r}")
     provider = ServiceProvider.objects.select_for_update().filter(slug=entry.slug).first()
+    before = _directory_values(provider) if provider else None
+    edited_in_product = bool(provider and provider.product_edited_at)
     action = "updated" if provider else "created"
     provider = provider or ServiceProvider(slug=entry.slug)
     channel = entry.channel
     secret = os.environ.get(channel.secret_env, "") if channel.secret_env else ""
-    provider.name = entry.name
-    provider.agency = agency
-    provider.service_types = list(entry.service_types)
-    provider.regions = list(entry.regions)
-    provider.min_age = entry.population.min_age
-    provider.max_age = entry.population.max_age
-    provider.genders = list(entry.population.genders)
-    provider.exploitation_types = list(entry.population.exploitation_types)
-    provider.languages = list(entry.population.languages)
-    provider.capacity = entry.capacity
-    provider.channel = channel.kind
-    provider.webhook_url = channel.url or ""
-    provider.email = channel.email or ""
+    provider_entry_apply(provider=provider, entry=entry, agency=agency)
     if channel.kind == "webhook":
-        provider.webhook_secret = secret or provider.webhook_secret or secrets.token_hex(32)
-    provider.response_due_hours = entry.response_due_hours
+        provider_secret_set(provider, secret or provider.webhook_secret or secrets.token_hex(32))
+    if before is not None and _directory_values(provider) == before:
+        return LoadResult(entry.slug, "unchanged")
+    if edited_in_product and not overwrite_product_edits:
+        return LoadResult(entry.slug, SKIPPED_PRODUCT_EDIT)
     try:
-        provider.full_clean()  # the webhook URL's target too (ServiceProvider.clean)
+        provider_full_clean(provider)  # the webhook URL's target too (ServiceProvider.clean)
     except ValidationError as error:
         problems = "; ".join(
-            f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+            f"{field}: {' '.join(messages)}" for field, messages in error.field_errors.items()
         )
         raise ValueError(f"provider {entry.slug}: {problems}") from None
+    if edited_in_product:
+        provider._change_reason = "Directory file replaced the change made in the product"
+        action = "overwrote the change made in the product"
+    else:
+        provider._change_reason = "Loaded from the directory file"
+    provider.product_edited_at = None
     provider.save()
-    # The inbox lists referrals by the provider's agency stored on each referral.
-    Referral.objects.filter(provider=provider).exclude(provider_agency=agency).update(
-        provider_agency=agency
-    )
+    provider_referrals_follow_agency(provider)
     return LoadResult(entry.slug, action)
