@@ -142,6 +142,26 @@ urlpatterns = [
     ),
     path("agency/refusals/", views.refusal_flags, name="refusal-flags"),
     path("agency/lockouts/", staff_views.agency_lockouts, name="agency-lockouts"),
+    path("agency/staff/", staff_views.staff_list_page, name="staff-list"),
+    path("agency/staff/new/", staff_views.staff_new_page, name="staff-new"),
+    path("agency/staff/<int:member_id>/", staff_views.staff_detail_page, name="staff-detail"),
+    path("agency/staff/<int:member_id>/roles/", staff_views.staff_roles_page, name="staff-roles"),
+    path(
+        "agency/staff/<int:member_id>/password-link/",
+        staff_views.staff_password_link_page,
+        name="staff-password-link",
+    ),
+    path(
+        "agency/staff/<int:member_id>/reactivate",
+        staff_views.staff_reactivate_page,
+        name="staff-reactivate",
+    ),
+    # The page a member's one-time set-password link opens (beside the other sign-in pages).
+    path(
+        "accounts/set-password/<str:uidb64>/<str:token>/",
+        staff_views.staff_set_password_page,
+        name="staff-set-password",
+    ),
     path("staff/<int:member_id>/unlock", staff_views.staff_unlock_page, name="staff-unlock"),
     path(
         "staff/<int:member_id>/deactivate/",

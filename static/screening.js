@@ -19,7 +19,8 @@
   var errorSummary = document.querySelector("[data-error-summary]");
   if (errorSummary) errorSummary.focus();
 
-  // A new API token: select it all on focus; a Copy button where the clipboard is available.
+  // A new API token or set-password link: select it all on focus; a Copy button where the
+  // clipboard is available (its own words in data-copied / data-not-copied).
   document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
   });
@@ -30,9 +31,9 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(source.value).then(function () {
-        if (copyStatus) copyStatus.textContent = "Copied. Paste it into your secret store now.";
+        if (copyStatus) copyStatus.textContent = button.getAttribute("data-copied") || "Copied. Paste it into your secret store now.";
       }, function () {
-        if (copyStatus) copyStatus.textContent = "Not copied: select the token and copy it.";
+        if (copyStatus) copyStatus.textContent = button.getAttribute("data-not-copied") || "Not copied: select the token and copy it.";
         source.focus();
       });
     });

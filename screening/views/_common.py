@@ -30,6 +30,7 @@ def render_page(
     context = {
         "is_supervisor": Role.SUPERVISOR in roles,
         "is_provider_staff": Role.PROVIDER_STAFF in roles,
+        "is_agency_admin": Role.AGENCY_ADMIN in roles and request.user.agency_id is not None,
         "is_contact_staff": bool({Role.HOTLINE_STAFF, Role.SUPERVISOR} & roles),
         "may_break_glass": may_break_glass(request.user),
         **context,
