@@ -32,6 +32,18 @@ PROVIDER_DECLINE_REASONS = (
 )
 
 
+def referral_for_callback(*, referral_id: int, provider: ServiceProvider) -> Referral:
+    """The signed callback's access check: the referral, locked, if it was sent to this
+    provider (`ReferralNotFound` otherwise), with the access noted in the access log."""
+    referral = (
+        Referral.objects.select_for_update().filter(pk=referral_id, provider=provider).first()
+    )
+    if referral is None:
+        raise ReferralNotFound()
+    access_log_note(object_type=REFERRAL, object_ref=str(referral.pk), case_id=referral.case_id)
+    return referral
+
+
 @transaction.atomic
 def referral_provider_answer(
     *,
@@ -64,13 +76,7 @@ def referral_provider_answer(
         )
         answering_provider = referral.provider
     else:
-        referral = (
-            Referral.objects.select_for_update().filter(pk=referral_id, provider=provider).first()
-        )
-        if referral is None:
-            raise ReferralNotFound()
-        # The signed callback's access check: the referral was sent to this provider.
-        access_log_note(object_type=REFERRAL, object_ref=str(referral.pk), case_id=referral.case_id)
+        referral = referral_for_callback(referral_id=referral_id, provider=provider)
         answering_provider = provider
     target = ANSWERS[answer]
     if referral.status == target:

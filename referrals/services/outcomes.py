@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import InvalidState, ValidationError
-from referrals.models import Referral, ReferralEvent
+from referrals.models import Referral, ReferralEvent, ServiceProvider
 from referrals.models import ReferralStatus as S
 from referrals.permissions import ReferralAction, is_provider_staff, referral_access
-from referrals.services.answers import NOTE_MAX_LENGTH
+from referrals.services.answers import NOTE_MAX_LENGTH, referral_for_callback
 from referrals.services.transitions import TRANSITIONS, referral_note_event, referral_transition
 from screening.models import Notification, User
 from screening.services._common import clean_text
@@ -41,11 +41,20 @@ def _note_problems(note: str, *, required: bool, what: str) -> dict[str, list[st
 
 
 @transaction.atomic
-def referral_close(*, referral_id: int, by: User, outcome: str, note: str = "") -> Referral:
+def referral_close(
+    *,
+    referral_id: int,
+    outcome: str,
+    note: str = "",
+    by: User | None = None,
+    provider: ServiceProvider | None = None,
+) -> Referral:
     """Close a referral the provider took on, with its outcome ("other" needs a note). Provider
-    staff close referrals sent to their agency; the referring agency those of its cases.
-    Closing again with the same outcome changes nothing; a referral not taken on (or already
-    closed otherwise) is `InvalidState`."""
+    staff (`by`) and the provider's signed callback (`provider`) close referrals sent to them;
+    the referring agency (`by`) those of its cases. Closing again with the same outcome
+    changes nothing; a referral not taken on (or already closed otherwise) is `InvalidState`."""
+    if (provider is None) == (by is None):
+        raise TypeError("give exactly one of provider or by")
     note = clean_text(note)
     problems: dict[str, list[str]] = {}
     if outcome not in Referral.Outcome.values:
@@ -55,13 +64,17 @@ def referral_close(*, referral_id: int, by: User, outcome: str, note: str = "") 
     )
     if problems:
         raise ValidationError("Please correct the highlighted fields.", problems)
-    provider_side = is_provider_staff(by)
-    referral = referral_access(
-        user=by,
-        referral_id=referral_id,
-        action=ReferralAction.ANSWER if provider_side else ReferralAction.CHANGE,
-        for_update=True,
-    )
+    if provider is not None:
+        provider_side = True
+        referral = referral_for_callback(referral_id=referral_id, provider=provider)
+    else:
+        provider_side = is_provider_staff(by)
+        referral = referral_access(
+            user=by,
+            referral_id=referral_id,
+            action=ReferralAction.ANSWER if provider_side else ReferralAction.CHANGE,
+            for_update=True,
+        )
     if referral.status == S.CLOSED and referral.outcome == outcome:
         return referral
     if referral.status not in CLOSABLE:

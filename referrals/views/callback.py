@@ -1,9 +1,12 @@
 """The signed provider callback: a provider answers a referral (acknowledge, accept, decline,
-services started). No session, no CSRF: the HMAC over `timestamp.body` with the provider's
-shared secret is the authentication, and the timestamp must be within a few minutes.
+services started) or closes one it took on with its outcome. No session, no CSRF: the HMAC
+over `timestamp.body` with the provider's shared secret is the authentication, and the
+timestamp must be within a few minutes.
 
 Body: {"event_id": "...", "referral": "<the referral's idempotency key>", "answer": "accept",
        "reason_code": "", "note": ""}
+      {"event_id": "...", "referral": "...", "answer": "close", "outcome": "services_delivered",
+       "note": ""}
 `event_id` (signed, unique per provider) makes a retried callback return its first answer.
 """
 
@@ -20,10 +23,15 @@ from django.views.decorators.http import require_POST
 from config.api.parsers import MAX_JSON_DEPTH, JsonTooDeep, json_loads_limited
 from config.errors import InvalidState, NotFound, ValidationError
 from referrals.models import ProviderCallbackReceipt, Referral, ServiceProvider
-from referrals.services import referral_provider_answer
+from referrals.services import referral_close, referral_provider_answer
+from referrals.services.answers import ANSWERS
 from referrals.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 UNAUTHENTICATED = {"detail": "Missing, stale or invalid signature."}
+# The answer that closes a referral the provider took on; it carries `outcome`.
+CLOSE = "close"
+TEXT_KEYS = ("reason_code", "outcome", "note")
+CALLBACK_ANSWERS = (*ANSWERS, CLOSE)
 
 
 def _header(request: HttpRequest, name: str) -> str | None:
@@ -60,13 +68,15 @@ def provider_callback(request: HttpRequest, provider_slug: str) -> JsonResponse:
         for key in ("event_id", "referral", "answer")
         if not isinstance(data.get(key), str) or not data.get(key).strip()
     }
-    for key in ("reason_code", "note"):
+    for key in TEXT_KEYS:
         if key in data and not isinstance(data[key], str):
             problems[key] = ["Must be text."]
-    for key in ("event_id", "referral", "answer", "reason_code", "note"):
+    for key in ("event_id", "referral", "answer", *TEXT_KEYS):
         # PostgreSQL stores no NUL in text; looking one up would fail, not find nothing.
         if isinstance(data.get(key), str) and "\x00" in data[key]:
             problems[key] = ["Must be text without NUL characters."]
+    if "answer" not in problems and data["answer"] not in CALLBACK_ANSWERS:
+        problems["answer"] = [f"Choose one of: {', '.join(CALLBACK_ANSWERS)}."]
     if problems:
         return JsonResponse({"detail": "Invalid answer.", "field_errors": problems}, status=400)
     event_id = data["event_id"].strip()[:100]
@@ -90,13 +100,21 @@ def provider_callback(request: HttpRequest, provider_slug: str) -> JsonResponse:
             if referral_id is None:
                 raise NotFound("No such referral.")
             with transaction.atomic():
-                referral = referral_provider_answer(
-                    referral_id=referral_id,
-                    provider=provider,
-                    answer=data["answer"],
-                    reason_code=data.get("reason_code", ""),
-                    note=data.get("note", ""),
-                )
+                if data["answer"] == CLOSE:
+                    referral = referral_close(
+                        referral_id=referral_id,
+                        provider=provider,
+                        outcome=data.get("outcome", ""),
+                        note=data.get("note", ""),
+                    )
+                else:
+                    referral = referral_provider_answer(
+                        referral_id=referral_id,
+                        provider=provider,
+                        answer=data["answer"],
+                        reason_code=data.get("reason_code", ""),
+                        note=data.get("note", ""),
+                    )
         except NotFound as error:
             return JsonResponse({"detail": error.message}, status=404)
         except ValidationError as error:

@@ -153,6 +153,85 @@ def test_a_decline_with_a_reason_is_recorded(client, sent):
     )
 
 
+def test_a_provider_closes_a_referral_it_took_on_with_its_outcome(client, referral_factory):
+    referral = referral_factory(status="services_started")
+    response = post(
+        client,
+        referral.provider.slug,
+        answer(referral, "close", outcome="services_delivered", note="Stayed three weeks."),
+    )
+    assert response.status_code == 200
+    assert response.json() == {"referral": referral.idempotency_key, "status": "closed"}
+    referral.refresh_from_db()
+    assert (referral.status, referral.outcome, referral.closed_by) == (
+        "closed",
+        "services_delivered",
+        Referral.ClosedBy.PROVIDER,
+    )
+    event = referral.events.get()
+    assert (event.to_status, event.by_provider, event.by, event.note) == (
+        "closed",
+        referral.provider,
+        None,
+        "Stayed three weeks.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({}, "outcome"),
+        ({"outcome": "went_well"}, "outcome"),
+        ({"outcome": 3}, "outcome"),
+        ({"outcome": "other"}, "note"),  # "other" is explained in the note
+    ],
+)
+def test_a_close_without_a_valid_outcome_is_a_400_and_changes_nothing(
+    client, referral_factory, extra, field
+):
+    referral = referral_factory(status="accepted")
+    response = post(client, referral.provider.slug, answer(referral, "close", **extra))
+    assert response.status_code == 400
+    assert field in response.json()["field_errors"]
+    referral.refresh_from_db()
+    assert (referral.status, referral.outcome) == ("accepted", "")
+    assert not referral.events.exists()
+
+
+def test_closing_a_referral_not_taken_on_is_a_409(client, sent):
+    response = post(client, sent.provider.slug, answer(sent, "close", outcome="not_reached"))
+    assert response.status_code == 409
+    sent.refresh_from_db()
+    assert (sent.status, sent.outcome) == ("sent", "")
+
+
+def test_a_close_replayed_or_repeated_acts_once(client, referral_factory):
+    referral = referral_factory(status="accepted")
+    closing = answer(referral, "close", outcome="moved_away")
+    first = post(client, referral.provider.slug, closing)
+    replay = post(client, referral.provider.slug, closing)
+    again = post(client, referral.provider.slug, {**closing, "event_id": "evt-2"})
+    assert first.status_code == replay.status_code == again.status_code == 200
+    assert replay["Idempotent-Replay"] == "true"
+    assert referral.events.count() == 1
+
+
+def test_a_provider_cannot_close_another_providers_referral(client, referral_factory):
+    referral = referral_factory(status="accepted")
+    other = make_provider(slug="other-provider")
+    response = post(client, other.slug, answer(referral, "close", outcome="not_reached"))
+    assert response.status_code == 404
+    referral.refresh_from_db()
+    assert referral.status == "accepted"
+
+
+def test_an_unknown_answer_names_every_answer_the_callback_takes(client, sent):
+    response = post(client, sent.provider.slug, answer(sent, "maybe"))
+    assert response.json()["field_errors"]["answer"] == [
+        "Choose one of: acknowledge, accept, decline, services_started, close."
+    ]
+
+
 def test_only_post_is_allowed(client, sent):
     url = reverse("referrals:provider-callback", args=[sent.provider.slug])
     assert client.get(url).status_code == 405
