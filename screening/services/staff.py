@@ -308,6 +308,9 @@ def staff_roles_change(*, member: User, roles: Iterable[str], by: User) -> User:
     if not may_manage_staff(by, member):
         raise ActionNotAllowed("Only an administrator of the member's agency may change roles.")
     agency = Agency.objects.select_for_update().filter(pk=member.agency_id).first()
+    by.__dict__.pop("role_names", None)  # as they are now that the agency is locked
+    if not may_manage_staff(by, member):
+        raise ActionNotAllowed("Only an administrator of the member's agency may change roles.")
     wanted = set(roles)
     if wanted - set(Role.values):
         raise ValidationError(

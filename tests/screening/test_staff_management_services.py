@@ -8,6 +8,7 @@ import pytest
 from axes.models import AccessFailureLog
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
+from django.db import connection
 from django.test import Client
 
 from config.errors import ActionNotAllowed, InvalidState, ValidationError
@@ -25,6 +26,7 @@ from screening.services.staff import (
     staff_roles_change,
     staff_unlock,
 )
+from tests.concurrency import run_together
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -363,3 +365,63 @@ def test_api_tokens_of_a_member_are_untouched_by_a_role_change(admin, officer):
     services.api_token_create(user=officer, name="crm")
     staff_roles_change(member=officer, roles=[Role.SOCIAL_WORKER], by=admin)
     assert ApiToken.objects.filter(user=officer, revoked_at__isnull=True).count() == 1
+
+
+# --- races (PostgreSQL: SQLite serialises writers) ------------------------------------------
+
+
+def _needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
+
+
+def _outcome(call) -> str:
+    try:
+        call()
+    except (InvalidState, ValidationError, ActionNotAllowed) as refused:
+        return type(refused).__name__
+    return "done"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.integration
+def test_two_uses_of_one_link_at_the_same_moment_set_one_password(admin):
+    _needs_postgresql()
+    member = create(admin)
+    link = links.staff_password_link_make(member=member, by=admin)
+    passwords = ("first-fictional-passphrase-1", "second-fictional-passphrase-2")
+    outcomes = run_together(
+        *(
+            lambda password=password: _outcome(
+                lambda: links.staff_password_link_use(
+                    uidb64=link.uidb64, token=link.token, password=password
+                )
+            )
+            for password in passwords
+        )
+    )
+    assert sorted(outcomes) == ["InvalidState", "done"]
+    member.refresh_from_db()
+    winner = passwords[outcomes.index("done")]
+    assert member.check_password(winner)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.integration
+def test_two_admins_removing_each_others_role_at_once_leave_one_admin(admin, agency):
+    _needs_postgresql()
+    second = UserFactory(agency=agency, role=Role.AGENCY_ADMIN)
+    outcomes = run_together(
+        lambda: _outcome(
+            lambda: staff_roles_change(member=second, roles=[Role.SUPERVISOR], by=admin)
+        ),
+        lambda: _outcome(
+            lambda: staff_roles_change(member=admin, roles=[Role.SUPERVISOR], by=second)
+        ),
+    )
+    # The second waits for the first (the agency's row is locked), then finds itself no
+    # longer an administrator, or the other the last one.
+    assert sorted(outcomes)[1] == "done"
+    assert sorted(outcomes)[0] in ("ActionNotAllowed", "ValidationError")
+    admins = User.objects.filter(agency=agency, groups__name=Role.AGENCY_ADMIN)
+    assert admins.count() == 1
