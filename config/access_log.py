@@ -27,8 +27,9 @@ from config.models import AccessLogEntry
 
 # Never recorded, whatever their status: probes and the API's own documentation.
 UNRECORDED_ROUTES = frozenset({"healthz", "readyz", "api-schema", "api-docs"})
-# Every page of these apps (URL namespaces) shows or changes case data...
-CASE_DATA_NAMESPACES = frozenset({"screening", "referrals"})
+# Every page of these apps (URL namespaces) shows or changes case data (the routing rules'
+# dry run names cases by reference with the services their screenings raise)...
+CASE_DATA_NAMESPACES = frozenset({"screening", "referrals", "routing"})
 # ...as does every route under /api/v1/, except these (reference data, no case data; the
 # quick exit only ends the session).
 NOT_CASE_DATA_ROUTES = frozenset(
@@ -114,6 +115,16 @@ ROUTE_LABELS: dict[str, str] = {
     "referrals:decline": "Decline a referral",
     "referrals:retry": "Retry a referral delivery",
     "referrals:provider-callback": "Provider answer (signed callback)",
+    "routing:rules": "Routing rules",
+    "routing:version": "Routing rules: a version",
+    "routing:version-yaml": "Routing rules: a version's file",
+    "routing:draft-new": "Routing rules: start a draft",
+    "routing:draft": "Routing rules: edit the draft",
+    "routing:draft-upload": "Routing rules: upload a draft",
+    "routing:draft-changes": "Routing rules: the draft's changes",
+    "routing:draft-dry-run": "Routing rules: dry run",
+    "routing:draft-publish": "Routing rules: publish",
+    "routing:draft-discard": "Routing rules: discard the draft",
     "api-contact-list": "API: contacts",
     "api-contact-detail": "API: contact",
     "api-contact-finalise": "API: finalise a contact",

@@ -29,6 +29,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("referrals/", include("referrals.urls")),
+    # An agency administrator's routing rules (referrals/routing_urls.py).
+    path("agency/routing/", include("referrals.routing_urls")),
     path("agency/providers/", include("referrals.provider_urls")),
     path("admin/", admin.site.urls),
     # The second sign-in step (screening/mfa.py): the code, setting up an app, backup codes.

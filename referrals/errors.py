@@ -28,3 +28,8 @@ class DeliveryRetry(Exception):
         self.referral_id = referral_id
         self.countdown = countdown
         self.reason = reason
+
+
+class RoutingRuleSetNotFound(NotFound):
+    def __init__(self, message: str = "No such version of the routing rules.") -> None:
+        super().__init__(message)

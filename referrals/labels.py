@@ -135,7 +135,38 @@ def event_note(event: ReferralEvent, referral: Referral) -> str:
     return note
 
 
+# The indicator domains a routing rule can name (indicators/engine/vocabulary.py), in words.
+DOMAIN_LABELS = {
+    "force_violence": "Force or violence",
+    "threats": "Threats",
+    "fraud_deception": "Fraud or deception",
+    "coercion": "Coercion",
+    "debt_bondage": "Debt bondage",
+    "confinement": "Confinement",
+    "isolation": "Isolation",
+    "document_retention": "Documents held by someone else",
+    "wage_withholding": "Wages withheld",
+    "abusive_conditions": "Abusive working or living conditions",
+    "excessive_hours": "Excessive hours",
+    "abuse_of_vulnerability": "Abuse of vulnerability",
+    "forced_tasks": "Forced tasks",
+    "sexual_exploitation": "Sexual exploitation",
+    "criminal_exploitation": "Forced criminality",
+    "risk_history": "Risk history",
+    "safety": "Safety now",
+    "contact": "Contact and communication",
+    "premises_living": "Premises: people living on site",
+    "premises_access": "Premises: controlled access",
+    "premises_concealment": "Premises: concealment",
+    "premises_hours": "Premises: hours",
+    "premises_clientele": "Premises: clientele",
+    "premises_advertising": "Premises: advertising",
+    "premises_workers": "Premises: workers",
+    "premises_regulatory": "Premises: regulatory",
+}
+
 labels_register("service_type", ServiceType)
+labels_register("indicator_domain", DOMAIN_LABELS)
 labels_register("referral_status", ReferralStatus)
 labels_register("priority", PRIORITY_LABELS)
 labels_register("decline_reason", Referral.DeclineReason)

@@ -126,12 +126,25 @@ class ServiceProvider(models.Model):
 
 
 class RoutingRuleSet(models.Model):
-    """One version of a routing rule file (seeds/routing/*.yaml), frozen once published."""
+    """One version of a routing rule file, frozen once published.
+
+    `agency` empty: the platform's default rules, loaded from seeds/routing/*.yaml. Set: an
+    agency's own rules for the cases it owns, drafted and published by its administrators in
+    the product (/agency/routing/; docs/routing-rules.md). Routing uses the agency's newest
+    published version, else the default's."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
+    agency = models.ForeignKey(
+        "screening.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="routing_rule_sets",
+        help_text="Empty: the platform's default rules; else those of this agency's cases.",
+    )
     slug = models.SlugField(max_length=80)
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices)
@@ -139,7 +152,26 @@ class RoutingRuleSet(models.Model):
     definition = models.JSONField()
     content_hash = models.CharField(max_length=64)
     source_file = models.CharField(max_length=300, blank=True)
+    # A draft's YAML as its author wrote it (comments kept); `definition` is what it means.
+    source_text = models.TextField(blank=True)
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        "screening.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     loaded_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        "screening.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The version that replaced this one in its line (the default's, or the agency's).
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["slug", "number"]
@@ -148,6 +180,12 @@ class RoutingRuleSet(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=["draft", "published"]),
                 name="routing_status_valid",
+            ),
+            # One draft at a time per agency: versions are numbered in the order published.
+            models.UniqueConstraint(
+                fields=["agency"],
+                condition=models.Q(status="draft", agency__isnull=False),
+                name="routing_one_draft_per_agency",
             ),
         ]
 

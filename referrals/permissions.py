@@ -10,6 +10,11 @@ same `ReferralNotFound` (404).
 - Closing with an outcome, escalating by hand and proposing by hand are for who may change
   the case (`case_access` with `change`): its workers and the agency's supervisors.
 - Provider staff answer (and close) referrals sent to a provider of their own agency.
+- Routing rules (issue 15; docs/routing-rules.md): an active administrator of an agency reads
+  the rules in force for its cases and the versions of its own line and the default's, and
+  drafts, dry-runs and publishes its own; another agency's versions are a 404 as a missing
+  one is, and anyone who is not an agency administrator gets a 403. The default's line is
+  changed only by its rule files (seeds/routing/), never in the product.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from django.db import models
 
 from config.access_log import REFERRAL, access_log_note, access_log_note_refused
 from config.errors import ActionNotAllowed, CaseNotFound
-from referrals.errors import ReferralNotFound
-from referrals.models import Referral
+from referrals.errors import ReferralNotFound, RoutingRuleSetNotFound
+from referrals.models import Referral, RoutingRuleSet
 from screening.models import User
 from screening.permissions import CaseAction, case_access
 from screening.roles import Role
@@ -107,3 +112,47 @@ def _note_refused(referral_pk: int) -> None:
     case_id = Referral.objects.filter(pk=referral_pk).values_list("case_id", flat=True).first()
     if case_id is not None:
         access_log_note_refused(object_type=REFERRAL, object_ref=str(referral_pk), case_id=case_id)
+
+
+def routing_admin_agency_id(user) -> int:
+    """The agency whose routing rules `user` administers; `ActionNotAllowed` (403) unless
+    an active agency administrator."""
+    if not (is_active_staff(user) and user.has_role(Role.AGENCY_ADMIN)):
+        raise ActionNotAllowed("Only an agency's administrators manage its routing rules.")
+    return user.agency_id
+
+
+def routing_rule_set_access(*, user: User, rule_set_id: int | str) -> RoutingRuleSet:
+    """A version `user` may read: their agency's own (draft or published) or a published one
+    of the default's line. Anything else is `RoutingRuleSetNotFound`, as a missing one is."""
+    agency_id = routing_admin_agency_id(user)
+    try:
+        rule_set_pk = int(rule_set_id)
+    except (TypeError, ValueError):
+        raise RoutingRuleSetNotFound() from None
+    visible = models.Q(agency_id=agency_id) | models.Q(
+        agency__isnull=True, status=RoutingRuleSet.Status.PUBLISHED
+    )
+    rule_set = (
+        RoutingRuleSet.objects.filter(visible, pk=rule_set_pk)
+        .select_related("published_by", "created_by")
+        .first()
+    )
+    if rule_set is None:
+        raise RoutingRuleSetNotFound()
+    return rule_set
+
+
+def routing_draft_access(*, user: User, for_update: bool = False) -> RoutingRuleSet:
+    """The draft of `user`'s agency (there is at most one); `RoutingRuleSetNotFound` when
+    there is none. Addressed by the signed-in administrator's agency, never by an id."""
+    agency_id = routing_admin_agency_id(user)
+    drafts = RoutingRuleSet.objects.filter(
+        agency_id=agency_id, status=RoutingRuleSet.Status.DRAFT
+    ).select_related("based_on", "created_by")
+    if for_update:
+        drafts = drafts.select_for_update(of=("self",))
+    draft = drafts.first()
+    if draft is None:
+        raise RoutingRuleSetNotFound("Your agency has no draft of its routing rules.")
+    return draft

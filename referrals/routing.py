@@ -155,9 +155,11 @@ class RoutingProblem:
     rule: str | None
     field: str
     message: str
+    line: int | None = None  # in the YAML text, when the problem came from one
 
     def __str__(self) -> str:
-        return f"{self.file}: rule={self.rule or '-'} field={self.field or '-'}: {self.message}"
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: rule={self.rule or '-'} field={self.field or '-'}: {self.message}"
 
 
 class RoutingFileError(ValueError):
@@ -169,14 +171,66 @@ class RoutingFileError(ValueError):
 _DEFINITION: TypeAdapter[RoutingDefinition] = TypeAdapter(RoutingDefinition)
 
 
+# A condition is told apart by its key; a problem inside one is reported for that kind only,
+# not once for each of the nine kinds the union tried.
+CONDITION_KINDS = {
+    "outcome": "OutcomeCond",
+    "flag": "FlagCond",
+    "possible_flag": "PossibleFlagCond",
+    "domain": "DomainCond",
+    "case": "CaseCond",
+    "always": "AlwaysCond",
+    "any": "AnyCond",
+    "all": "AllCond",
+    "not": "NotCond",
+}
+_CONDITION_MODELS = frozenset(CONDITION_KINDS.values())
+NOT_A_CONDITION = "not a condition: it needs one of the keys " + ", ".join(CONDITION_KINDS)
+
+
+def _condition_kind(node: Any) -> str | None:
+    if not isinstance(node, dict):
+        return None
+    if "case" in node:
+        return "CaseCond"
+    return next((CONDITION_KINDS[key] for key in CONDITION_KINDS if key in node), None)
+
+
+def _reduced_errors(data: Any, errors: list[dict]) -> list[tuple[tuple, str]]:
+    """Pydantic's errors as (location without the union's model names, message), keeping for
+    each condition only the errors of the kind its key names (a condition with no known key
+    is one "not a condition" problem)."""
+    reduced: list[tuple[tuple, str]] = []
+    for detail in errors:
+        node, path, keep, message = data, [], True, detail["msg"]
+        for part in detail["loc"]:
+            if isinstance(part, str) and part in _CONDITION_MODELS:
+                kind = _condition_kind(node)
+                if kind is None:
+                    message = NOT_A_CONDITION
+                    break
+                if kind != part:
+                    keep = False
+                    break
+                continue
+            path.append(part)
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                node = None
+        entry = (tuple(path), message)
+        if keep and entry not in reduced:
+            reduced.append(entry)
+    return reduced
+
+
 def parse_routing(data: Any, *, origin: str) -> RoutingDefinition:
     """Validate a loaded mapping; every problem names the file, the rule key and the field."""
     try:
         definition = _DEFINITION.validate_python(data)
     except PydanticValidationError as error:
         problems = []
-        for detail in error.errors():
-            loc = detail["loc"]
+        for loc, message in _reduced_errors(data, error.errors()):
             rule = None
             if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
                 rules = data.get("rules") if isinstance(data, dict) else None
@@ -185,7 +239,7 @@ def parse_routing(data: Any, *, origin: str) -> RoutingDefinition:
                     rule = entry.get("key") if isinstance(entry, dict) else None
                 rule = rule or f"#{loc[1] + 1}"
             problems.append(
-                RoutingProblem(origin, rule, ".".join(str(part) for part in loc), detail["msg"])
+                RoutingProblem(origin, rule, ".".join(str(part) for part in loc), message)
             )
         raise RoutingFileError(problems) from None
     seen: set[str] = set()

@@ -6,20 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from config.errors import ActionNotAllowed
 from referrals.models import (
     INBOX_STATUSES,
     Referral,
     ReferralEvent,
+    RoutingRuleSet,
     ServiceProvider,
 )
 from referrals.permissions import ReferralAction, is_active_staff, referral_access
 from referrals.services.delivery import delivered_packet
 from screening.history import CHANGES_LIMIT, ChangeRow, change_rows
 from screening.models import Case as CaseModel
-from screening.models import Screening, User
+from screening.models import Screening, ScreeningOverride, User
 from screening.roles import Role
 
 
@@ -224,3 +227,65 @@ def referral_callback_contacts(*, referral: Referral) -> list[CallbackContact]:
         )
         for worker in workers
     ]
+
+
+# What the dry run reads of a case: the facts routing rules look at, and the reference.
+DRY_RUN_CASE_FIELDS = (
+    "case__id",
+    "case__reference",
+    "case__row_uid",
+    "case__age",
+    "case__age_band",
+    "case__gender",
+    "case__exploitation_type",
+    "case__region",
+    "case__nationality",
+    "case__languages",
+    "case__urgent",
+    "case__mandatory_report_required",
+)
+
+
+def routing_dry_run_screenings(*, agency_id: int, limit: int) -> list[Screening]:
+    """The agency's last `limit` screenings with a result (submitted or reviewed, newest
+    first), each with its case's routing facts and `outcome_in_force` (the newest override's
+    outcome, else the computed one): one query, whatever `limit`. Nothing else of the case
+    is loaded (names, contact details and narrative stay in the database)."""
+    newest_override = (
+        ScreeningOverride.objects.filter(screening_id=OuterRef("pk"))
+        .order_by("-at", "-pk")
+        .values("outcome")[:1]
+    )
+    return list(
+        Screening.objects.filter(
+            case__agency_id=agency_id,
+            status__in=(Screening.Status.SUBMITTED, Screening.Status.REVIEWED),
+        )
+        .select_related("case")
+        .only("id", "outcome", "result", "submitted_at", "status", "case_id", *DRY_RUN_CASE_FIELDS)
+        .annotate(outcome_in_force=Coalesce(Subquery(newest_override), "outcome"))
+        .order_by("-submitted_at", "-pk")[:limit]
+    )
+
+
+ROUTING_VERSIONS_SHOWN = 50
+
+
+def routing_rule_set_versions(*, agency_id: int) -> list[RoutingRuleSet]:
+    """The published versions an agency's rules came from: its own line and the default's,
+    newest first (at most ROUTING_VERSIONS_SHOWN), with who published each: one query."""
+    lines = Q(agency_id=agency_id) | Q(agency__isnull=True, slug=settings.REFERRAL_ROUTING_RULES)
+    return list(
+        RoutingRuleSet.objects.filter(lines, status=RoutingRuleSet.Status.PUBLISHED)
+        .select_related("published_by")
+        .defer("definition", "source_text")
+        .order_by(F("published_at").desc(nulls_last=True), "-pk")[:ROUTING_VERSIONS_SHOWN]
+    )
+
+
+def routing_draft_get(*, agency_id: int) -> RoutingRuleSet | None:
+    return (
+        RoutingRuleSet.objects.filter(agency_id=agency_id, status=RoutingRuleSet.Status.DRAFT)
+        .select_related("created_by", "based_on")
+        .first()
+    )

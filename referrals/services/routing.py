@@ -1,4 +1,5 @@
-"""Routing a submitted screening: evaluate the published routing rules, rank matching
+"""Routing a submitted screening: evaluate the routing rules in force for the case's agency
+(its own published version, else the platform default's), rank matching
 providers and propose referrals, each behind the consent gate (minors' child-welfare referral
 excepted). Idempotent: running it again proposes nothing twice."""
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from referrals.models import (
@@ -21,7 +23,13 @@ from referrals.models import (
     ServiceProvider,
     ServiceType,
 )
-from referrals.routing import RoutingFacts, ServiceNeed, evaluate_rules, parse_routing
+from referrals.routing import (
+    RoutingDefinition,
+    RoutingFacts,
+    ServiceNeed,
+    evaluate_rules,
+    parse_routing,
+)
 from referrals.services.consent_gate import covering_consent, missing_consent_text
 from referrals.services.transitions import referral_transition
 from screening.models import Case, Consent, Screening, User
@@ -56,12 +64,16 @@ class RoutingReport:
     unmatched: list[str] = field(default_factory=list)
 
 
-def routing_rule_set_current() -> RoutingRuleSet | None:
+def routing_rule_set_current(*, agency_id: int | None = None) -> RoutingRuleSet | None:
+    """The rules in force for cases of `agency_id`: the agency's newest published version if
+    it has published its own, else the platform default's newest (REFERRAL_ROUTING_RULES).
+    One query."""
+    default = Q(agency__isnull=True, slug=settings.REFERRAL_ROUTING_RULES)
+    lines = default | Q(agency_id=agency_id) if agency_id is not None else default
     return (
-        RoutingRuleSet.objects.filter(
-            slug=settings.REFERRAL_ROUTING_RULES, status=RoutingRuleSet.Status.PUBLISHED
-        )
-        .order_by("-number")
+        RoutingRuleSet.objects.filter(lines, status=RoutingRuleSet.Status.PUBLISHED)
+        .select_related("published_by")
+        .order_by(F("agency_id").asc(nulls_last=True), "-number")
         .first()
     )
 
@@ -133,15 +145,18 @@ def provider_ranking(*, case: Case, service_type: str) -> list[ServiceProvider]:
     return open_ones or matching
 
 
-def _needs(screening: Screening, case: Case, rule_set: RoutingRuleSet | None) -> list[ServiceNeed]:
-    override = screening.overrides.order_by("-at", "-pk").first()
-    outcome = override.outcome if override else screening.outcome
-    facts = RoutingFacts.from_result(
-        outcome=outcome, result=screening.result or {}, case=_case_facts(case)
-    )
+def routing_needs(
+    *,
+    definition: RoutingDefinition | None,
+    outcome: str,
+    result: dict[str, Any] | None,
+    case: Case,
+) -> list[ServiceNeed]:
+    """The service needs of one screening's stored result under `definition` (None: no rules),
+    with the law's rule for children on top. Pure: routing and the dry run both come here."""
+    facts = RoutingFacts.from_result(outcome=outcome, result=result or {}, case=_case_facts(case))
     needs: list[ServiceNeed] = []
-    if rule_set is not None:
-        definition = parse_routing(rule_set.definition, origin=str(rule_set))
+    if definition is not None:
         needs = evaluate_rules(definition, facts)
     if case.is_minor or facts.flags & MINOR_FLAGS:
         child = [n for n in needs if n.service_type == ServiceType.CHILD_WELFARE]
@@ -159,6 +174,15 @@ def _needs(screening: Screening, case: Case, rule_set: RoutingRuleSet | None) ->
     return needs
 
 
+def _needs(screening: Screening, case: Case, rule_set: RoutingRuleSet | None) -> list[ServiceNeed]:
+    override = screening.overrides.order_by("-at", "-pk").first()
+    outcome = override.outcome if override else screening.outcome
+    definition = None
+    if rule_set is not None:
+        definition = parse_routing(rule_set.definition, origin=str(rule_set))
+    return routing_needs(definition=definition, outcome=outcome, result=screening.result, case=case)
+
+
 def referral_route_screening(*, screening_id: int) -> RoutingReport:
     """Propose referrals for a submitted screening (see the module docstring)."""
     report = RoutingReport(screening_id=screening_id)
@@ -168,7 +192,7 @@ def referral_route_screening(*, screening_id: int) -> RoutingReport:
             return report
         # Lock the case: two routing runs for one case never interleave.
         case = Case.objects.select_for_update().get(pk=screening.case_id)
-        rule_set = routing_rule_set_current()
+        rule_set = routing_rule_set_current(agency_id=case.agency_id)
         report.rule_set = str(rule_set) if rule_set else None
         now = timezone.now()
         for need in _needs(screening, case, rule_set):

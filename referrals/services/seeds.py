@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from config.errors import ValidationError
 from referrals.directory import ProviderEntry
@@ -45,6 +46,11 @@ def routing_rule_set_load(*, definition: RoutingDefinition, source_file: str = "
         .filter(slug=definition.slug, number=definition.version)
         .first()
     )
+    if existing is not None and existing.agency_id is not None:
+        raise PublishedRoutingChanged(
+            f"{name} is an agency's own rules (drafted in the product): a rule file cannot "
+            "replace it; give the file another slug"
+        )
     if existing is not None:
         if existing.content_hash == content_hash:
             return LoadResult(name, "unchanged")
@@ -63,7 +69,18 @@ def routing_rule_set_load(*, definition: RoutingDefinition, source_file: str = "
     rule_set.definition = definition.model_dump(mode="json", by_alias=True)
     rule_set.content_hash = content_hash
     rule_set.source_file = source_file
+    if rule_set.status == RoutingRuleSet.Status.PUBLISHED:
+        rule_set.published_at = timezone.now()
     rule_set.save()
+    if rule_set.status == RoutingRuleSet.Status.PUBLISHED:
+        # The older published versions of the default's line step aside for this one.
+        RoutingRuleSet.objects.filter(
+            agency__isnull=True,
+            slug=rule_set.slug,
+            status=RoutingRuleSet.Status.PUBLISHED,
+            number__lt=rule_set.number,
+            superseded_by__isnull=True,
+        ).update(superseded_at=rule_set.published_at, superseded_by=rule_set)
     return LoadResult(name, action)
 
 
