@@ -17,6 +17,9 @@ def _role_choices(roles: Iterable[str]) -> list[tuple[str, str]]:
 
 
 class StaffCreateForm(forms.Form):
+    # A random id per form shown: a second sending of the same form (a reload of the page
+    # that showed the link) leads to the member added, not to "username taken".
+    request_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     username = forms.CharField(
         label="Username",
         max_length=150,
@@ -47,6 +50,12 @@ class StaffCreateForm(forms.Form):
     def __init__(self, *args, grantable: Iterable[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["roles"].choices = _role_choices(grantable)
+
+    def service_arguments(self) -> dict[str, object]:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("username", "first_name", "last_name", "email", "roles")
+        }
 
 
 class StaffRolesForm(forms.Form):

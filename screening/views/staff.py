@@ -13,6 +13,8 @@ made it, never put in a URL, a redirect or the session for later."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -53,6 +55,10 @@ from screening.views._common import list_page, post_only, render_page
 from screening.views.history import CHANGES_ORDER
 
 STAFF_PER_PAGE = 25
+# The forms of "Add a member" this session sent (their random id → the member added), so that
+# sending one again leads to that member; the last few only.
+SESSION_MEMBERS_ADDED = "staff_members_added"
+ADDED_REMEMBERED = 10
 MEMBER_CHANGES_PER_PAGE = 25
 
 
@@ -166,14 +172,30 @@ def staff_new_page(request: HttpRequest) -> HttpResponse:
     the agency's kind. The answer to a successful POST is their set-password link."""
     require_agency_admin(request.user)
     grantable = staff_roles_grantable(request.user.agency.kind)
-    form = StaffCreateForm(request.POST or None, grantable=grantable)
+    form = StaffCreateForm(
+        request.POST or None,
+        grantable=grantable,
+        initial={"request_id": secrets.token_urlsafe(16)},
+    )
+    added: dict[str, int] = request.session.get(SESSION_MEMBERS_ADDED, {})
+    sent_before = added.get(request.POST.get("request_id") or "")
+    if request.method == "POST" and sent_before is not None:
+        messages.warning(
+            request,
+            "That form was already sent: the member was added then, and their set-password "
+            "link was shown only once. If it was not given to them, make a new one here.",
+        )
+        return redirect("screening:staff-detail", member_id=sent_before)
     if request.method == "POST" and form.is_valid():
         try:
-            member = staff_create(by=request.user, **form.cleaned_data)
+            member = staff_create(by=request.user, **form.service_arguments())
             link = staff_password_link_make(member=member, by=request.user)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            if request_id := form.cleaned_data["request_id"]:
+                kept = list(added.items())[-(ADDED_REMEMBERED - 1) :]
+                request.session[SESSION_MEMBERS_ADDED] = {**dict(kept), request_id: member.pk}
             messages.success(request, f"{_member_name(member)} is added.")
             return _link_page(request, link, new_member=True)
     return render_page(

@@ -516,3 +516,27 @@ def test_no_password_or_link_appears_in_the_members_page_or_history(client_for, 
     page = text_of(client.get(detail_url(member)))
     token = link.split("/")[-2]
     assert token not in page and member.password not in page
+
+
+def test_sending_the_add_form_again_leads_to_the_member_added(client_for, admin):
+    client = client_for(admin)
+    form_page = text_of(client.get(NEW))
+    request_id = re.search(r'name="request_id" value="([^"]+)"', form_page).group(1)
+    data = {
+        "request_id": request_id,
+        "username": "nova.reed",
+        "first_name": "Nova",
+        "roles": [Role.SOCIAL_WORKER],
+    }
+    assert client.post(NEW, data).status_code == 200  # the link, once
+    member = User.objects.get(username="nova.reed")
+    again = client.post(NEW, data)  # a reload of that page
+    assert again.status_code == 302 and again["Location"] == detail_url(member)
+    page = text_of(client.get(detail_url(member)))
+    assert "That form was already sent" in page
+    assert User.objects.filter(username__iexact="nova.reed").count() == 1
+    assert len(mail.outbox) == 0
+    # Another administrator's session knows nothing of it: same username, a plain refusal.
+    other = client_for(UserFactory(agency=admin.agency, role=Role.AGENCY_ADMIN))
+    response = other.post(NEW, data)
+    assert response.status_code == 400 and "That username is taken" in text_of(response)
