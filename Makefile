@@ -18,13 +18,16 @@ $(STAMP): $(LOCK) | $(BIN)/python
 
 install: $(STAMP)
 
-## make run: the embedded default (SQLite, Celery eager) with fictional demo data.
+## make run: the embedded default with fictional demo data (docs/embedded-demo.md): SQLite,
+## mail to var/mail/, and four processes stopped together by Ctrl-C: the web server on
+## 127.0.0.1:$(PORT), a Celery worker and beat on a filesystem broker in var/broker/, and the
+## demo's signed webhook receiver on 127.0.0.1:8765. seed_demo also loads the referral seeds.
+PORT ?= 8000
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py load_instruments
-	$(BIN)/python manage.py load_referral_seeds
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py run_demo --port $(PORT)
 
 ## make test: the whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI sets both).
 test: install

@@ -7,6 +7,7 @@ with a short JSON reason and never a stack trace or a connection string.
 """
 
 import logging
+import os
 
 import redis
 from django.conf import settings
@@ -55,6 +56,11 @@ def _broker_status() -> str:
         return "eager"
     if not settings.CELERY_BROKER_URL:
         return "not configured"
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        # The embedded demo's broker is a folder (config/settings/local.py): reachable when
+        # this process may write where the worker reads.
+        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", "")
+        return "ok" if folder and os.access(folder, os.W_OK) else "unreachable"
     return _redis_status(settings.CELERY_BROKER_URL, "broker")
 
 

@@ -44,6 +44,11 @@ urlpatterns = [
     path("", include("screening.urls")),
 ]
 
+# The embedded demo's mailbox and webhook receiver pages: only where the demo app is installed
+# (the local and test profiles, never production).
+if "demo" in settings.INSTALLED_APPS:
+    urlpatterns.insert(-1, path("demo/", include("demo.urls")))
+
 # The local profile only (`make run`, DEBUG off so that its error pages are the service's own):
 # the stylesheet and script from the app's folders, as runserver would with DEBUG on.
 if getattr(settings, "SERVE_STATIC_FILES", False):

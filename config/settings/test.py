@@ -17,3 +17,10 @@ DEMO_SEEDS_ALLOWED = True
 FIELD_ENCRYPTION_KEYS = "test1:" + "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE"
 FIELD_ENCRYPTION_ACTIVE_KEY = "test1"
 BLIND_INDEX_KEY = "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWhtYWMta2V5LTE"
+# The demo app (seed_demo, the demo mailbox and webhook receiver pages) is tested here too;
+# tests point its folders at a temporary directory.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]  # noqa: F405
+EMAIL_FILE_PATH = BASE_DIR / "var" / "test-mail"
+DEMO_WEBHOOK_DIR = BASE_DIR / "var" / "test-webhooks"
+DEMO_RECEIVER_PORT = 8765
+DEMO_RECEIVER_FAIL_FIRST: list[str] = []
