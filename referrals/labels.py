@@ -39,6 +39,7 @@ PACKET_FIELD_LABELS = {
     "name": "Name",
     "phone": "Phone",
     "narrative": "Narrative",
+    "observed_signs": "Signs observed at the place",
 }
 # Which vocabulary a packet field's value is in (the rest are shown as they are).
 PACKET_VALUE_KINDS = {

@@ -192,6 +192,12 @@ class RoutingRuleSet(models.Model):
     def __str__(self) -> str:
         return f"{self.slug} v{self.number}"
 
+    @property
+    def content_hash_shown(self) -> str:
+        """The hash's first 64 bits in groups of four, as a person compares or reads it out."""
+        head = self.content_hash[:16]
+        return " ".join(head[i : i + 4] for i in range(0, len(head), 4))
+
 
 class ReferralStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"

@@ -130,12 +130,20 @@ def refer_words(refer: Refer) -> str:
     return f"{label(refer.service_type, 'service_type')} ({', '.join(details)})"
 
 
+# A rule may be for one kind of screening only (`subject`, docs/observation-checklists.md).
+SUBJECT_WORDS = {
+    "person": "Screenings of a person only",
+    "place": "Observations of a place only",
+}
+
+
 @dataclass(frozen=True)
 class RuleWords:
     key: str
     text: str
     when: ConditionWords
     refers: tuple[str, ...]
+    subject: str = ""  # in words; "" for every screening
 
 
 def rule_words(rule: RoutingRule) -> RuleWords:
@@ -144,6 +152,7 @@ def rule_words(rule: RoutingRule) -> RuleWords:
         text=rule.text,
         when=condition_words(rule.when),
         refers=tuple(refer_words(refer) for refer in rule.refer),
+        subject=SUBJECT_WORDS.get(getattr(rule, "subject", None) or "", ""),
     )
 
 
@@ -201,6 +210,8 @@ def rules_compare(before: RoutingDefinition, after: RoutingDefinition) -> RulesC
             what = []
             if previous.text != rule.text:
                 what.append("its sentence")
+            if getattr(previous, "subject", None) != getattr(rule, "subject", None):
+                what.append("which screenings it is for")
             if previous.when != rule.when:
                 what.append("when it applies")
             if previous.refer != rule.refer:

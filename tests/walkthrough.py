@@ -218,6 +218,13 @@ class Page:
     url: str
 
 
+def _routing_version_url() -> str:
+    """The default rules' newest published version (the rules of every agency here)."""
+    from referrals.services.routing import routing_rule_set_current
+
+    return reverse("routing:version", args=[routing_rule_set_current().pk])
+
+
 def walkthrough_pages(seed: Walkthrough) -> list[Page]:
     """Every page each role opens in a day, with data and empty."""
     case, submitted, draft = seed.case, seed.submitted, seed.draft
@@ -255,6 +262,8 @@ def walkthrough_pages(seed: Walkthrough) -> list[Page]:
         Page("supervisor", "emergency reviews", reverse("screening:break-glass-reviews")),
         Page("supervisor", "refused often", reverse("screening:refusal-flags")),
         Page("admin", "lockouts", reverse("screening:agency-lockouts")),
+        Page("admin", "routing rules", reverse("routing:rules")),
+        Page("admin", "routing rules version", _routing_version_url()),
         Page(
             "admin",
             "deactivate a member",

@@ -422,6 +422,10 @@ class LoadGenerator:
         for version in self.versions:
             if version.instrument.slug == TRIAGE_SLUG:
                 continue
+            # An observation checklist of a place is not a screening of a person: the generated
+            # person screenings (safety gate, consent, declined answers) never use one.
+            if self.book.definitions[version.pk].is_observation:
+                continue
             by_audience.setdefault(version.instrument.audience, []).append(version.pk)
         self.versions_for_adults = by_audience.get("adult", []) + by_audience.get("premises", [])
         self.versions_for_children = by_audience.get("child", []) or self.versions_for_adults

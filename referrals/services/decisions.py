@@ -45,10 +45,15 @@ def referral_approve(*, referral_id: int, by: User, note: str = "") -> Referral:
         raise InvalidState(
             f"Only a referral waiting for approval can be approved ({referral.status})."
         )
-    consent = covering_consent(
-        case_id=referral.case_id, provider=referral.provider, service_type=referral.service_type
-    )
-    if consent is None and not referral.mandatory:
+    # A place has no person to consent (an observation checklist's referral).
+    consent = None
+    if not referral.about_place:
+        consent = covering_consent(
+            case_id=referral.case_id,
+            provider=referral.provider,
+            service_type=referral.service_type,
+        )
+    if consent is None and not (referral.mandatory or referral.about_place):
         raise ConsentRequired(
             "No active consent covers this referral any more: record the person's written "
             "consent before approving."

@@ -61,12 +61,26 @@ MANDATORY_FIELDS = (*BASE_FIELDS, "age", "report_reasons")
 CONSENTED_FIELDS = (*BASE_FIELDS, "age", "gender", "exploitation_type", "outcome", "flags")
 # Identifying and narrative fields need a release naming this provider (VAWA: per recipient).
 IDENTIFYING_FIELDS = ("name", "phone", "narrative")
+# An observation of a place (no consent: nobody was asked): what was seen there, never a
+# person's details, and not the case's sealed fields either (a premises case may hold notes).
+PLACE_FIELDS = (
+    "referral",
+    "service_type",
+    "priority",
+    "respond_by",
+    "referring_agency",
+    "region",
+    "outcome",
+    "observed_signs",
+)
 # Email is not a confidential channel: a notice to log in and nothing more.
 EMAIL_FIELDS = ("referral", "service_type", "priority", "respond_by", "referring_agency")
 
 
 def packet_fields(referral: Referral, consent: Consent | None) -> tuple[str, ...]:
-    if consent is None:
+    if referral.about_place:
+        fields: tuple[str, ...] = PLACE_FIELDS
+    elif consent is None:
         fields = MANDATORY_FIELDS if referral.mandatory else ()
     else:
         fields = CONSENTED_FIELDS
@@ -123,6 +137,9 @@ def _packet_values(referral: Referral, *, respond_by: datetime) -> dict[str, Any
         "name": case.identifying_name,
         "phone": case.identifying_phone if may_contact else "",
         "narrative": case.narrative,
+        "observed_signs": [
+            sign["prompt"] for sign in (result.get("observations") or {}).get("observed", ())
+        ],
     }
 
 
@@ -296,11 +313,11 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
     consent = referral.consent_used
     if consent is not None and not consent.is_active(now):
         consent = None
-    if consent is None:
+    if consent is None and not referral.about_place:
         consent = covering_consent(
             case_id=referral.case_id, provider=referral.provider, service_type=referral.service_type
         )
-    if consent is None and not referral.mandatory:
+    if consent is None and not (referral.mandatory or referral.about_place):
         referral.missing_consent = missing_consent_text(
             provider=referral.provider, service_type=referral.service_type
         )

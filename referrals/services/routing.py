@@ -24,6 +24,7 @@ from referrals.models import (
     ServiceType,
 )
 from referrals.routing import (
+    PLACE_SERVICE_TYPES,
     RoutingDefinition,
     RoutingFacts,
     ServiceNeed,
@@ -317,7 +318,14 @@ def referral_propose_behind_gate(
     consent gate at once: waiting for approval when a consent covers it or the law makes it
     mandatory, blocked for want of consent otherwise. Routing and `referral_propose` both
     come here."""
-    consent = covering_consent(case_id=case.pk, provider=provider, service_type=service_type)
+    about_place = (screening.result or {}).get(
+        "observations"
+    ) is not None and service_type in PLACE_SERVICE_TYPES
+    consent = (
+        None
+        if about_place
+        else covering_consent(case_id=case.pk, provider=provider, service_type=service_type)
+    )
     referral = Referral.objects.create(
         case=case,
         screening=screening,
@@ -327,6 +335,7 @@ def referral_propose_behind_gate(
         service_type=service_type,
         priority=priority,
         mandatory=mandatory,
+        about_place=about_place,
         routing_rule_set=rule_set,
         rule_key=rule_key,
         due_at=now + timedelta(hours=settings.REFERRAL_APPROVAL_DUE_HOURS[priority]),
@@ -340,7 +349,14 @@ def referral_propose_behind_gate(
         by=by,
         note=note or rule_key,
     )
-    if mandatory or consent is not None:
+    if about_place:
+        referral_transition(
+            referral=referral,
+            to=ReferralStatus.PENDING_APPROVAL,
+            by=by,
+            note="An observation of a place: no person to consent; no person's details go.",
+        )
+    elif mandatory or consent is not None:
         referral.consent_used = consent
         referral_transition(
             referral=referral,
