@@ -274,6 +274,23 @@ def walkthrough_pages(seed: Walkthrough) -> list[Page]:
             "reset two-step sign-in",
             reverse("screening:staff-mfa-reset", args=[seed.users["officer"].pk]),
         ),
+        Page("admin", "staff", reverse("screening:staff-list")),
+        Page("admin", "add a member", reverse("screening:staff-new")),
+        Page(
+            "admin",
+            "a member's page",
+            reverse("screening:staff-detail", args=[seed.users["officer"].pk]),
+        ),
+        Page(
+            "admin",
+            "change roles",
+            reverse("screening:staff-roles", args=[seed.users["officer"].pk]),
+        ),
+        Page(
+            "admin",
+            "new set-password link",
+            reverse("screening:staff-password-link", args=[seed.users["officer"].pk]),
+        ),
         Page("officer", "timeline", reverse("screening:case-timeline", kwargs=reference)),
         Page("officer", "my tasks", reverse("screening:my-tasks")),
         Page("officer", "notifications", reverse("screening:notifications")),
