@@ -24,6 +24,9 @@ class ServiceType(models.TextChoices):
     LABOUR_RIGHTS = "labour_rights", "Labour rights"
     CHILD_WELFARE = "child_welfare", "Child welfare"
     LAW_ENFORCEMENT_ATU = "law_enforcement_atu", "Law-enforcement anti-trafficking unit"
+    # Services that act on a place (an observation checklist's referrals; referrals/routing.py).
+    LABOUR_INSPECTORATE = "labour_inspectorate", "Labour inspectorate"
+    LAW_ENFORCEMENT_LIAISON = "law_enforcement_liaison", "Law-enforcement liaison"
     INTERPRETATION = "interpretation", "Interpretation"
     CASE_MANAGEMENT = "case_management", "Case management"
 
@@ -335,6 +338,13 @@ class Referral(models.Model):
         default=False,
         help_text="Required by law (child welfare for a minor): consent cannot block.",
     )
+    # From an observation checklist of a place to a service that acts on premises: no person
+    # was asked, so none consents; its packet carries no person's details (docs/
+    # observation-checklists.md).
+    about_place = models.BooleanField(
+        default=False,
+        help_text="An observation of a place: needs no person's consent, discloses no person.",
+    )
     routing_rule_set = models.ForeignKey(
         RoutingRuleSet, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
     )
@@ -411,9 +421,11 @@ class Referral(models.Model):
                 condition=~models.Q(status="declined") | ~models.Q(decline_reason=""),
                 name="referral_declined_has_reason",
             ),
-            # Consent cannot be bypassed: past approval, a referral is mandatory or consented.
+            # Consent cannot be bypassed: past approval, a referral is mandatory or consented
+            # (or about a place, where there is no person to consent).
             models.CheckConstraint(
                 condition=models.Q(mandatory=True)
+                | models.Q(about_place=True)
                 | models.Q(consent_used__isnull=False)
                 | models.Q(
                     status__in=[
