@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from config.errors import ActionNotAllowed, ApplicationError
+from config.labels import label
 from indicators.engine import INDETERMINATE, InstrumentDefinition
 from indicators.engine.fidelity import (
     validation_age_caution,
@@ -34,6 +35,7 @@ from screening.views._common import (
     render_page,
     screening_language,
 )
+from screening.views.result_picture import dimension_picture, result_summary, rule_bars
 
 MANDATORY_REPORT_FLAGS = frozenset({"minor", "mandatory_report", "child_welfare_referral"})
 REASON_GROUPS = (
@@ -86,6 +88,15 @@ def _reason_items(
             }
         )
     return items
+
+
+def _reason_text(reason: dict[str, Any], dimensions: dict[str, Any]) -> str:
+    """A dimension's reason in a few words: the picture shows its indicators and the page
+    states the ILO/EC rule once (the engine's text repeats the rule for every dimension)."""
+    if reason.get("basis") != "dimension" or reason.get("key") not in dimensions:
+        return reason["text"]
+    status = dimensions[reason["key"]].get("status", "negative")
+    return f"{label(reason['key'], 'ilo_dimension')}: {label(status, 'dimension_status').lower()}."
 
 
 def _concerning(definition: InstrumentDefinition, key: str) -> bool:
@@ -173,7 +184,7 @@ def _result_context(
     for status, heading in REASON_GROUPS:
         entries = [
             {
-                "text": reason["text"],
+                "text": _reason_text(reason, result.get("dimensions") or {}),
                 "items": _reason_items(definition, reason, language),
                 "local_policy": bool((reason.get("source") or {}).get("local_policy")),
             }
@@ -191,6 +202,25 @@ def _result_context(
     supervises = bool(screening.case.user_supervises)
     if supervises and override_form is None:
         override_form = _override_form(definition, in_force, language)
+    actions = [
+        {"text": _localised_action(definition, action, language), **action}
+        for action in result.get("actions", ())
+    ]
+    mandatory_report = (
+        bool(flags & MANDATORY_REPORT_FLAGS) or screening.case.mandatory_report_required
+    )
+    possible_minor = bool(possible_flags & MANDATORY_REPORT_FLAGS)
+    best_case = _band(definition, result.get("best_case", ""), language)
+    worst_case = _band(definition, result.get("worst_case", ""), language)
+    picture = dimension_picture(definition, result, language)
+    summary = result_summary(
+        definition=definition,
+        result=result,
+        picture=picture,
+        best_case=best_case["label"],
+        worst_case=worst_case["label"] if indeterminate else best_case["label"],
+        minor="known" if mandatory_report else "possible" if possible_minor else "",
+    )
     return {
         "case": screening.case,
         "screening": screening,
@@ -200,23 +230,22 @@ def _result_context(
         "screening_page": True,
         "indeterminate": indeterminate,
         "outcome": None if indeterminate else _band(definition, outcome, language),
-        "best_case": _band(definition, result.get("best_case", ""), language),
-        "worst_case": _band(definition, result.get("worst_case", ""), language),
+        "best_case": best_case,
+        "worst_case": worst_case,
+        "summary": summary,
+        "picture": picture,
+        "rule_bars": rule_bars(definition, result, language),
         "override": override,
         "override_band": _band(definition, override.outcome, language) if override else None,
         "reason_groups": reason_groups,
         "local_policies": _local_policies(definition, result, language),
         "fidelity": _fidelity(definition, screening),
         "coverage": result.get("coverage", {}),
-        "actions": [
-            {"text": _localised_action(definition, action, language), **action}
-            for action in result.get("actions", ())
-        ],
+        "actions": actions,
         "flags": sorted(flags),
         "possible_flags": sorted(possible_flags),
-        "mandatory_report": bool(flags & MANDATORY_REPORT_FLAGS)
-        or screening.case.mandatory_report_required,
-        "possible_minor": bool(possible_flags & MANDATORY_REPORT_FLAGS),
+        "mandatory_report": mandatory_report,
+        "possible_minor": possible_minor,
         "urgent": bool(flags & {"immediate_danger", "urgent"}) or screening.case.urgent,
         "non_punishment": trafficking_indicated
         and user_agency is not None

