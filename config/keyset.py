@@ -8,10 +8,17 @@ list ordered on text (people by name) keys its cursor on the row's id alone, and
 reads that row's values itself, within the same list (`anchored`). Encrypted fields cannot be
 an order at all.
 
-The condition "after the key" is the lexicographic OR plus a bound on the leading field
-(`created_at <= t AND (created_at < t OR (created_at = t AND id < i))`): the bound lets
-PostgreSQL start its index scan at the cursor instead of filtering from the list's start.
-A page before a cursor is read in the reversed order and turned round.
+The condition "after the key" is a row-value comparison where every field of the order runs
+the same way (`(created_at, id) < (t, i)`, PostgreSQL and SQLite, which has them since 3.15;
+Django needs 3.31): one range of an index in that order, so a deep page of the referral queue
+starts its index scan at the cursor. An order mixing directions, or another database, gets the
+lexicographic OR plus a bound on the leading field
+(`created_at <= t AND (created_at < t OR (created_at = t AND id < i))`), where only the bound
+narrows the scan. A page before a cursor is read in the reversed order and turned round.
+
+A list whose rows fall into disjoint parts, each on an index of its own (the cases a
+supervisor may see: the agency's, those shared with it, those granted to them), is filtered
+with `parted_filter` and read part by part on PostgreSQL (`_evaluate`).
 
 `keyset_rows` is the only function here that evaluates a list.
 """
@@ -22,13 +29,14 @@ import binascii
 import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import connections, models
-from django.db.models import Q, Subquery
+from django.db.models import BooleanField, Expression, F, Q, Subquery, Value
+from django.db.models.sql.where import AND, WhereNode
 from django.utils.dateparse import parse_date, parse_datetime
 
 from config.encrypted import EncryptedTextField
@@ -238,16 +246,19 @@ def keyset_rows(
         return _rows_in_memory(queryset, ordering, key, backwards, limit, count_up_to)
     order = [field.reversed_order if backwards else field.order for field in ordering]
     ordered = queryset.order_by(*order)
+    values: Sequence[Any] | None = key
+    rows_compare = _row_values_supported(queryset.db)
     if key is not None:
-        values: Sequence[Any] = key
         if anchored(ordering):
             anchor = queryset.filter(pk=key[0]).order_by()
             values = [
                 key[0] if field.name == "pk" else Subquery(anchor.values(field.name)[:1])
                 for field in ordering
             ]
-        ordered = ordered.filter(_beyond(ordering, values, backwards))
-    rows = _evaluate(ordered, order, limit + 1)
+        ordered = ordered.filter(_beyond(ordering, values, backwards, rows=rows_compare))
+    rows = _evaluate(
+        ordered, ordering, limit + 1, key=values, backwards=backwards, rows=rows_compare
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -258,28 +269,160 @@ def keyset_rows(
     return KeysetRows(rows, more, count)
 
 
-def _evaluate(ordered: Any, order: Sequence[str], limit: int) -> list[Any]:
-    """The first `limit` rows of `ordered`. A queryset that carries `visibility_parts`
-    (disjoint pieces of what a user may see, each on its own index: a supervisor's agency and
-    the cases granted or shared to them, `screening.querysets`) is read, where the database
-    allows it, as a UNION ALL of each piece in list order and cut at `limit`, merged and cut
-    again: PostgreSQL walks each index only as far as one page (a Merge Append), where one OR
-    over the pieces can only filter a walk of every case. Same rows, same order: tested
+@dataclass(frozen=True)
+class ListPart:
+    """One of the disjoint parts a list's rows fall into (see `parted_filter`): `condition`
+    selects the part's rows. `walk` names, for a part driven by another table's index, the
+    columns (through a join `condition` makes) that hold the same values as the list's order
+    fields, as pairs (`("created_at", "shares__case_created_at")`): when every order field has
+    one, the part is cut after the key and ordered on those columns, so the database walks
+    that index from the cursor and stops after a page. A part with a join yields each row
+    once (the join is unique for the part)."""
+
+    condition: Q
+    walk: tuple[tuple[str, str], ...] = ()
+
+
+class PartedCondition(WhereNode):
+    """The condition `parted_filter` added, marked so that `_evaluate` can find it again and
+    read each of its parts in its place. Renders as the condition itself; Django's clones of
+    a where tree keep the node's class."""
+
+
+def parted_filter(queryset: Any, condition: Q) -> Any:
+    """`queryset.filter(condition)`, with the condition marked as the one a list's parts
+    (`ListPart`, on the queryset's `visibility_parts`) split: the parts must be disjoint and
+    together select exactly the rows `condition` does. `condition` may not join (it is built
+    with `build_where`), so that reading a part in its place leaves every join as it was."""
+    clone = queryset.all()
+    query = clone.query
+    marked = PartedCondition(children=[query.build_where(condition)])
+    if query.where.connector == AND and not query.where.negated:
+        query.where.children.append(marked)
+    else:
+        query.where = WhereNode([query.where, marked], AND)
+    return clone
+
+
+def _without_parted_condition(queryset: Any) -> Any | None:
+    """`queryset` with its `parted_filter` condition taken out, or None when that condition is
+    not one of the AND-ed top-level conditions (combined into an OR, negated, or absent):
+    then reading the parts in its place would not be the same query."""
+    clone = queryset.all()
+    where = clone.query.where
+    if where.connector != AND or where.negated:
+        return None
+    kept = [child for child in where.children if not isinstance(child, PartedCondition)]
+    if len(kept) != len(where.children) - 1:
+        return None
+    where.children = kept
+    return clone
+
+
+def _evaluate(
+    ordered: Any,
+    ordering: Sequence[KeyField],
+    limit: int,
+    *,
+    key: Sequence[Any] | None = None,
+    backwards: bool = False,
+    rows: bool = False,
+) -> list[Any]:
+    """The first `limit` rows of `ordered` (already cut after `key`). A queryset filtered with
+    `parted_filter` that carries its `visibility_parts` (disjoint pieces of what a user may
+    see, each on its own index: a supervisor's agency, the cases shared with it, those granted
+    to them; `screening.querysets`) is read, where the database allows it, as a UNION ALL of
+    each piece in place of the whole condition, in list order and cut at `limit`, merged and
+    cut again: PostgreSQL walks each index only as far as one page (a Merge Append), where one
+    OR over the pieces can only filter a walk of every case. Same rows, same order: tested
     against the plain query."""
+    order = [field.reversed_order if backwards else field.order for field in ordering]
     parts = getattr(ordered, "visibility_parts", ())
     if len(parts) > 1 and connections[ordered.db].features.supports_slicing_ordering_in_compound:
-        pieces = [ordered.filter(part)[:limit] for part in parts]
-        return list(pieces[0].union(*pieces[1:], all=True).order_by(*order)[:limit])
+        rest = _without_parted_condition(ordered)
+        if rest is not None:
+            pieces = [
+                _piece(rest, part, ordering, key=key, backwards=backwards, rows=rows)[:limit]
+                for part in parts
+            ]
+            return list(pieces[0].union(*pieces[1:], all=True).order_by(*order)[:limit])
     return list(ordered[:limit])
 
 
-def _beyond(fields: Sequence[KeyField], key: Sequence[Any], backwards: bool) -> Q:
-    """Rows strictly past `key` in the direction read: the leading field's bound (for the
-    index scan's start) and the lexicographic OR that makes the page exact."""
+def _piece(
+    rest: Any,
+    part: ListPart,
+    ordering: Sequence[KeyField],
+    *,
+    key: Sequence[Any] | None,
+    backwards: bool,
+    rows: bool,
+) -> Any:
+    """One part of a parted list: `rest` (the list without its parted condition, already cut
+    after the key on its own columns) narrowed to the part, and, for a part walked on another
+    table's index, cut after the key and ordered on that table's copies of the order fields
+    (in the same `filter()` as the part's condition, so that both use the part's one join)."""
+    walk = dict(part.walk)
+    if not walk or any(field.name not in walk for field in ordering):
+        return rest.filter(part.condition)
+    walked = [replace(field, name=walk[field.name]) for field in ordering]
+    condition = part.condition
+    if key is not None:
+        condition &= _beyond(walked, key, backwards, rows=rows)
+    return rest.filter(condition).order_by(
+        *[field.reversed_order if backwards else field.order for field in walked]
+    )
+
+
+class _RowCompare(Expression):
+    """`(a, b, c) > (x, y, z)`: a row-value comparison, one range of an index on (a, b, c)."""
+
+    def __init__(self, columns: Sequence[Any], operator: str, values: Sequence[Any]) -> None:
+        super().__init__(output_field=BooleanField())
+        self.columns, self.operator, self.values = list(columns), operator, list(values)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [*self.columns, *self.values]
+
+    def set_source_expressions(self, expressions: Sequence[Any]) -> None:
+        self.columns = list(expressions[: len(self.columns)])
+        self.values = list(expressions[len(self.columns) :])
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        sides, params = [], []
+        for side in (self.columns, self.values):
+            parts = []
+            for expression in side:
+                sql, expression_params = compiler.compile(expression)
+                parts.append(sql)
+                params.extend(expression_params)
+            sides.append(", ".join(parts))
+        return f"({sides[0]}) {self.operator} ({sides[1]})", params
+
+
+def _row_values_supported(alias: str) -> bool:
+    """Row-value comparisons, used by the planner as one index range: PostgreSQL, and SQLite
+    (since 3.15; Django 5.2 needs 3.31)."""
+    return connections[alias].vendor in ("postgresql", "sqlite")
+
+
+def _beyond(
+    fields: Sequence[KeyField], key: Sequence[Any], backwards: bool, *, rows: bool = False
+) -> Q:
+    """Rows strictly past `key` in the direction read. With `rows` and every field of the
+    order running the same way, one row-value comparison; else the leading field's bound (for
+    the index scan's start) and the lexicographic OR that makes the page exact."""
+
+    def later(field: KeyField) -> bool:
+        return field.descending == backwards  # ascending read forwards: later is greater
+
+    if rows and len(fields) > 1 and len({field.descending for field in fields}) == 1:
+        values = [value if hasattr(value, "resolve_expression") else Value(value) for value in key]
+        operator = ">" if later(fields[0]) else "<"
+        return Q(_RowCompare([F(field.name) for field in fields], operator, values))
 
     def lookup(field: KeyField, *, strict: bool) -> str:
-        later = field.descending == backwards  # ascending read forwards: later is greater
-        return f"{field.name}__{'gt' if later else 'lt'}{'' if strict else 'e'}"
+        return f"{field.name}__{'gt' if later(field) else 'lt'}{'' if strict else 'e'}"
 
     condition = Q()
     for index, field in enumerate(fields):

@@ -316,11 +316,22 @@ class CaseShare(models.Model):
     consent = models.ForeignKey(
         "Consent", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
+    # The case's `created_at`, copied by `case_share` (a case's creation time never changes):
+    # "cases shared with my agency" walks `case_share_agency_created` in the case lists'
+    # order and stops after a page, however many cases were ever shared with the agency
+    # (screening/querysets.py). Pinned equal to the case's by tests.
+    case_created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["shared_at"]
-        # "Cases shared with my agency": the unique constraint leads with the case.
-        indexes = [models.Index(fields=["shared_with_agency", "case"], name="case_share_agency")]
+        # "Cases shared with my agency", in list order (newest first, ties by case id); the
+        # unique constraint leads with the case.
+        indexes = [
+            models.Index(
+                fields=["shared_with_agency", "case_created_at", "case"],
+                name="case_share_agency_created",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "shared_with_agency"], name="case_share_unique_per_agency"

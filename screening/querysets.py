@@ -6,12 +6,14 @@ the database reaches through indexes, never a Python list of ids:
 - the explicit set: guardian `view_case` grants by user (creator, assignees), shares by the
   user's agency and unexpired break-glass grants by user, one `UNION` of three index scans;
 - for supervisors, also the owning agency's cases (index `case_agency_created`).
-A worker's list is the explicit set joined to cases by primary key (its cost grows with what
-the worker may see, not with the table). A supervisor's list is the agency part and the
-explicit part outside the agency, each walked in list order and stopped after a page, then
-merged (`visibility_parts`, used by `config.keyset`); one `OR` of the two serves single-row
-checks and whole-set reads. The first version was one `OR` of `Exists()` subqueries with the
-role check in SQL: correct, but PostgreSQL could only scan every case (1 s a page at 100k).
+One `OR` of these serves single-row checks and whole-set reads. A paged list reads the set
+in disjoint parts, each walked on its own index in list order and stopped after a page, then
+merged (`visibility_parts`, read by `config.keyset`): the agency's cases (supervisors), the
+cases shared with the user's agency outside it (index `case_share_agency_created`, which holds
+each case's creation time for that walk), and the granted and break-glass cases not in
+those (the user's own grants: they grow with what the user may see, not with the table).
+The first version was one `OR` of `Exists()` subqueries with the role check in SQL: correct,
+but PostgreSQL could only scan every case (1 s a page at 100k).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
+from config.keyset import ListPart, parted_filter
 from screening.roles import Role
 
 if TYPE_CHECKING:
@@ -91,6 +94,35 @@ def explicitly_visible_ids(user: User) -> QuerySet:
     return granted_case_ids(user, "view_case").union(_shared_ids(user), _break_glass_ids(user))
 
 
+def _shared(user: User) -> Exists:
+    """Per-row: is the outer case shared with the user's agency? (unique case, agency)"""
+    from screening.models import CaseShare
+
+    return Exists(
+        CaseShare.objects.filter(case=OuterRef("pk"), shared_with_agency_id=user.agency_id)
+    )
+
+
+def _visible_parts(user: User, *, supervises: bool) -> tuple[ListPart, ...]:
+    """The visible set in disjoint parts for paged lists (module docstring): shares walked in
+    list order on the share rows' copy of the case's creation time."""
+    own_agency = Q(agency_id=user.agency_id)
+    shared_in = ListPart(
+        Q(shares__shared_with_agency_id=user.agency_id),
+        walk=(("created_at", "shares__case_created_at"), ("pk", "shares__case_id")),
+    )
+    granted = Q(pk__in=granted_case_ids(user, "view_case").union(_break_glass_ids(user))) & ~Q(
+        _shared(user)
+    )
+    if not supervises:
+        return (shared_in, ListPart(granted))
+    return (
+        ListPart(own_agency),
+        ListPart(shared_in.condition & ~own_agency, walk=shared_in.walk),
+        ListPart(granted & ~own_agency),
+    )
+
+
 def _granted(user: User, codename: str) -> Exists:
     """Per-row: does the user hold `codename` on the outer case? (for annotations on a page)"""
     from screening.models import CaseUserObjectPermission
@@ -103,10 +135,10 @@ def _granted(user: User, codename: str) -> Exists:
 
 
 class CaseQuerySet(models.QuerySet):
-    # For a supervisor's list: the disjoint parts of the visible set, each of which the
-    # database walks on its own index in list order (see the module docstring). Kept through
+    # For a paged list: the disjoint parts of the visible set, each of which the database
+    # walks on its own index in list order (see the module docstring). Kept through
     # `filter()` and friends; `config.keyset` reads it.
-    visibility_parts: tuple[Q, ...] = ()
+    visibility_parts: tuple[ListPart, ...] = ()
 
     def _clone(self):
         clone = super()._clone()
@@ -121,12 +153,11 @@ class CaseQuerySet(models.QuerySet):
         case; keep the two in step."""
         if not _may_see_cases(user):
             return self.none()
-        explicit = Q(pk__in=explicitly_visible_ids(user))
-        if not _supervises_agency(user):
-            return self.filter(explicit)
-        own_agency = Q(agency_id=user.agency_id)
-        visible = self.filter(own_agency | explicit)
-        visible.visibility_parts = (own_agency, explicit & ~own_agency)
+        supervises = _supervises_agency(user)
+        visible_ids = Q(pk__in=explicitly_visible_ids(user))
+        condition = Q(agency_id=user.agency_id) | visible_ids if supervises else visible_ids
+        visible = parted_filter(self, condition)
+        visible.visibility_parts = _visible_parts(user, supervises=supervises)
         return visible
 
     def read_as_one_walk(self) -> CaseQuerySet:
@@ -162,12 +193,7 @@ class CaseQuerySet(models.QuerySet):
         row through a break-glass grant and no other way (its reads are logged as such)."""
         if not _may_see_cases(user):
             return self.annotate(user_by_break_glass=Value(False, output_field=BooleanField()))
-        from screening.models import CaseShare
-
-        shared = Exists(
-            CaseShare.objects.filter(case=OuterRef("pk"), shared_with_agency_id=user.agency_id)
-        )
-        other_ways = _granted(user, "view_case") | shared
+        other_ways = _granted(user, "view_case") | _shared(user)
         if _supervises_agency(user):
             other_ways |= Q(agency_id=user.agency_id)
         return self.annotate(

@@ -1224,6 +1224,7 @@ class LoadGenerator:
             {
                 "id": self.ids.take(CaseShare),
                 "case_id": case["id"],
+                "case_created_at": case["created_at"],
                 "shared_with_agency_id": target.id,
                 "row_uid": row_uid,
                 "reason": _seal(

@@ -245,6 +245,8 @@ def case_share(
         raise ConsentRequired(f"Sharing the identifying data needs {decision.missing}.")
     share = CaseShare.objects.create(
         case=case,
+        # Copied for the index "cases shared with my agency" walks in list order.
+        case_created_at=case.created_at,
         shared_with_agency=agency,
         reason=clean_text(reason),
         shared_by=by,

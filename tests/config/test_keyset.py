@@ -73,6 +73,7 @@ def _walk_forward(queryset, ordering, per_page) -> tuple[list[int], list[KeysetP
 ORDERINGS = [
     ("-at", "-pk"),
     ("at", "pk"),
+    ("status_code", "at", "pk"),  # three fields one way: a row comparison
     ("status_code", "-at", "pk"),
     ("-status_code", "at", "-pk"),
 ]
@@ -120,15 +121,31 @@ def test_a_page_is_one_query_with_no_count_and_no_offset(entries):
     assert "LIMIT 6" in sql  # a page and one row to know whether another follows
 
 
-def test_the_condition_bounds_the_leading_field_for_the_index_scan(entries):
+def test_an_order_running_one_way_is_cut_by_one_row_comparison(entries):
     cursor = cursor_encode([START, 7])
     with CaptureQueriesContext(connection) as captured:
         keyset_page(AccessLogEntry.objects.all(), ordering=("-at", "-pk"), per_page=5, after=cursor)
     (sql,) = list_queries(captured)
     where = sql.split("WHERE", 1)[1]
-    # at <= t AND (at < t OR (at = t AND id < 7))
-    assert '"at" <= ' in where and '"at" < ' in where and '"id" < ' in where
-    assert where.index('"at" <= ') < where.index(" OR ")
+    # (at, id) < (t, 7): one range of an index on (at, id), on PostgreSQL and SQLite alike.
+    assert '("core_accesslogentry"."at", "core_accesslogentry"."id") < (' in where
+    assert " OR " not in where
+
+
+def test_an_order_mixing_directions_bounds_the_leading_field_for_the_index_scan(entries):
+    cursor = cursor_encode([200, START, 7])
+    with CaptureQueriesContext(connection) as captured:
+        keyset_page(
+            AccessLogEntry.objects.all(),
+            ordering=("status_code", "-at", "pk"),
+            per_page=5,
+            after=cursor,
+        )
+    (sql,) = list_queries(captured)
+    where = sql.split("WHERE", 1)[1]
+    # status >= s AND (status > s OR (status = s AND at < t) OR (... AND id > 7))
+    assert '"status_code" >= ' in where and '"at" < ' in where and '"id" > ' in where
+    assert where.index('"status_code" >= ') < where.index(" OR ")
 
 
 def test_a_bounded_count_stops_at_its_bound(entries):

@@ -177,6 +177,10 @@ def test_sealed_fields_open_and_their_digests_match_the_values(load_data):
         assert sorted(contact.identifier_digests.values_list("kind", "digest")) == expected
     for share in CaseShare.objects.all()[:10]:
         assert share.reason
+    # The copy the shared-with-my-agency walk orders on is the case's own creation time.
+    shares = CaseShare.objects.select_related("case")
+    assert shares.exists()
+    assert all(share.case_created_at == share.case.created_at for share in shares)
     for consent in Consent.objects.filter(withdrawn_at__isnull=False)[:10]:
         assert consent.withdrawal_note
 

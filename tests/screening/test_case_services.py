@@ -104,6 +104,9 @@ def test_case_share_needs_a_reason_and_another_agency(case, supervisor, other_ag
         case=case, agency=other_agency, reason="Joint casework", by=supervisor
     )
     assert share.shared_by == supervisor
+    # The copy "cases shared with my agency" walks in list order is the case's own time.
+    share.refresh_from_db()
+    assert share.case_created_at == Case.objects.get(pk=case.pk).created_at
     with pytest.raises(errors.InvalidState):
         services.case_share(case=case, agency=other_agency, reason="again", by=supervisor)
 

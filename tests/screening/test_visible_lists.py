@@ -1,7 +1,9 @@
 """Paged case lists read the visible set through its indexed parts (issue 12): a supervisor's
-page is a UNION ALL of their agency's cases and the cases granted or shared to them from
-elsewhere, each cut at a page, on PostgreSQL; the rows, their order and what the user may do
-with them are exactly those of the plain query, on every page, forwards and backwards."""
+page is a UNION ALL of their agency's cases, the cases shared with it from elsewhere (walked on
+the share index in list order) and the cases granted to them, each cut at a page, on
+PostgreSQL; a worker's, of the shared cases and their grants. The rows, their order and what
+the user may do with them are exactly those of the plain query, on every page, forwards and
+backwards."""
 
 from datetime import timedelta
 
@@ -12,9 +14,10 @@ from django.utils import timezone
 
 from config.keyset import keyset_page
 from screening import services
-from screening.models import BreakGlassGrant, Case
+from screening.models import BreakGlassGrant, Case, CaseShare
 from screening.roles import Role
 from screening.selectors import case_list
+from screening.services._common import grant_worker
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +47,11 @@ def supervisor_scene():
     # Spread the times and make ties on created_at, as a bulk import would.
     for index, case in enumerate(made):
         Case.objects.filter(pk=case.pk).update(created_at=now - timedelta(minutes=index // 2))
+        # The shares' copy of the creation time follows (case_share copies it; cases never
+        # change it in the product).
+        CaseShare.objects.filter(case=case).update(
+            case_created_at=now - timedelta(minutes=index // 2)
+        )
     BreakGlassGrant.objects.create(
         user=supervisor,
         case=made[4],
@@ -66,7 +74,7 @@ def _walk(queryset, per_page):
 
 def test_a_supervisors_pages_hold_exactly_the_rows_of_the_plain_query(supervisor_scene):
     queryset = case_list(user=supervisor_scene)
-    assert len(queryset.visibility_parts) == 2
+    assert len(queryset.visibility_parts) == 3
     expected = [
         (case.pk, case.user_supervises, case.user_can_change, case.agency.name)
         for case in queryset.order_by(*ORDER)
@@ -108,19 +116,67 @@ def test_on_postgresql_a_supervisors_page_is_one_union_all_of_pieces_cut_at_a_pa
         keyset_page(queryset, per_page=5, ordering=ORDER)
     assert len(queries) == 1
     sql = queries[0]["sql"].upper()
-    assert sql.count("UNION ALL") == 1
-    assert sql.count("LIMIT 6") == 3  # each piece and the merge
+    assert sql.count("UNION ALL") == 2
+    assert sql.count("LIMIT 6") == 4  # each piece and the merge
+    # The shared-in piece walks the share index in list order.
+    assert 'ORDER BY "SCREENING_CASESHARE"."CASE_CREATED_AT" DESC' in sql
 
 
-def test_a_worker_reads_the_explicit_set_alone(supervisor_scene):
+@pytest.fixture
+def worker_scene(supervisor_scene):
     worker = UserFactory(agency=supervisor_scene.agency, role=Role.SOCIAL_WORKER)
     services.case_create(created_by=worker)
     assert worker.role_names
+    return worker
+
+
+def test_a_worker_reads_their_grants_and_their_agencys_shares(worker_scene):
+    worker = worker_scene
     queryset = case_list(user=worker)
-    assert queryset.visibility_parts == ()
+    assert len(queryset.visibility_parts) == 2
     with CaptureQueriesContext(connection) as queries:
         page = keyset_page(queryset, per_page=5, ordering=ORDER)
     # Their own case and the four shared with their agency; none of the agency's others.
     assert len(page.rows) == 5
     assert sum(case.agency_id == worker.agency_id for case in page.rows) == 1
-    assert "UNION ALL" not in queries[0]["sql"].upper()
+    assert len(queries) == 1
+    if connection.vendor == "postgresql":
+        assert queries[0]["sql"].upper().count("UNION ALL") == 1
+
+
+def test_a_workers_pages_hold_exactly_the_rows_of_the_plain_query(worker_scene):
+    worker = worker_scene
+    # Their own case, one of the agency's they are assigned to and the four shared in, one
+    # of which they also hold a grant on: each once.
+    assigned = services.case_create(
+        created_by=UserFactory(agency=worker.agency, role=Role.FRONTLINE_OFFICER)
+    )
+    boss = UserFactory(agency=worker.agency, role=Role.SUPERVISOR)
+    services.case_assign(case=assigned, worker=worker, by=boss)
+    shared = CaseShare.objects.filter(shared_with_agency=worker.agency).first().case
+    grant_worker(case=shared, user=worker)
+    queryset = case_list(user=worker)
+    expected = [(case.pk, case.user_can_change) for case in queryset.order_by(*ORDER)]
+    assert len(expected) == 6
+    assert len({pk for pk, _ in expected}) == 6
+    assert (shared.pk, True) in expected
+    pages = _walk(queryset, per_page=2)
+    assert [(case.pk, case.user_can_change) for page in pages for case in page] == expected
+    backwards, cursor = [], pages[-1].previous_cursor
+    while cursor:
+        page = keyset_page(queryset, per_page=2, ordering=ORDER, before=cursor)
+        backwards = [case.pk for case in page] + backwards
+        cursor = page.previous_cursor
+    assert backwards + [case.pk for case in pages[-1]] == [row[0] for row in expected]
+
+
+def test_a_page_after_a_cursor_starts_at_the_key_by_a_row_comparison(worker_scene):
+    first = keyset_page(case_list(user=worker_scene), per_page=2, ordering=ORDER)
+    with CaptureQueriesContext(connection) as queries:
+        keyset_page(
+            case_list(user=worker_scene), per_page=2, ordering=ORDER, after=first.next_cursor
+        )
+    sql = queries[0]["sql"]
+    assert '("screening_case"."created_at", "screening_case"."id") <' in sql
+    if connection.vendor == "postgresql":
+        assert '("screening_caseshare"."case_created_at", "screening_caseshare"."case_id") <' in sql
