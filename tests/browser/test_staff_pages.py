@@ -8,6 +8,7 @@ import pytest
 from screening.models import User
 from screening.roles import Role
 from tests.auth import browser_sign_in
+from tests.browser import test_accessibility as a11y
 from tests.browser import test_screening_flow as flow
 from tests.factories import AgencyFactory, UserFactory
 
@@ -28,15 +29,24 @@ def fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= WIDTH
 
 
+def checked(axe, page, name: str) -> list[str]:
+    """The page's WCAG A/AA violations (axe-core) and sideways scrolling, and a screenshot."""
+    page.screenshot(path=str(flow.SCREENSHOTS / f"staff-{name}-390.png"), full_page=True)
+    problems = [f"{name}: {text}" for text in a11y._violations(axe, page)]
+    return problems + [f"{name}: {part} scrolls sideways" for part in page.evaluate(a11y.SIDEWAYS)]
+
+
 def test_an_admin_adds_a_member_who_sets_a_password_with_the_link(chromium, live_server, admin):
     flow.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    axe = a11y._axe()
+    problems: list[str] = []
     context = chromium.new_context(viewport={"width": WIDTH, "height": 844})
     page = context.new_page()
     browser_sign_in(page, live_server.url, admin)
     page.click("nav >> text=Staff")
     page.wait_for_selector("h1:has-text('Staff')")
     assert page.title() == "Staff · Case screening" and fits(page)
-    page.screenshot(path=str(flow.SCREENSHOTS / "staff-list-390.png"), full_page=True)
+    problems += checked(axe, page, "list")
 
     page.click("text=Add a member")
     page.wait_for_selector("h1:has-text('Add a member')")
@@ -46,7 +56,7 @@ def test_an_admin_adds_a_member_who_sets_a_password_with_the_link(chromium, live
         page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.dataset.errorSummary") is not None
     assert fits(page)
-    page.screenshot(path=str(flow.SCREENSHOTS / "staff-new-errors-390.png"), full_page=True)
+    problems += checked(axe, page, "new-errors")
 
     page.focus("#id_username")
     page.keyboard.type("nova.reed")
@@ -68,12 +78,12 @@ def test_an_admin_adds_a_member_who_sets_a_password_with_the_link(chromium, live
     token = link.rstrip("/").split("/")[-1]
     assert token not in page.url and token not in page.title()
     assert fits(page)
-    page.screenshot(path=str(flow.SCREENSHOTS / "staff-link-390.png"), full_page=True)
+    problems += checked(axe, page, "link")
 
     page.click("text=I have given it to them")
     page.wait_for_selector("h1:has-text('Nova Reed')")
     assert token not in page.content() and fits(page)
-    page.screenshot(path=str(flow.SCREENSHOTS / "staff-member-390.png"), full_page=True)
+    problems += checked(axe, page, "member")
 
     members_browser = chromium.new_context(viewport={"width": WIDTH, "height": 844})
     member_page = members_browser.new_page()
@@ -84,9 +94,7 @@ def test_an_admin_adds_a_member_who_sets_a_password_with_the_link(chromium, live
     member_page.keyboard.type(NEW_PASSWORD)
     member_page.keyboard.press("Tab")
     member_page.keyboard.type(NEW_PASSWORD)
-    member_page.screenshot(
-        path=str(flow.SCREENSHOTS / "staff-set-password-390.png"), full_page=True
-    )
+    problems += checked(axe, member_page, "set-password")
     with member_page.expect_navigation():
         member_page.keyboard.press("Enter")
     member_page.wait_for_selector("text=Your password is set")
@@ -98,5 +106,7 @@ def test_an_admin_adds_a_member_who_sets_a_password_with_the_link(chromium, live
     again = chromium.new_context(viewport={"width": WIDTH, "height": 844}).new_page()
     again.goto(link)
     again.wait_for_selector("h1:has-text('This link no longer works')")
+    problems += checked(axe, again, "link-used")
+    assert problems == [], "\n".join(problems)
     members_browser.close()
     context.close()
