@@ -22,6 +22,7 @@ from config.labels import label
 from referrals.models import ServiceProvider
 from referrals.permissions import is_active_staff
 from referrals.provider_permissions import may_manage_providers
+from referrals.signing import fingerprint_display
 from screening.history import change_rows
 from screening.models import Agency, User
 
@@ -138,6 +139,8 @@ def provider_change_history(*, provider: ServiceProvider) -> list[ProviderChange
         fields = []
         for field, old, new in row.differences:
             name, kind = HISTORY_FIELDS.get(field.name, (field.name, None))
+            if field.name == "webhook_secret_fingerprint":
+                old, new = fingerprint_display(old or ""), fingerprint_display(new or "")
             fields.append((name, _words(old, kind), _words(new, kind)))
         user = row.record.history_user
         changes.append(

@@ -47,3 +47,8 @@ def secret_fingerprint(secret: str) -> str:
     its place: it tells two secrets apart, and without the service's key it cannot be used
     to guess a secret offline."""
     return blind_index("webhook_secret", secret)[:16]
+
+
+def fingerprint_display(fingerprint: str) -> str:
+    """A fingerprint as people read and compare it: four groups of four ("a1b2 c3d4 …")."""
+    return " ".join(fingerprint[start : start + 4] for start in range(0, len(fingerprint), 4))

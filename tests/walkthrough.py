@@ -86,6 +86,7 @@ def walkthrough_seed() -> Walkthrough:
         "social_worker": (police, Role.SOCIAL_WORKER, "Iris", "Mbeki"),
         "hotline": (police, Role.HOTLINE_STAFF, "Jon", "Fischer"),
         "provider": (shelter.agency, Role.PROVIDER_STAFF, "Dara", "Nwosu"),
+        "provider_admin": (shelter.agency, Role.AGENCY_ADMIN, "Hana", "Osei"),
         "empty_officer": (quiet, Role.FRONTLINE_OFFICER, "Eli", "Tanaka"),
         "empty_supervisor": (quiet, Role.SUPERVISOR, "Fay", "Kowalski"),
         "empty_provider": (empty_provider, Role.PROVIDER_STAFF, "Gil", "Haddad"),
@@ -225,6 +226,10 @@ def _routing_version_url() -> str:
     return reverse("routing:version", args=[routing_rule_set_current().pk])
 
 
+def _shelter_url(name: str) -> str:
+    return reverse(name, args=[ServiceProvider.objects.get(slug="safe-harbour-shelter").pk])
+
+
 def walkthrough_pages(seed: Walkthrough) -> list[Page]:
     """Every page each role opens in a day, with data and empty."""
     case, submitted, draft = seed.case, seed.submitted, seed.draft
@@ -300,6 +305,10 @@ def walkthrough_pages(seed: Walkthrough) -> list[Page]:
         Page("social_worker", "my cases", reverse("screening:my-cases")),
         Page("hotline", "new case", reverse("screening:case-new")),
         Page("provider", "inbox", reverse("referrals:inbox")),
+        Page("provider_admin", "providers", reverse("providers:list")),
+        Page("provider_admin", "add a service", reverse("providers:new")),
+        Page("provider_admin", "edit a provider", _shelter_url("providers:edit")),
+        Page("provider_admin", "a provider's history", _shelter_url("providers:history")),
         Page("empty_officer", "my cases", reverse("screening:my-cases")),
         Page("empty_supervisor", "agency cases", reverse("screening:agency-cases")),
         Page("empty_supervisor", "queue", reverse("referrals:queue")),

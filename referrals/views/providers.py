@@ -25,6 +25,7 @@ from referrals.services.providers import (
     provider_secret_rotate,
     provider_update,
 )
+from referrals.signing import fingerprint_display
 from screening.forms import add_service_errors
 from screening.views._common import post_only, render_page
 
@@ -33,7 +34,13 @@ def _form_page(request, *, form: ProviderForm, provider=None, status: int = 200)
     return render_page(
         request,
         "referrals/providers/form.html",
-        {"form": form, "provider": provider},
+        {
+            "form": form,
+            "provider": provider,
+            "fingerprint": fingerprint_display(provider.webhook_secret_fingerprint)
+            if provider
+            else "",
+        },
         status=status,
     )
 
@@ -44,7 +51,12 @@ def _secret_page(request: HttpRequest, saved: ProviderSaved, *, rotated: bool) -
     return render_page(
         request,
         "referrals/providers/secret.html",
-        {"provider": saved.provider, "secret": saved.new_secret, "rotated": rotated},
+        {
+            "provider": saved.provider,
+            "secret": saved.new_secret,
+            "fingerprint": fingerprint_display(saved.provider.webhook_secret_fingerprint),
+            "rotated": rotated,
+        },
     )
 
 
