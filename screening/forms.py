@@ -40,8 +40,32 @@ ANSWER_WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def answer_words(language: str) -> dict[str, str]:
-    return ANSWER_WORDS.get(language, ANSWER_WORDS["en"])
+# An observation checklist of a place: the engine's yes / no / unknown, in the words of what an
+# officer records. There is no "prefer not to say": nobody is asked anything.
+OBSERVATION_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "yes": "Observed",
+        "no": "Not observed",
+        "unknown": "Could not check",
+        "not_answered": "Not recorded",
+        "why": "Why it matters",
+    },
+    "es": {
+        "yes": "Observado",
+        "no": "No observado",
+        "unknown": "No se pudo comprobar",
+        "not_answered": "Sin registrar",
+        "why": "Por qué importa",
+    },
+}
+
+
+def answer_words(language: str, *, observation: bool = False) -> dict[str, str]:
+    words = ANSWER_WORDS.get(language, ANSWER_WORDS["en"])
+    if not observation:
+        return words
+    observed = OBSERVATION_WORDS.get(language, OBSERVATION_WORDS["en"])
+    return {key: value for key, value in {**words, **observed}.items() if key != "declined"}
 
 
 def add_service_errors(form: forms.Form, error: ApplicationError) -> None:
@@ -240,6 +264,17 @@ class SafetyGateForm(forms.Form):
         return data
 
 
+class ObservationStartForm(forms.Form):
+    """An observation checklist of a place starts here: no safety questions and no consent,
+    because no person is asked anything."""
+
+    instrument_version = forms.ChoiceField(label="Checklist", widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, instrument_choices: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["instrument_version"].choices = instrument_choices
+
+
 class ScreeningConsentForm(forms.Form):
     explained = forms.BooleanField(
         label="I have explained what the screening is, that they can skip any question or stop "
@@ -301,8 +336,9 @@ class SectionAnswersForm(forms.Form):
     """One section of an instrument: one field per item, named by its key.
 
     Nothing is required (any question may be skipped); every question offers "don't know" and
-    "prefer not to say". A posted key that is not a question of this section is an error, and
-    then nothing is saved.
+    "prefer not to say". An observation checklist of a place offers observed / not observed /
+    could not check instead (the engine's yes / no / unknown) and never "prefer not to say".
+    A posted key that is not a question of this section is an error, and then nothing is saved.
     """
 
     VERSION_FIELD = "_version"
@@ -318,13 +354,14 @@ class SectionAnswersForm(forms.Form):
         section: Section,
         language: str,
         answers: dict[str, Any],
+        observation: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.section = section
         self.language = language
-        words = answer_words(language)
-        self.no_answer_choices = [(key, words[key]) for key in NO_ANSWER_KEYS]
+        words = answer_words(language, observation=observation)
+        self.no_answer_choices = [(key, words[key]) for key in NO_ANSWER_KEYS if key in words]
         for item in section.items:
             saved = answers.get(item.key)
             kind = item.response_type
@@ -421,7 +458,7 @@ class SectionAnswersForm(forms.Form):
 
 def answer_label(definition: InstrumentDefinition, key: str, value: Any, language: str) -> str:
     """An answer as the worker would read it, in `language`."""
-    words = answer_words(language)
+    words = answer_words(language, observation=definition.is_observation)
     if value is None:
         return words["not_answered"]
     if isinstance(value, str) and value in words:

@@ -532,6 +532,9 @@ class Screening(models.Model):
         YES = "yes", "Yes"
         NO = "no", "No"
 
+    # The gate's answers of an observation checklist of a place: nobody is asked anything.
+    GATE_NOT_ASKED = ""
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="screenings")
     instrument_version = models.ForeignKey(
         "indicators.InstrumentVersion", on_delete=models.PROTECT, related_name="screenings"
@@ -539,7 +542,9 @@ class Screening(models.Model):
     screener = models.ForeignKey(User, on_delete=models.PROTECT, related_name="screenings")
     setting = models.CharField(max_length=32, choices=Setting.choices)
 
-    # Safety gate: a screening only exists when the person said it is safe to talk now.
+    # Safety gate: a screening only exists when the person said it is safe to talk now. Both
+    # answers are blank (not asked) only for an observation checklist of a place, which has no
+    # person and so no consent either (screening.services.observation_start).
     safe_to_talk = models.CharField(max_length=8, choices=SafetyAnswer.choices)
     alone = models.CharField(max_length=8, choices=SafetyAnswer.choices)
     interpreter_used = models.BooleanField(default=False)
@@ -603,10 +608,12 @@ class Screening(models.Model):
                 name="screening_setting_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(safe_to_talk="yes"), name="screening_only_when_safe_to_talk"
+                condition=models.Q(safe_to_talk="yes")
+                | models.Q(safe_to_talk="", alone="", consent__isnull=True, interpreter_used=False),
+                name="screening_only_when_safe_to_talk",
             ),
             models.CheckConstraint(
-                condition=models.Q(alone__in=["yes", "no"]), name="screening_alone_valid"
+                condition=models.Q(alone__in=["yes", "no", ""]), name="screening_alone_valid"
             ),
             models.CheckConstraint(
                 condition=models.Q(interpreter_used=False)

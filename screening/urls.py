@@ -109,6 +109,11 @@ urlpatterns = [
     ),
     path("cases/<caseref:reference>/screenings/new/", views.screening_gate, name="screening-gate"),
     path(
+        "cases/<caseref:reference>/observations/new/",
+        views.observation_start_page,
+        name="observation-start",
+    ),
+    path(
         "cases/<caseref:reference>/screenings/new/consent",
         views.screening_consent,
         name="screening-consent",

@@ -150,8 +150,17 @@ class ScreeningOutputSerializer(ApiSerializer):
     instrument_version = serializers.IntegerField(source="instrument_version.number")
     status = serializers.ChoiceField(choices=Screening.Status.choices)
     setting = serializers.ChoiceField(choices=Screening.Setting.choices)
-    safe_to_talk = serializers.ChoiceField(choices=Screening.SafetyAnswer.choices)
-    alone = serializers.ChoiceField(choices=Screening.SafetyAnswer.choices)
+    # Blank for an observation checklist of a place: nobody was asked.
+    safe_to_talk = serializers.ChoiceField(
+        choices=Screening.SafetyAnswer.choices,
+        allow_blank=True,
+        help_text="Blank: an observation checklist of a place (no person was asked).",
+    )
+    alone = serializers.ChoiceField(
+        choices=Screening.SafetyAnswer.choices,
+        allow_blank=True,
+        help_text="Blank: an observation checklist of a place (no person was asked).",
+    )
     interpreter_used = serializers.BooleanField()
     interpreter_language = serializers.CharField()
     interpreter_independent = serializers.BooleanField(allow_null=True)

@@ -26,6 +26,7 @@ from screening.services.notifications import (
     notifications_mark_all_read,
 )
 from screening.services.screenings import (
+    observation_start,
     screening_override,
     screening_review,
     screening_save_answers,
@@ -76,6 +77,7 @@ __all__ = [
     "screening_override",
     "screening_review",
     "screening_save_answers",
+    "observation_start",
     "screening_start",
     "screening_start_with_consent",
     "screening_submit",

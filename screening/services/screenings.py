@@ -1,5 +1,6 @@
-"""Writes for screenings: start (safety gate + consent), autosave, submit (score, store,
-raise flags, hand over to routing), review, override, void."""
+"""Writes for screenings: start (safety gate + consent; an observation checklist of a place
+without either), autosave, submit (score, store, raise flags, hand over to routing), review,
+override, void."""
 
 from __future__ import annotations
 
@@ -48,12 +49,23 @@ def _engine_problems(error: AnswerError) -> dict[str, list[str]]:
     return problems
 
 
-def _case_context(case: Case) -> dict[str, Any]:
-    """What the engine may know about the person: only the keys its rules use."""
+def _case_context(case: Case, *, observation: bool = False) -> dict[str, Any]:
+    """What the engine may know about the person: only the keys its rules use. An observation
+    checklist concerns a place and is told nothing about any person."""
+    if observation:
+        return {}
     return {"age": case.age, "exploitation_type": case.exploitation_type}
 
 
+def _is_observation(screening: Screening) -> bool:
+    return instrument_definition(screening.instrument_version).is_observation
+
+
 def _require_active_consent(screening: Screening) -> None:
+    # An observation checklist records what the officer saw at a place: no person was asked
+    # anything, so there is no consent to rest on (docs/observation-checklists.md).
+    if screening.consent_id is None and _is_observation(screening):
+        return
     if (
         screening.consent_id is None
         or not Consent.objects.filter(pk=screening.consent_id).active().exists()
@@ -123,6 +135,8 @@ def screening_start(
     ).first()
     if published is None:
         problems["instrument_version"] = ["Only a published instrument version can be used."]
+    elif instrument_definition(published).is_observation:
+        problems["instrument_version"] = [OBSERVATION_NOT_A_CONVERSATION]
     raise_if(problems)
     if not case.is_open:
         raise InvalidState("This case is closed.")
@@ -151,6 +165,63 @@ def screening_start(
         interpreter_independent=interpreter_independent if interpreter_used else None,
         consent=consent,
         context=_case_context(case),
+    )
+    history_user_set(screening, by)
+    screening.save()
+    access_log_note(object_type=SCREENING, object_ref=str(screening.pk), case_id=case.pk)
+    return screening
+
+
+OBSERVATION_NOT_A_CONVERSATION = (
+    "This questionnaire is an observation checklist of a place: it has no safety questions and "
+    "no consent, because no person is questioned. Start it as an observation."
+)
+CONVERSATION_NOT_AN_OBSERVATION = (
+    "This questionnaire is a conversation with a person: start it with the safety questions "
+    "and the person's consent."
+)
+
+
+@transaction.atomic
+def observation_start(
+    *,
+    case: Case,
+    by: User,
+    instrument_version: InstrumentVersion,
+    setting: str = Screening.Setting.PREMISES_INSPECTION,
+) -> Screening:
+    """Start a draft observation checklist: what the officer observes about a place.
+
+    No safety gate and no consent: nobody is questioned, and the answers describe a place,
+    never a person (the gate's fields stay blank, which the database allows only without a
+    consent). Only a published version that declares `subject: place` can be started here;
+    a person's questionnaire always goes through `screening_start`.
+    """
+    case = case_access(
+        user=by, case_reference_or_id=case.pk, action=CaseAction.CHANGE, for_update=True
+    )
+    problems: dict[str, list[str]] = {}
+    published = InstrumentVersion.objects.filter(
+        pk=instrument_version.pk, status=InstrumentVersion.Status.PUBLISHED
+    ).first()
+    if published is None:
+        problems["instrument_version"] = ["Only a published instrument version can be used."]
+    elif not instrument_definition(published).is_observation:
+        problems["instrument_version"] = [CONVERSATION_NOT_AN_OBSERVATION]
+    if setting not in Screening.Setting.values:
+        problems["setting"] = [f"Choose one of: {', '.join(Screening.Setting.values)}."]
+    raise_if(problems)
+    if not case.is_open:
+        raise InvalidState("This case is closed.")
+    screening = Screening(
+        case=case,
+        instrument_version=published,
+        screener=by,
+        setting=setting,
+        safe_to_talk=Screening.GATE_NOT_ASKED,
+        alone=Screening.GATE_NOT_ASKED,
+        consent=None,
+        context=_case_context(case, observation=True),
     )
     history_user_set(screening, by)
     screening.save()
@@ -265,7 +336,7 @@ def screening_submit(
         )
     _require_active_consent(screening)
     case = screening.case
-    context = _case_context(case)
+    context = _case_context(case, observation=_is_observation(screening))
     try:
         result = score(
             instrument_definition(screening.instrument_version), screening.answers, context

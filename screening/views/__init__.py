@@ -23,6 +23,7 @@ from screening.views.legal_hold import case_legal_hold
 from screening.views.result import screening_override, screening_result, screening_review
 from screening.views.tokens import api_token_revoke, api_tokens
 from screening.views.wizard import (
+    observation_start_page,
     screening_consent,
     screening_gate,
     screening_review_page,
@@ -45,6 +46,7 @@ __all__ = [
     "consent_new",
     "consent_withdraw",
     "my_cases",
+    "observation_start_page",
     "quick_exit",
     "refusal_flags",
     "screening_consent",

@@ -1,5 +1,9 @@
 """The screening wizard: safety gate → consent → one page per section → review → submit.
 
+An observation checklist of a place (an instrument version with `subject: place`) starts on
+its own page instead of the gate and consent, and its questions are answered observed / not
+observed / could not check (docs/observation-checklists.md).
+
 Every page works without JavaScript: each section page's POST saves the draft through
 `screening_save_answers` (the autosave); `static/screening.js` only adds saving on change by
 posting the same form to the same URL with an `X-Autosave` header (JSON answer).
@@ -30,6 +34,7 @@ from indicators.selectors import (
 )
 from screening import selectors, services
 from screening.forms import (
+    ObservationStartForm,
     SafetyGateForm,
     ScreeningConsentForm,
     SectionAnswersForm,
@@ -70,11 +75,15 @@ NOT_SAFE_MESSAGE = (
 # --- step 1: safety gate -----------------------------------------------------------------
 
 
-def _instrument_choices() -> tuple[list[tuple[str, str]], str | None]:
+def _instrument_choices(*, observation: bool = False) -> tuple[list[tuple[str, str]], str | None]:
+    """The newest published version of each instrument: the person questionnaires for the
+    safety gate, or the observation checklists of a place (which have no gate)."""
     choices = []
     default = None
     for instrument in instrument_list():
         newest = instrument.listed_versions[-1]
+        if instrument_definition(newest).is_observation != observation:
+            continue
         value = f"{instrument.slug}/{newest.number}"
         choices.append((value, f"{newest.title} (version {newest.number})"))
         if instrument.slug == DEFAULT_INSTRUMENT:
@@ -142,6 +151,7 @@ def screening_gate(request: HttpRequest, reference: str) -> HttpResponse:
         messages.error(request, "This case is closed: no new screening can start.")
         return redirect("screening:case-detail", reference=case.reference)
     choices, default = _instrument_choices()
+    has_observations = bool(_instrument_choices(observation=True)[0])
     form = SafetyGateForm(
         request.POST or None,
         instrument_choices=choices,
@@ -173,6 +183,47 @@ def screening_gate(request: HttpRequest, reference: str) -> HttpResponse:
     return render_page(
         request,
         "screening/wizard/gate.html",
+        {
+            "case": case,
+            "form": form,
+            "errors": error_summary(form),
+            "screening_page": True,
+            "has_observations": has_observations,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+def observation_start_page(request: HttpRequest, reference: str) -> HttpResponse:
+    """Start an observation checklist of a place: no safety gate, no consent script."""
+    case = _open_case_for_change(request, reference)
+    if not case.is_open:
+        messages.error(request, "This case is closed: no new screening can start.")
+        return redirect("screening:case-detail", reference=case.reference)
+    choices, _ = _instrument_choices(observation=True)
+    form = ObservationStartForm(
+        request.POST or None,
+        instrument_choices=choices,
+        initial={"instrument_version": choices[0][0] if len(choices) == 1 else None},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = _instrument_version(form.cleaned_data["instrument_version"])
+            screening = services.observation_start(
+                case=case, by=request.user, instrument_version=version
+            )
+        except (InstrumentVersionNotFound, ValueError):
+            form.add_error("instrument_version", "That checklist is no longer available.")
+        except ActionNotAllowed:
+            raise
+        except ApplicationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("screening:screening-section", screening_id=screening.pk, step=1)
+    return render_page(
+        request,
+        "screening/wizard/observation_start.html",
         {"case": case, "form": form, "errors": error_summary(form), "screening_page": True},
         status=400 if form.is_bound else 200,
     )
@@ -301,9 +352,10 @@ def _wizard_context(request: HttpRequest, screening: Screening) -> dict[str, Any
         "case": screening.case,
         "screening": screening,
         "definition": definition,
+        "observation": definition.is_observation,
         "language": language,
         "languages": language_links(definition, language),
-        "words": answer_words(language),
+        "words": answer_words(language, observation=definition.is_observation),
         "total_steps": len(definition.sections),
         "screening_page": True,
     }
@@ -344,6 +396,7 @@ def screening_section(request: HttpRequest, screening_id: int, step: int) -> Htt
         section=section,
         language=language,
         answers=screening.answers,
+        observation=definition.is_observation,
         initial={SectionAnswersForm.VERSION_FIELD: screening.version},
     )
     status = 200
