@@ -11,12 +11,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.access_log import access_log_note
 from config.errors import ActionNotAllowed, ValidationError
 from config.history import history_user_set
 from config.lockout import lockout_reset_username
 from config.tokens import api_token_revoke_all
 from screening.models import Agency, User
-from screening.permissions import may_manage_staff, require_agency_admin, staff_roles_grantable
+from screening.permissions import (
+    STAFF_MEMBER,
+    may_manage_staff,
+    require_agency_admin,
+    staff_roles_grantable,
+)
 from screening.roles import Role
 from screening.services.mfa import mfa_devices_delete
 
@@ -279,6 +285,7 @@ def staff_create(
             "The member was not added.", {"username": ["That username is taken: choose another."]}
         ) from None
     staff_roles_set(user=member, roles=sorted(wanted), by=by)
+    access_log_note(object_type=STAFF_MEMBER, object_ref=str(member.pk))
     return member
 
 

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.html import strip_tags
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.models import ApiToken
+from config.models import AccessLogEntry, ApiToken
 from screening import services
 from screening.models import Agency, User
 from screening.roles import Role
@@ -540,3 +540,14 @@ def test_sending_the_add_form_again_leads_to_the_member_added(client_for, admin)
     other = client_for(UserFactory(agency=admin.agency, role=Role.AGENCY_ADMIN))
     response = other.post(NEW, data)
     assert response.status_code == 400 and "That username is taken" in text_of(response)
+
+
+def test_the_access_log_names_the_member_added_and_never_the_link(client_for, admin):
+    link = set_password_link_in(add_member(client_for(admin)))
+    member = User.objects.get(username="nova.reed")
+    entry = AccessLogEntry.objects.get(route="screening:staff-new")
+    assert (entry.user, entry.object_type, entry.object_ref) == (admin, "staff", str(member.pk))
+    Client().get(link)
+    token = link.split("/")[-2]
+    for entry in AccessLogEntry.objects.all():
+        assert token not in " ".join(str(value) for value in vars(entry).values())
