@@ -84,7 +84,8 @@ def test_seed_creates_one_fictional_user_per_role_and_prints_the_password_once(c
 
     second = run_seed(capsys, "--no-cases")
     assert "Password" not in second
-    assert User.objects.count() == len(Role)
+    # One per role, and the shelter's administrator (its providers: docs/provider-directory.md).
+    assert User.objects.count() == len(Role) + 1
     assert Agency.objects.count() == 5
     officer.refresh_from_db()
     assert officer.check_password(password)  # a second run never resets anyone
