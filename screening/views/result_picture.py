@@ -193,15 +193,23 @@ def result_summary(
     yes = sum(len(domain.get("yes", ())) for domain in (result.get("domains") or {}).values())
     asked = coverage.get("asked", 0)
     still_open = coverage.get("unknown", 0) + coverage.get("declined", 0)
-    answered = f"{yes} of {asked} question{'s' if asked != 1 else ''} answered yes"
-    if still_open:
-        answered += f", {still_open} not known or not given"
+    if definition.is_observation:
+        # A checklist of a place: what the officer saw, not what a person answered.
+        answered = f"{yes} of {asked} sign{'s' if asked != 1 else ''} observed"
+        if still_open:
+            answered += f", {still_open} could not be checked"
+    else:
+        answered = f"{yes} of {asked} question{'s' if asked != 1 else ''} answered yes"
+        if still_open:
+            answered += f", {still_open} not known or not given"
     sentences.append(answered[:1].upper() + answered[1:] + ".")
     if best_case != worst_case:
-        sentences.append(
-            f"Open questions could change it: the result lies between “{best_case}” and "
-            f"“{worst_case}”."
+        opening = (
+            "Signs that could not be checked could change it"
+            if definition.is_observation
+            else "Open questions could change it"
         )
+        sentences.append(f"{opening}: the result lies between “{best_case}” and “{worst_case}”.")
     return sentences
 
 

@@ -174,6 +174,9 @@ def test_a_whole_checklist_to_a_result_from_observed_signs_only(
     assert "What was observed at the place" in page
     assert "The main door is locked during business hours." in page
     assert "Signs observed: 4</strong> · not observed: 3 · could not check: 13" in page
+    # The page's summary and its coverage box speak of observations, not of a person's answers.
+    assert "4 of 20 signs observed, 13 could not be checked." in page
+    assert "answered yes" not in page and "Prefer not to say" not in page
 
 
 def test_the_services_refuse_the_wrong_flow(
