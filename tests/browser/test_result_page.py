@@ -57,3 +57,43 @@ def test_the_ilo_ec_result_fits_a_phone_and_passes_axe(chromium, live_server, il
         context.close()
     print(f"result page height: {heights}")
     assert heights[390] < MAX_PHONE_HEIGHT, f"{heights[390]} px tall at 390 px wide"
+
+
+@pytest.fixture
+def bar_results(transactional_db):
+    """Results of lists without the ILO/EC picture: a count (forced labour) and a score
+    (premises)."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+    agency = AgencyFactory(name="Harbour Outreach")
+    officer = UserFactory(agency=agency, role=Role.FRONTLINE_OFFICER)
+    screenings = {}
+    for slug in ("ilo-forced-labour-11", "imb-premises"):
+        version = ilo_ec_version(slug, 1)
+        answers = {item.key: "no" for item in version.items.all()}
+        for key in list(answers)[:3]:
+            answers[key] = "yes"
+        answers[list(answers)[3]] = "unknown"
+        screenings[slug] = ilo_ec_screening_submit(
+            officer=officer, version=version, answers=answers
+        )
+    return officer, screenings
+
+
+def test_the_rule_bars_pass_axe_and_fit_a_phone(chromium, live_server, bar_results):
+    officer, screenings = bar_results
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for slug, screening in screenings.items():
+        url = f"{live_server.url}{reverse('screening:screening-result', args=[screening.pk])}"
+        for width in a11y.WIDTHS:
+            context = a11y._context(chromium, live_server.url, officer, width)
+            page = context.new_page()
+            response = page.goto(url)
+            assert response is not None and response.status == 200
+            assert page.locator("#rule-bars").is_visible()
+            page.screenshot(path=str(SCREENSHOTS / f"{slug}-result--{width}.png"), full_page=True)
+            if width == 390:
+                assert page.evaluate(a11y.SIDEWAYS) == []
+            else:
+                assert a11y._violations(a11y._axe(), page) == [], slug
+            context.close()
