@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 
 from demo.outside import mail_messages, webhook_deliveries
+from referrals.models import ServiceProvider
 from screening.views._common import render_page
 
 
@@ -31,12 +32,22 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def webhooks(request: HttpRequest) -> HttpResponse:
     deliveries = webhook_deliveries(Path(settings.DEMO_WEBHOOK_DIR))
+    # The providers' names, in one query (the receiver records the address's slug).
+    names = dict(
+        ServiceProvider.objects.filter(slug__in={d.provider for d in deliveries}).values_list(
+            "slug", "name"
+        )
+    )
     return render_page(
         request,
         "demo/webhooks.html",
         {
             "deliveries": [
-                (delivery, json.dumps(delivery.body, indent=2, sort_keys=True))
+                (
+                    delivery,
+                    names.get(delivery.provider, delivery.provider),
+                    json.dumps(delivery.body, indent=2, sort_keys=True),
+                )
                 for delivery in deliveries
             ],
             "port": settings.DEMO_RECEIVER_PORT,
