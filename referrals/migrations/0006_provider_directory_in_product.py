@@ -27,6 +27,30 @@ def _fingerprint_secrets(apps, schema_editor):
             )
 
 
+def _unseal_secrets(apps, schema_editor):
+    """Backwards: the sealed secrets back to plain text while `row_uid` still names each
+    row, so the column can become the plain CharField it was."""
+    import uuid
+
+    from config import crypto
+
+    connection = schema_editor.connection
+    quote = connection.ops.quote_name
+    table_name = 'referrals_serviceprovider'
+    table = quote(table_name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, row_uid, webhook_secret FROM {table} WHERE webhook_secret <> ''")
+        rows = cursor.fetchall()
+        for row_id, row_uid, stored in rows:
+            if not crypto.key_id_of(str(stored)):
+                continue
+            aad = crypto.associated_data(table_name, 'webhook_secret', uuid.UUID(str(row_uid)))
+            plain = crypto.open_sealed(
+                stored, aad=aad, table=table_name, column='webhook_secret', row_id=row_id
+            ).decode()
+            cursor.execute(f"UPDATE {table} SET webhook_secret = %s WHERE id = %s", [plain, row_id])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -93,6 +117,7 @@ class Migration(migrations.Migration):
             field=config.encrypted.EncryptedTextField(blank=True, max_length=128),
         ),
         *add_row_uid_and_seal('referrals', 'serviceprovider', ('webhook_secret',)),
+        migrations.RunPython(migrations.RunPython.noop, _unseal_secrets, elidable=False),
         migrations.AddConstraint(
             model_name='serviceprovider',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('channel', 'webhook'), ('webhook_url__gt', ''), models.Q(('webhook_secret', ''), _negated=True)), models.Q(('channel', 'email'), ('email__gt', '')), models.Q(('agency__isnull', False), ('channel', 'inbox')), _connector='OR'), name='provider_channel_configured'),
