@@ -3,10 +3,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve as static_serve
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import health
+
+password_forgotten = TemplateView.as_view(template_name="registration/password_forgotten.html")
 
 api_v1 = [
     path("", include("indicators.api.urls")),
@@ -39,6 +41,18 @@ urlpatterns = [
     path(
         "accounts/password_change/",
         RedirectView.as_view(pattern_name="screening:password-change"),
+    ),
+    # No self-service password reset (an address typed by anyone): an agency administrator
+    # makes a member a one-time set-password link (docs/staff-management.md), which revokes
+    # API tokens and lands in the change history as Django's reset would not.
+    *(
+        path(route, password_forgotten, name=name)
+        for route, name in (
+            ("accounts/password_reset/", "password-forgotten"),
+            ("accounts/password_reset/done/", None),
+            ("accounts/reset/<uidb64>/<token>/", None),
+            ("accounts/reset/done/", None),
+        )
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("screening.urls")),

@@ -551,3 +551,30 @@ def test_the_access_log_names_the_member_added_and_never_the_link(client_for, ad
     token = link.split("/")[-2]
     for entry in AccessLogEntry.objects.all():
         assert token not in " ".join(str(value) for value in vars(entry).values())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+    ],
+)
+def test_there_is_no_self_service_reset_the_administrator_makes_a_link(client, officer, url):
+    officer.email = "officer@example.org"
+    officer.save()
+    page = text_of(client.get(url))
+    assert "Ask an administrator of your agency for a set-password link" in page
+    response = client.post(url, {"email": "officer@example.org"})
+    assert response.status_code == 405
+    assert mail.outbox == []
+    officer.refresh_from_db()
+    assert officer.check_password(PASSWORD)
+
+
+def test_the_sign_in_page_says_where_to_turn_for_a_forgotten_password(client):
+    assert 'href="/accounts/password_reset/">Forgotten your password?' in text_of(
+        client.get("/accounts/login/")
+    )
