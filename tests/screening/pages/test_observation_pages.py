@@ -213,7 +213,20 @@ def test_the_observation_page_needs_login_the_agency_and_a_role_that_may_change_
         == 404
     )
     hotline = UserFactory(agency=agency, role=Role.HOTLINE_STAFF)
-    assert client_for(hotline).get(start_url(premises_case)).status_code in (403, 404)
+    assert client_for(hotline).get(start_url(premises_case)).status_code == 404
+    assert not Screening.objects.exists()
+
+
+def test_an_agency_the_case_is_shared_with_may_not_start_an_observation(
+    client_for, supervisor, outsider, other_agency, premises_case, premises_v2
+):
+    services.case_share(
+        case=premises_case, agency=other_agency, reason="Joint visit", by=supervisor
+    )
+    client = client_for(outsider)
+    assert client.get(start_url(premises_case)).status_code == 403
+    posted = client.post(start_url(premises_case), {"instrument_version": "imb-premises/2"})
+    assert posted.status_code == 403
     assert not Screening.objects.exists()
 
 
