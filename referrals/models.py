@@ -421,6 +421,12 @@ class Referral(models.Model):
                 condition=~models.Q(status="declined") | ~models.Q(decline_reason=""),
                 name="referral_declined_has_reason",
             ),
+            # A closed referral says what came of it, however it was written (referral_close
+            # through referral_transition, or the load generator's COPY path).
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(outcome=""),
+                name="referral_closed_has_outcome",
+            ),
             # Consent cannot be bypassed: past approval, a referral is mandatory or consented
             # (or about a place, where there is no person to consent).
             models.CheckConstraint(

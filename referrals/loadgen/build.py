@@ -134,6 +134,9 @@ _DECLINED_BY_SUPERVISOR = (S.PROPOSED, S.PENDING_APPROVAL, S.DECLINED)
 _DECLINED_BY_PROVIDER = (S.PROPOSED, S.PENDING_APPROVAL, S.APPROVED, S.SENT, S.DECLINED)
 _SUPERVISOR_REASONS = ("not_appropriate", "person_declined", "duplicate", "safety_concern")
 _PROVIDER_REASONS = ("no_capacity", "out_of_scope", "not_eligible")
+# What came of a closed referral (a closed referral always has one: a database constraint).
+# Picked from the row's id, not the generator's stream, so that the other rows stay as they were.
+_CLOSED_OUTCOMES = ("services_delivered", "services_delivered", "person_declined", "not_reached")
 # Not yet accepted by the provider: what a consent withdrawal cancels (transitions.py).
 _NOT_YET_ACCEPTED = frozenset(
     {S.PROPOSED, S.BLOCKED_NEEDS_CONSENT, S.PENDING_APPROVAL, S.APPROVED, S.SENT}
@@ -1116,6 +1119,10 @@ class LoadGenerator:
             if declined_by
             else "",
             "declined_by": declined_by,
+            "outcome": _CLOSED_OUTCOMES[referral_id % len(_CLOSED_OUTCOMES)]
+            if status == S.CLOSED
+            else "",
+            "closed_by": "provider" if status == S.CLOSED else "",
             "delivery_attempts": (8 if status == S.FAILED else 1 if sent_at else 0),
             "last_delivery_error": "connection refused" if status == S.FAILED else "",
             "escalated_at": escalated_at,
@@ -1153,6 +1160,8 @@ class LoadGenerator:
                 by_provider = provider.pk
             if to_status == S.DECLINED:
                 reason = row["decline_reason"]
+            elif to_status == S.CLOSED:
+                reason = row["outcome"]
             events.append(
                 self._event(
                     referral_id,

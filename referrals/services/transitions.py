@@ -77,11 +77,13 @@ def referral_transition(
         raise IllegalTransition(from_status, to)
     at = at or timezone.now()
     fields = {"status", "updated_at", "status_changed_at", *update_fields}
-    if to == S.CLOSED and referral.outcome not in Referral.Outcome.values:
-        raise ValidationError(
-            "Say what came of the referral.",
-            {"outcome": [f"Choose one of: {', '.join(Referral.Outcome.values)}."]},
-        )
+    if to == S.CLOSED:
+        if referral.outcome not in Referral.Outcome.values:
+            raise ValidationError(
+                "Say what came of the referral.",
+                {"outcome": [f"Choose one of: {', '.join(Referral.Outcome.values)}."]},
+            )
+        fields.add("outcome")  # the outcome checked is the outcome stored
     if referral.escalated_at is not None or referral.escalation_reason:
         referral.escalated_at, referral.escalation_reason = None, ""
         fields |= {"escalated_at", "escalation_reason"}

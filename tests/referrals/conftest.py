@@ -137,6 +137,8 @@ def referral_factory(submitted, officer):
         values.setdefault("due_at", timezone.now() + timedelta(hours=24))
         values.setdefault("status", "pending_approval")
         values.setdefault("service_type", "shelter")
+        if values["status"] == "closed":  # the database wants what came of it
+            values.setdefault("outcome", "services_delivered")
         return Referral.objects.create(
             case=case,
             case_agency_id=case.agency_id,

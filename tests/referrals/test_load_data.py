@@ -141,6 +141,8 @@ def test_every_referral_keeps_the_rules_of_routing_consent_and_the_state_machine
             assert consent.method == Consent.Method.WRITTEN and consent.valid_until
         if referral.status == ReferralStatus.DECLINED:
             assert referral.decline_reason and referral.declined_by
+        if referral.status == ReferralStatus.CLOSED:
+            assert referral.outcome in Referral.Outcome.values and referral.closed_by
         if referral.status == ReferralStatus.BLOCKED_NEEDS_CONSENT:
             assert referral.missing_consent and referral.consent_used is None
         assert referral.queue_rank == referral_queue_rank(referral.status, referral.escalated_at)

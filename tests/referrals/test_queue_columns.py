@@ -21,7 +21,10 @@ def test_the_stored_queue_rank_is_what_the_python_rule_says(referral_factory, st
     # A direct UPDATE, as a bulk loader or a forgotten code path would write: the database
     # still computes the rank from status and escalation.
     Referral.objects.filter(pk=referral.pk).update(
-        status=status, escalated_at=escalated_at, decline_reason="other"
+        status=status,
+        escalated_at=escalated_at,
+        decline_reason="other",
+        outcome="other",
     )
     stored = Referral.objects.values_list("queue_rank", flat=True).get(pk=referral.pk)
     assert stored == referral_queue_rank(status, escalated_at)

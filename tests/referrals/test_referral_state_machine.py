@@ -60,7 +60,9 @@ def test_legal_transitions_succeed_and_are_recorded(referral, from_status, to_st
 
 @pytest.mark.parametrize(("from_status", "to_status"), ILLEGAL)
 def test_illegal_transitions_raise_and_change_nothing(referral, from_status, to_status):
-    Referral.objects.filter(pk=referral.pk).update(status=from_status, decline_reason="other")
+    Referral.objects.filter(pk=referral.pk).update(
+        status=from_status, decline_reason="other", outcome="other"
+    )
     referral.refresh_from_db()
     with pytest.raises(IllegalTransition):
         referral_transition(referral=referral, to=to_status)
@@ -94,6 +96,8 @@ def test_the_happy_path_is_legal_end_to_end(referral):
             referral.outcome = Referral.Outcome.SERVICES_DELIVERED
         referral_transition(referral=referral, to=to_status)
     assert list(referral.events.values_list("to_status", flat=True)) == path[1:]
+    referral.refresh_from_db()
+    assert (referral.status, referral.outcome) == ("closed", "services_delivered")
 
 
 def test_closing_without_an_outcome_is_refused_and_changes_nothing(referral):
