@@ -13,6 +13,7 @@ from screening import services
 from screening.models import Consent
 from screening.roles import Role
 from tests.auth import browser_sign_in
+from tests.browser import test_accessibility as a11y
 from tests.browser import test_screening_flow as flow
 from tests.factories import AgencyFactory, UserFactory
 from tests.referrals.conftest import DEFAULT_RULES, POSITIVE
@@ -64,8 +65,11 @@ def fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= WIDTH
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, axe, problems: list[str]) -> None:
+    """A screenshot, and axe-core's WCAG A/AA findings on the page as it is now."""
     page.screenshot(path=str(flow.SCREENSHOTS / f"routing-{name}-390.png"), full_page=True)
+    problems += [f"{name}: {text}" for text in a11y._violations(axe, page)]
+    problems += [f"{name}: {part} scrolls sideways" for part in page.evaluate(a11y.SIDEWAYS)]
 
 
 def submit_by_keyboard(page, button: str) -> None:
@@ -76,6 +80,7 @@ def submit_by_keyboard(page, button: str) -> None:
 
 def test_an_admin_drafts_checks_and_publishes_rules_by_keyboard(chromium, live_server, admin):
     flow.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    axe, problems = a11y._axe(), []
     context = chromium.new_context(viewport={"width": WIDTH, "height": 844})
     page = context.new_page()
     browser_sign_in(page, live_server.url, admin)
@@ -83,7 +88,7 @@ def test_an_admin_drafts_checks_and_publishes_rules_by_keyboard(chromium, live_s
     page.wait_for_selector("h1:has-text('Routing rules')")
     assert page.title() == "Routing rules · Case screening"
     assert page.is_visible("text=In force: the default rules") and fits(page)
-    shot(page, "in-force")
+    shot(page, "in-force", axe, problems)
 
     submit_by_keyboard(page, "Start a draft")
     page.wait_for_selector("h1:has-text('Draft, version 1')")
@@ -95,7 +100,7 @@ def test_an_admin_drafts_checks_and_publishes_rules_by_keyboard(chromium, live_s
     assert page.evaluate("document.activeElement.dataset.errorSummary") is not None
     summary = page.inner_text("[data-error-summary]")
     assert "Rules (YAML): line" in summary and "service_type" in summary and fits(page)
-    shot(page, "draft-errors")
+    shot(page, "draft-errors", axe, problems)
 
     fixed = routing_text(
         {
@@ -118,7 +123,7 @@ def test_an_admin_drafts_checks_and_publishes_rules_by_keyboard(chromium, live_s
     page.click("nav[aria-label=Draft] >> text=Changes")
     page.wait_for_selector("h1:has-text('changes')")
     assert page.is_visible("text=0 rules added, 0 removed, 1 changed") and fits(page)
-    shot(page, "changes")
+    shot(page, "changes", axe, problems)
 
     page.click("nav[aria-label=Draft] >> text=Dry run")
     page.wait_for_selector("h1:has-text('dry run')")
@@ -126,12 +131,13 @@ def test_an_admin_drafts_checks_and_publishes_rules_by_keyboard(chromium, live_s
         "text=This version would have proposed 2 referrals differently in 2 of the last 2"
     )
     assert fits(page)
-    shot(page, "dry-run")
+    shot(page, "dry-run", axe, problems)
 
     page.click("nav[aria-label=Draft] >> text=Changes")
     page.wait_for_selector("h1:has-text('changes')")
     submit_by_keyboard(page, "Publish version 1")
     page.wait_for_selector("text=Version 1 published")
     assert page.is_visible("text=In force: your agency's own rules") and fits(page)
-    shot(page, "published")
+    shot(page, "published", axe, problems)
     context.close()
+    assert problems == [], "\n".join(problems)
