@@ -77,6 +77,18 @@ if CELERY_BROKER_URL is None:
     CELERY_RESULT_BACKEND = None  # no task result is read; the database holds the outcome
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_VAR_DIR / "celerybeat-schedule")
+# Escalation of overdue referrals every minute (production: every five), so a demo sees it.
+REFERRAL_ESCALATION_INTERVAL_SECONDS = env_int(
+    "REFERRAL_ESCALATION_INTERVAL_SECONDS", 60, minimum=10
+)
+CELERY_BEAT_SCHEDULE = {  # noqa: F405
+    **CELERY_BEAT_SCHEDULE,  # noqa: F405
+    "referrals-escalate-overdue": {
+        "task": "referrals.escalate_overdue_referrals",
+        "schedule": float(REFERRAL_ESCALATION_INTERVAL_SECONDS),
+        "options": {"expires": float(REFERRAL_ESCALATION_INTERVAL_SECONDS)},
+    },
+}
 # Retries that a demo can watch: the first after 5-10 s, never more than 5 minutes apart.
 REFERRAL_RETRY_BASE_SECONDS = env_int("REFERRAL_RETRY_BASE_SECONDS", 10, minimum=0)
 REFERRAL_RETRY_MAX_SECONDS = env_int("REFERRAL_RETRY_MAX_SECONDS", 300, minimum=0)
@@ -93,3 +105,4 @@ if FIELD_ENCRYPTION_KEYS is None:  # noqa: F405
 # output with "received"/"succeeded" lines; failures and the services' own lines still show.
 LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # noqa: F405
 LOGGING["loggers"]["celery.worker.strategy"] = {"level": "WARNING"}  # noqa: F405
+LOGGING["loggers"]["celery.beat"] = {"level": "WARNING"}  # noqa: F405

@@ -73,6 +73,7 @@ def demo(tmp_path):
         "LOCAL_VAR_DIR": str(tmp_path / "var"),
         "DEMO_RECEIVER_FAIL_FIRST": FLAKY,
         "REFERRAL_RETRY_BASE_SECONDS": str(RETRY_BASE_SECONDS),
+        "REFERRAL_ESCALATION_INTERVAL_SECONDS": "10",  # beat's shortest
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("CELERY_BROKER_URL", None)  # the embedded default: no broker server
@@ -241,6 +242,26 @@ def test_approving_a_demo_referral_to_each_channel_ends_sent_within_seconds(chro
     assert page.locator("text=Northline Emergency Beds: answered 503").count() >= 1
     assert page.locator("text=Northline Emergency Beds: answered 200").count() >= 1
     _shoot(page, "webhooks")
+
+    # Escalation runs on beat's schedule, in the worker: a referral long past its due time
+    # (moved back by hand here) expires without anyone asking.
+    email_id = picked["email"][0]
+    run(
+        "shell",
+        "-c",
+        "from datetime import timedelta;from django.utils import timezone;"
+        "from referrals.models import Referral;"
+        f"Referral.objects.filter(pk={email_id}).update("
+        "due_at=timezone.now() - timedelta(days=30))",
+    )
+    deadline = time.monotonic() + 40
+    status = "sent"
+    while status == "sent" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        (status,) = _rows(database, "SELECT status FROM referrals_referral WHERE id = ?", email_id)[
+            0
+        ]
+    assert status == "expired", "beat's escalation run did not come within 40 s"
 
     # Ctrl-C (the launcher's signal) stops every process it started.
     os.killpg(process.pid, signal.SIGINT)
