@@ -177,6 +177,8 @@ def test_a_whole_checklist_to_a_result_from_observed_signs_only(
     # The page's summary and its coverage box speak of observations, not of a person's answers.
     assert "4 of 20 signs observed, 13 could not be checked." in page
     assert "answered yes" not in page and "Prefer not to say" not in page
+    assert "Nothing is sent without the person's consent" not in page
+    assert "never a person's details" in page
 
 
 def test_the_services_refuse_the_wrong_flow(
