@@ -348,3 +348,18 @@ def test_the_dry_run_reads_the_newest_screenings_in_one_query(
     newest = [s.case.reference for s in screenings[::-1][:2]]
     assert run.screenings == 2
     assert [d.case_reference for d in run.differences] == newest
+
+
+def test_a_newer_default_version_supersedes_the_older_one_and_is_in_force(routing_rules, admin):
+    from referrals.routing import load_routing_file
+    from tests.referrals.conftest import DEFAULT_RULES
+
+    v1 = RoutingRuleSet.objects.get(slug="default-routing", number=1)
+    v2_definition = load_routing_file(DEFAULT_RULES).model_copy(update={"version": 2})
+
+    routing_rule_set_load(definition=v2_definition)
+
+    v1.refresh_from_db()
+    v2 = RoutingRuleSet.objects.get(slug="default-routing", number=2)
+    assert (v1.superseded_by, v1.superseded_at) == (v2, v2.published_at)
+    assert routing_rule_set_current(agency_id=admin.agency_id) == v2

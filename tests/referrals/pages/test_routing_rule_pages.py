@@ -381,3 +381,23 @@ def test_the_dry_run_page_asks_a_fixed_number_of_queries(
     with django_assert_num_queries(DRY_RUN_PAGE_QUERIES):
         response = client.get("/agency/routing/draft/dry-run")
     assert "in 5 of the last 5 screenings" in _text(response)
+
+
+def test_the_changes_page_warns_when_the_rules_in_force_changed_since_the_draft(
+    client_for, edited_draft, admin
+):
+    from referrals.routing import load_routing_file
+    from referrals.services.seeds import routing_rule_set_load
+    from tests.referrals.conftest import DEFAULT_RULES
+
+    client = client_for(admin)
+    assert "changed after this draft was started" not in _text(
+        client.get("/agency/routing/draft/changes")
+    )
+    newer = load_routing_file(DEFAULT_RULES).model_copy(update={"version": 2})
+    routing_rule_set_load(definition=newer)
+
+    text = _text(client.get("/agency/routing/draft/changes"))
+
+    assert "The rules in force changed after this draft was started" in text
+    assert "the default rules, version 2" in text
