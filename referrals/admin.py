@@ -22,7 +22,8 @@ class ServiceProviderAdmin(admin.ModelAdmin):
 
 @admin.register(RoutingRuleSet)
 class RoutingRuleSetAdmin(admin.ModelAdmin):
-    list_display = ("slug", "number", "status", "content_hash", "loaded_at")
+    list_display = ("slug", "number", "agency", "status", "content_hash", "published_at")
+    list_filter = ("status", ("agency", admin.EmptyFieldListFilter))
 
     def has_add_permission(self, request) -> bool:
         return False
