@@ -1,6 +1,7 @@
 """The premises observation checklist (issue 16) in a real browser, on a phone-sized screen
 (390 px) and by keyboard alone: from the case page to the result, with no safety gate, no
-consent script and no "prefer not to say". Screenshots go to test-output/screenshots/."""
+consent script and no "prefer not to say"; axe-core (WCAG 2.2 A/AA) on the start, a section
+and the result page. Screenshots go to test-output/screenshots/."""
 
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from screening import services
 from screening.models import Agency, Consent, Screening
 from screening.roles import Role
 from tests.auth import browser_sign_in
+from tests.browser.test_accessibility import _axe, _violations
 from tests.browser.test_screening_flow import PASSWORD, SCREENSHOTS, chromium  # noqa: F401
 from tests.factories import AgencyFactory, UserFactory
 
@@ -53,6 +55,8 @@ def inspector(transactional_db):
 
 def test_the_premises_checklist_by_keyboard_on_a_phone(chromium, live_server, inspector):  # noqa: F811
     case = services.case_create(created_by=inspector)
+    axe = _axe()
+    problems: list[str] = []
     context = chromium.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     browser_sign_in(page, live_server.url, inspector, password=PASSWORD)
@@ -68,6 +72,7 @@ def test_the_premises_checklist_by_keyboard_on_a_phone(chromium, live_server, in
     assert "safe" not in page.inner_text("main").lower().split("no safety questions")[0]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "observation-start-390.png"), full_page=True)
+    problems += [f"start page: {text}" for text in _violations(axe, page)]
     _tab_to(page, _button("Start the checklist"))
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -84,6 +89,7 @@ def test_the_premises_checklist_by_keyboard_on_a_phone(chromium, live_server, in
             page.keyboard.press("Space" if section.key == OBSERVED_SECTION else "ArrowDown")
         if section.key == OBSERVED_SECTION:
             page.screenshot(path=str(SCREENSHOTS / "observation-section-390.png"), full_page=True)
+            problems += [f"section page: {text}" for text in _violations(axe, page)]
         _tab_to(page, _button("Save and continue"))
         with page.expect_navigation():
             page.keyboard.press("Enter")
@@ -99,7 +105,9 @@ def test_the_premises_checklist_by_keyboard_on_a_phone(chromium, live_server, in
     # Nothing wider than the phone's screen.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(SCREENSHOTS / "observation-result-390.png"), full_page=True)
+    problems += [f"result page: {text}" for text in _violations(axe, page)]
     context.close()
+    assert problems == [], "WCAG 2.2 A/AA violations (axe-core):\n" + "\n".join(problems)
 
     screening = Screening.objects.get(case=case)
     assert screening.outcome == "strongly_concerning"
