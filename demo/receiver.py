@@ -13,6 +13,7 @@ idempotency key, so a demo (and the delivery test) can watch a retry wait for it
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -157,8 +158,9 @@ def _handler(state: ReceiverState) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"{}")
 
         def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's name
-            if not state.quiet:
-                print("receiver: " + (format % args), flush=True)
+            if not state.quiet:  # one write per line: the handler threads share stdout
+                sys.stdout.write(f"receiver: {format % args}\n")
+                sys.stdout.flush()
 
     return Handler
 

@@ -64,6 +64,8 @@ if CELERY_BROKER_URL is None:
     for _folder in ("queue", "processed", "control"):
         (_broker / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport, writing each file whole (demo/broker.py says why).
+    CELERY_BROKER_TRANSPORT = "demo.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # One folder both ways: producers write where the worker reads.
         "data_folder_in": str(_broker / "queue"),
