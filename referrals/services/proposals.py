@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from config.errors import InvalidState, ValidationError
 from referrals.models import Priority, Referral, ServiceProvider, ServiceType
+from referrals.routing import PLACE_SERVICE_TYPES
 from referrals.services.answers import NOTE_MAX_LENGTH
 from referrals.services.routing import (
     OPEN_STATUSES,
@@ -83,6 +84,15 @@ def referral_propose(
     )
     if screening is None:
         raise InvalidState("Screen the person first: a referral comes from a screening.")
+    if (screening.result or {}).get("observations") is not None and (
+        service_type not in PLACE_SERVICE_TYPES
+    ):
+        # An observation checklist of a place: a building gets no shelter or medical care.
+        raise InvalidState(
+            "This case records an observation of a place: refer it only to the "
+            "anti-trafficking unit, the labour inspectorate or the law-enforcement liaison. "
+            "A worker met there gets their own case and screening."
+        )
     if Referral.objects.filter(
         case_id=case.pk, provider=provider, service_type=service_type, status__in=OPEN_STATUSES
     ).exists():

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from config.errors import InvalidState
 from indicators.models import InstrumentVersion
+from indicators.selectors import instrument_definition
 from referrals.models import Referral, ReferralStatus
 from referrals.routing import (
     RoutingFacts,
@@ -17,7 +19,7 @@ from referrals.routing import (
     load_routing_file,
     parse_routing,
 )
-from referrals.services import referral_approve, referral_route_screening
+from referrals.services import referral_approve, referral_propose, referral_route_screening
 from referrals.services.delivery import build_packet
 from referrals.services.seeds import routing_rule_set_load
 from screening import services
@@ -208,6 +210,23 @@ def test_routing_v1_keeps_its_published_content_hash():
 
 
 def _items(version):
-    from indicators.selectors import instrument_definition
-
     return instrument_definition(version).items
+
+
+def test_a_place_is_not_referred_by_hand_to_a_persons_service(officer, premises_v2, every_service):
+    screening = observe(officer, premises_v2, STRONGLY)
+    with pytest.raises(InvalidState, match="observation of a place"):
+        referral_propose(
+            case_reference=screening.case.reference,
+            by=officer,
+            service_type="shelter",
+            provider_slug="shelter",
+        )
+    referral = referral_propose(
+        case_reference=screening.case.reference,
+        by=officer,
+        service_type="law_enforcement_atu",
+        provider_slug="law-enforcement-atu",
+    )
+    assert referral.about_place and referral.status == ReferralStatus.PENDING_APPROVAL
+    assert Referral.objects.filter(screening=screening).count() == 1
