@@ -63,10 +63,14 @@ def load_profile(profile: str, **overrides: str | None) -> subprocess.CompletedP
     )
 
 
-def test_local_profile_defaults_to_sqlite_and_eager_celery():
+def test_local_profile_defaults_to_sqlite_and_a_worker_not_eager_celery():
+    """make run's worker takes the tasks from the filesystem broker (docs/embedded-demo.md):
+    eager tasks could not wait for a retry's delay."""
     result = load_profile("local")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "False"]
+    eager = load_profile("local", CELERY_TASK_ALWAYS_EAGER="true")
+    assert eager.stdout.split() == ["django.db.backends.sqlite3", "True"]
 
 
 def test_test_profile_loads():
