@@ -336,17 +336,28 @@ def _evaluate(
     cut again: PostgreSQL walks each index only as far as one page (a Merge Append), where one
     OR over the pieces can only filter a walk of every case. Same rows, same order: tested
     against the plain query."""
-    order = [field.reversed_order if backwards else field.order for field in ordering]
     parts = getattr(ordered, "visibility_parts", ())
     if len(parts) > 1 and connections[ordered.db].features.supports_slicing_ordering_in_compound:
         rest = _without_parted_condition(ordered)
         if rest is not None:
+            ids = _ids_of(rest, ordering)
             pieces = [
-                _piece(rest, part, ordering, key=key, backwards=backwards, rows=rows)[:limit]
+                _piece(ids, part, ordering, key=key, backwards=backwards, rows=rows)[:limit]
                 for part in parts
             ]
-            return list(pieces[0].union(*pieces[1:], all=True).order_by(*order)[:limit])
+            return list(rest.filter(pk__in=pieces[0].union(*pieces[1:], all=True))[:limit])
     return list(ordered[:limit])
+
+
+def _ids_of(queryset: Any, ordering: Sequence[KeyField]) -> Any:
+    """The ids of `queryset`'s rows, for the pieces of a parted page: no related rows and,
+    unless the order reads one, none of the row's annotations (a filter on an annotation
+    holds its expression, not the name), so that no piece copies or relabels their
+    subqueries; the page's own query reads the rows with all of them."""
+    ids = queryset.values("pk")
+    if not any(field.name in ids.query.annotations for field in ordering):
+        ids.query.annotations = {}
+    return ids
 
 
 def _piece(

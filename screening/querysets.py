@@ -135,15 +135,22 @@ def _granted(user: User, codename: str) -> Exists:
 
 
 class CaseQuerySet(models.QuerySet):
-    # For a paged list: the disjoint parts of the visible set, each of which the database
-    # walks on its own index in list order (see the module docstring). Kept through
-    # `filter()` and friends; `config.keyset` reads it.
-    visibility_parts: tuple[ListPart, ...] = ()
+    # For a paged list: whose visible set this is and whether they supervise its agency,
+    # kept through `filter()` and friends. `config.keyset` reads `visibility_parts`, the
+    # disjoint parts of that set (module docstring), built only when a page reads them.
+    _parted_for: tuple[User, bool] | None = None
 
     def _clone(self):
         clone = super()._clone()
-        clone.visibility_parts = self.visibility_parts
+        clone._parted_for = self._parted_for
         return clone
+
+    @property
+    def visibility_parts(self) -> tuple[ListPart, ...]:
+        if self._parted_for is None:
+            return ()
+        user, supervises = self._parted_for
+        return _visible_parts(user, supervises=supervises)
 
     def visible_to(self, user: User | None) -> CaseQuerySet:
         """Cases `user` may view: a `view_case` grant (creator, assignee), a share to the
@@ -157,14 +164,14 @@ class CaseQuerySet(models.QuerySet):
         visible_ids = Q(pk__in=explicitly_visible_ids(user))
         condition = Q(agency_id=user.agency_id) | visible_ids if supervises else visible_ids
         visible = parted_filter(self, condition)
-        visible.visibility_parts = _visible_parts(user, supervises=supervises)
+        visible._parted_for = (user, supervises)
         return visible
 
     def read_as_one_walk(self) -> CaseQuerySet:
         """Forget the visible set's parts: for a list already narrowed to one indexed set
         (the user's own grants, the agency's cases), which one walk serves best."""
         clone = self._chain()
-        clone.visibility_parts = ()
+        clone._parted_for = None
         return clone
 
     def with_access(self, user: User) -> CaseQuerySet:

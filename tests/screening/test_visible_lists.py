@@ -1,10 +1,11 @@
-"""Paged case lists read the visible set through its indexed parts (issue 12): a supervisor's
-page is a UNION ALL of their agency's cases, the cases shared with it from elsewhere (walked on
-the share index in list order) and the cases granted to them, each cut at a page, on
-PostgreSQL; a worker's, of the shared cases and their grants. The rows, their order and what
+"""Paged case lists read the visible set through its indexed parts (issue 12): on PostgreSQL a
+supervisor's page reads the ids of a UNION ALL of their agency's cases, the cases shared with
+it from elsewhere (walked on the share index in list order) and the cases granted to them,
+each cut at a page; a worker's, of the shared cases and their grants. The rows, their order and what
 the user may do with them are exactly those of the plain query, on every page, forwards and
 backwards."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -119,7 +120,7 @@ def test_on_postgresql_a_supervisors_page_is_one_union_all_of_pieces_cut_at_a_pa
     assert sql.count("UNION ALL") == 2
     assert sql.count("LIMIT 6") == 4  # each piece and the merge
     # The shared-in piece walks the share index in list order.
-    assert 'ORDER BY "SCREENING_CASESHARE"."CASE_CREATED_AT" DESC' in sql
+    assert re.search(r'ORDER BY \S+\."CASE_CREATED_AT" DESC', sql)
 
 
 @pytest.fixture
@@ -179,4 +180,4 @@ def test_a_page_after_a_cursor_starts_at_the_key_by_a_row_comparison(worker_scen
     sql = queries[0]["sql"]
     assert '("screening_case"."created_at", "screening_case"."id") <' in sql
     if connection.vendor == "postgresql":
-        assert '("screening_caseshare"."case_created_at", "screening_caseshare"."case_id") <' in sql
+        assert re.search(r'\(\S+\."case_created_at", \S+\."case_id"\) <', sql)
