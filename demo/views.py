@@ -33,11 +33,9 @@ def mailbox(request: HttpRequest) -> HttpResponse:
 def webhooks(request: HttpRequest) -> HttpResponse:
     deliveries = webhook_deliveries(Path(settings.DEMO_WEBHOOK_DIR))
     # The providers' names, in one query (the receiver records the address's slug).
-    names = dict(
-        ServiceProvider.objects.filter(slug__in={d.provider for d in deliveries}).values_list(
-            "slug", "name"
-        )
-    )
+    fail_first = settings.DEMO_RECEIVER_FAIL_FIRST
+    slugs = {d.provider for d in deliveries} | set(fail_first)
+    names = dict(ServiceProvider.objects.filter(slug__in=slugs).values_list("slug", "name"))
     return render_page(
         request,
         "demo/webhooks.html",
@@ -51,6 +49,6 @@ def webhooks(request: HttpRequest) -> HttpResponse:
                 for delivery in deliveries
             ],
             "port": settings.DEMO_RECEIVER_PORT,
-            "fail_first": settings.DEMO_RECEIVER_FAIL_FIRST,
+            "fail_first": [names.get(slug, slug) for slug in fail_first],
         },
     )
