@@ -99,6 +99,19 @@ def _reason_text(reason: dict[str, Any], dimensions: dict[str, Any]) -> str:
     return f"{label(reason['key'], 'ilo_dimension')}: {label(status, 'dimension_status').lower()}."
 
 
+def _referral_counts(referrals: list[Any]) -> list[dict[str, Any]]:
+    """How many referrals are in each status, in the list's order: one line on the page, the
+    list itself folded when it is long."""
+    counts: dict[str, dict[str, Any]] = {}
+    for referral in referrals:
+        entry = counts.setdefault(
+            referral.status,
+            {"status": referral.status, "label": referral.get_status_display(), "count": 0},
+        )
+        entry["count"] += 1
+    return list(counts.values())
+
+
 def _concerning(definition: InstrumentDefinition, key: str) -> bool:
     """Above the least concerning band: trafficking is indicated or possible."""
     try:
@@ -213,6 +226,7 @@ def _result_context(
     best_case = _band(definition, result.get("best_case", ""), language)
     worst_case = _band(definition, result.get("worst_case", ""), language)
     picture = dimension_picture(definition, result, language)
+    referrals = list(referral_list_for_screening(screening=screening))
     summary = result_summary(
         definition=definition,
         result=result,
@@ -250,7 +264,8 @@ def _result_context(
         "non_punishment": trafficking_indicated
         and user_agency is not None
         and user_agency.kind == Agency.Kind.LAW_ENFORCEMENT,
-        "referrals": referral_list_for_screening(screening=screening),
+        "referrals": referrals,
+        "referral_counts": _referral_counts(referrals),
         "supervises": supervises,
         "override_form": override_form if supervises else None,
         "review_form": (review_form or ScreeningReviewForm())

@@ -5,15 +5,21 @@ test-output/screenshots/result/."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+import yaml
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.urls import reverse
 
+from screening.models import Agency
 from screening.roles import Role
 from tests.browser import test_accessibility as a11y
 from tests.browser import test_screening_flow as flow
 from tests.factories import AgencyFactory, UserFactory
 from tests.ilo_ec_screening import ilo_ec_screening_submit, ilo_ec_version
+from tests.walkthrough import DIRECTORY
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +34,14 @@ def ilo_ec_result(transactional_db):
     """Real commits (the live server answers from another thread)."""
     for role in Role:
         Group.objects.get_or_create(name=role.value)
+    # The demo's providers and routing rules: the page lists the referrals routing proposes.
+    directory = yaml.safe_load(DIRECTORY.read_text(encoding="utf-8"))
+    for entry in directory["providers"]:
+        if entry.get("agency"):
+            Agency.objects.get_or_create(
+                name=entry["agency"], defaults={"kind": Agency.Kind.SERVICE_PROVIDER}
+            )
+    call_command("load_referral_seeds", verbosity=0, stdout=io.StringIO())
     agency = AgencyFactory(name="Harbour Outreach")
     officer = UserFactory(agency=agency, role=Role.FRONTLINE_OFFICER)
     screening = ilo_ec_screening_submit(officer=officer, version=ilo_ec_version())
@@ -49,13 +63,14 @@ def test_the_ilo_ec_result_fits_a_phone_and_passes_axe(chromium, live_server, il
         response = page.goto(url)
         assert response is not None and response.status == 200
         heights[width] = _height(page)
+        referrals = page.locator("#referrals .referral-list > li").count()
         page.screenshot(path=str(SCREENSHOTS / f"ilo-ec-result--{width}.png"), full_page=True)
         if width == 390:
             assert page.evaluate(a11y.SIDEWAYS) == []
         else:
             assert a11y._violations(a11y._axe(), page) == []
         context.close()
-    print(f"result page height: {heights}")
+    print(f"result page height: {heights}, {referrals} referrals listed")
     assert heights[390] < MAX_PHONE_HEIGHT, f"{heights[390]} px tall at 390 px wide"
 
 
