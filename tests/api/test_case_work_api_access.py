@@ -126,6 +126,29 @@ def test_referral_operations_answer_anonymous_callers_401(anonymous, make_referr
     assert referral.status == "accepted"
 
 
+def test_an_agency_administrator_may_not_close_escalate_or_propose(
+    hotline, make_referral, screened_case
+):
+    referral = make_referral(status="accepted")
+    admin = client_for(UserFactory(agency=hotline, role=Role.AGENCY_ADMIN))
+    # Administrators manage staff, not cases: the referral (of a case they cannot see) is the
+    # 404 of a missing one, and so is the case they would propose for.
+    statuses = [
+        admin.post(path, body, format="json").status_code
+        for path, body in (
+            (f"/api/v1/referrals/{referral.pk}/close", {"outcome": "moved_away"}),
+            (f"/api/v1/referrals/{referral.pk}/escalate", {"note": "No reply"}),
+            (
+                f"/api/v1/cases/{screened_case.reference}/referrals",
+                {"service_type": "legal_aid", "provider": "legal-help"},
+            ),
+        )
+    ]
+    assert statuses == [404, 404, 404]
+    referral.refresh_from_db()
+    assert (referral.status, referral.escalated_at) == ("accepted", None)
+
+
 def test_the_transfer_list_costs_the_same_for_1_and_4(
     advocate, hotline_supervisor, receiving, receiving_supervisor
 ):

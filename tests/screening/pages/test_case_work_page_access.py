@@ -86,6 +86,8 @@ def _addresses(case, colleague, note, task, transfer):
         "transfer-cancel": reverse("screening:transfer-cancel", args=[transfer.pk]),
         "notifications-read-all": reverse("screening:notifications-read-all"),
         "notification-open": reverse("screening:notification-open", args=[1]),
+        "close": reverse("screening:case-close", kwargs=reference),
+        "reopen": reverse("screening:case-reopen", kwargs=reference),
     }
 
 
@@ -113,6 +115,7 @@ FORM = {
     "correct-text": "Theirs",
     "version": "1",
     "decline-reason": "No",
+    "close-reason_code": "other",
 }
 
 
@@ -124,6 +127,8 @@ def _nothing_changed(case, colleague, note, task, transfer) -> None:
     assert list(CaseTask.objects.filter(case=case)) == [task] and not task.is_done
     transfer.refresh_from_db()
     assert transfer.status == CaseTransfer.Status.PENDING
+    case.refresh_from_db()
+    assert case.is_open
 
 
 @pytest.fixture
@@ -167,6 +172,8 @@ def test_another_agency_gets_404_and_nothing_changes(
         ("transfer-decline", "supervisor", 403),
         ("transfer-accept", "receiving_worker", 404),
         ("transfer-cancel", "receiving_supervisor", 403),  # only the sender withdraws
+        ("close", "partner", 403),
+        ("reopen", "partner", 403),
     ],
 )
 def test_a_role_that_may_not_is_refused_and_nothing_changes(
