@@ -158,25 +158,37 @@ def lists_markdown(runs: list[dict[str, Any]]) -> str:
     lines.append(
         f"Query level at {_cases(sizes[-1])} cases: the list's own queryset (its selector, "
         "with the visibility rule) against the same model's rows in the same order and page "
-        "size without it (the baseline), each evaluated through the ORM, interleaved:"
+        "size without it (the baseline), each evaluated through the ORM, interleaved. For the "
+        "case lists also a floor: the same page with the list's per-row annotations (what the "
+        "user may do with each case) and related rows on the agency index, without the "
+        "visibility rule, the least any rule can cost; and each read's CPU in this process "
+        "(Python: building, compiling, making the rows), which a busy machine disturbs least:"
     )
     lines.append("")
     lines.append(
         "| list | as | page | with visibility p50 / p95 (ms) | baseline p50 / p95 (ms) "
-        "| ratio p50 | ratio p95 |"
+        "| ratio p50 | ratio p95 | floor p50 / p95 (ms) | floor / baseline p95 "
+        "| CPU p50 visible / baseline / floor (ms) | CPU ratio visible / baseline |"
     )
-    lines.append("|---|---|---|---:|---:|---:|---:|")
+    lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for key in keys:
         row = largest.get(key)
         if row is None:
             continue
-        visible, baseline = row["visible"], row["baseline"]
+        visible, baseline, floor = row["visible"], row["baseline"], row.get("floor")
+        cpu = [row.get(f"{read}_cpu") for read in ("visible", "baseline", "floor")]
+        cpu_cells = " / ".join(_ms(value["p50"]) if value else "–" for value in cpu)
+        cpu_ratio = cpu[0]["p50"] / cpu[1]["p50"] if cpu[0] and cpu[1] else None
+        floor_cells = f"{_ms(floor['p50'])} / {_ms(floor['p95'])}" if floor else "–"
+        floor_ratio = _ratio(floor["p95"] / baseline["p95"]) if floor else "–"
         lines.append(
             f"| {row['list']} | {row['who']} | {row['page_label']} | "
             f"{_ms(visible['p50'])} / {_ms(visible['p95'])} | "
             f"{_ms(baseline['p50'])} / {_ms(baseline['p95'])} | "
             f"{_ratio(visible['p50'] / baseline['p50'])} | "
-            f"{_ratio(visible['p95'] / baseline['p95'], TARGET_RATIO)} |"
+            f"{_ratio(visible['p95'] / baseline['p95'], TARGET_RATIO)} | "
+            f"{floor_cells} | {floor_ratio} | {cpu_cells} | "
+            f"{_ratio(cpu_ratio) if cpu_ratio else '–'} |"
         )
     return "\n".join(lines)
 
