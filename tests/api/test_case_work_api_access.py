@@ -122,6 +122,8 @@ def test_referral_operations_answer_anonymous_callers_401(anonymous, make_referr
         f"/api/v1/cases/{screened_case.reference}/referrals",
     ):
         assert_problem(anonymous.post(path, {"outcome": "moved_away"}, format="json"), 401)
+    for path in (f"/api/v1/referrals/{referral.pk}/", "/api/v1/referrals/queue/?escalation=any"):
+        assert_problem(anonymous.get(path), 401)
     referral.refresh_from_db()
     assert referral.status == "accepted"
 
