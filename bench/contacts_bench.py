@@ -102,6 +102,18 @@ def bench_env(*, admin_url: str, database: str, redis_url: str, host: str) -> di
     }
 
 
+def _template_keys() -> dict[str, str]:
+    """The field keys a load database was sealed with: the environment's if set, else the
+    local profile's key file (as bench/lists_bench.py reads them)."""
+    names = ("FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_ACTIVE_KEY", "BLIND_INDEX_KEY")
+    if all(os.environ.get(name) for name in names):
+        return {name: os.environ[name] for name in names}
+    key_file = ROOT / "var" / "field-keys.json"
+    if not key_file.exists():
+        raise SystemExit(f"--template needs the load data's field keys ({key_file}).")
+    return {name: str(value) for name, value in json.loads(key_file.read_text()).items()}
+
+
 def prepare(env: dict[str, str]) -> dict[str, str]:
     """Migrate, then one hotline agency, one hotline staff member and their API token."""
     run([str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput"], env)
@@ -289,6 +301,12 @@ def main() -> None:
         help="a PostgreSQL URL whose role may create and drop the bench database",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument(
+        "--template",
+        help="copy this database (a load database: load1m) for the bench instead of starting "
+        "empty, so that contacts are written beside its cases; its field keys are the local "
+        "profile's (var/field-keys.json), as generate_load_data sealed it",
+    )
     args = parser.parse_args()
 
     database = f"ht_bench_{os.getpid()}"
@@ -299,8 +317,14 @@ def main() -> None:
             admin_url=args.admin_url, database=database, redis_url=args.redis_url, host="127.0.0.1"
         ),
     }
+    if args.template:
+        env.update(_template_keys())
     with psycopg.connect(args.admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
+        if args.template:
+            print(f"copying {args.template} for the bench", file=sys.stderr, flush=True)
+            admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{args.template}"')
+        else:
+            admin.execute(f'CREATE DATABASE "{database}"')
     gunicorn = None
     try:
         made = prepare(env)
@@ -326,8 +350,13 @@ def main() -> None:
             workers = _worker_pids(gunicorn.pid)
         results = measure(args, made["token"], workers)
         with psycopg.connect(env["DATABASE_URL"]) as connection:
-            rows = connection.execute("SELECT count(*) FROM screening_contact").fetchone()[0]
-        report(args, results, rows)
+            rows = connection.execute(
+                "SELECT count(*) FROM screening_contact WHERE agency_id = %s",
+                [made["BENCH_AGENCY_ID"]],
+            ).fetchone()[0]
+            cases = connection.execute("SELECT count(*) FROM screening_case").fetchone()[0]
+            contacts = connection.execute("SELECT count(*) FROM screening_contact").fetchone()[0]
+        report(args, results, rows, held=(cases, contacts))
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
@@ -364,13 +393,18 @@ def measure(args, token: str, workers: list[int]) -> dict[str, list[dict]]:
     return results
 
 
-def report(args, results: dict[str, list[dict]], rows: int) -> None:
+def report(args, results: dict[str, list[dict]], rows: int, held: tuple[int, int]) -> None:
     def median(target: str, key: str) -> float:
         return statistics.median(result[key] for result in results[target])
 
+    where = (
+        f" in a copy of `{args.template}` ({held[0]:,} cases, {held[1]:,} contacts at the end)"
+        if args.template
+        else ""
+    )
     print(
         f"\n{args.rounds} rounds x {args.requests} requests per target, {args.clients} clients, "
-        f"gunicorn {args.workers} sync workers; {rows} contact rows written.\n"
+        f"gunicorn {args.workers} sync workers; {rows} contact rows written{where}.\n"
     )
     print(
         "| target | req/s | p50 (ms) | p95 (ms) | p99 (ms) | CPU/req: workers (ms) "

@@ -50,7 +50,9 @@ class Bench:
     needs: str = ""
 
 
-def benches(*, quick: bool, server: str, redis: str, charts: Path) -> list[Bench]:
+def benches(
+    *, quick: bool, server: str, redis: str, charts: Path, lists_iterations: int | None = None
+) -> list[Bench]:
     admin = f"{server}/postgres"
     lists_databases = "load10k" if quick else "load10k,load100k,load1m"
     largest = lists_databases.split(",")[-1].removeprefix("load")
@@ -64,7 +66,12 @@ def benches(*, quick: bool, server: str, redis: str, charts: Path) -> list[Bench
             "contacts",
             "`POST /api/v1/contacts/` behind gunicorn",
             [PYTHON, "bench/contacts_bench.py", "--admin-url", admin, "--redis-url", redis]
-            + (["--rounds", "1", "--requests", "400"] if quick else ["--rounds", "3"]),
+            # The full run writes its contacts beside the 1M cases (a copy of load1m).
+            + (
+                ["--rounds", "1", "--requests", "400"]
+                if quick
+                else ["--rounds", "3", "--template", "load1m"]
+            ),
         ),
         Bench(
             "encryption",
@@ -106,7 +113,8 @@ def benches(*, quick: bool, server: str, redis: str, charts: Path) -> list[Bench
                 ["--iterations", "12", "--warmup", "2", "--depth", "10", "--jit-iterations", "10"]
                 if quick
                 else []
-            ),
+            )
+            + (["--iterations", str(lists_iterations)] if lists_iterations else []),
         ),
     ]
 
@@ -299,6 +307,8 @@ def committed_run(options: argparse.Namespace) -> int:
     arguments += ["--redis-url", options.redis_url]
     arguments += ["--quick"] if options.quick else []
     arguments += ["--only", options.only] if options.only else []
+    if options.lists_iterations:
+        arguments += ["--lists-iterations", str(options.lists_iterations)]
     with tempfile.TemporaryDirectory(prefix="bench-head-") as export:
         archive = subprocess.run(
             ["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True
@@ -312,6 +322,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k cases only, fewer rounds")
     parser.add_argument("--only", help="comma-separated sections (score,contacts,...)")
+    parser.add_argument(
+        "--lists-iterations",
+        type=int,
+        help="timed rounds per database of the list benchmark (its default: 60)",
+    )
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--server", default=os.environ.get("BENCH_SERVER_URL", DEFAULT_SERVER))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
@@ -332,7 +347,11 @@ def main() -> int:
     DOC_ROOT = options.doc.resolve().parent.parent
     charts = options.doc.parent / "benchmarks"
     selected = benches(
-        quick=options.quick, server=options.server, redis=options.redis_url, charts=charts
+        quick=options.quick,
+        server=options.server,
+        redis=options.redis_url,
+        charts=charts,
+        lists_iterations=options.lists_iterations,
     )
     if options.only:
         wanted = set(options.only.split(","))
