@@ -154,7 +154,7 @@ def test_overdue_sent_and_acknowledged_referrals_escalate_into_the_queue_then_se
 
 
 def test_the_seed_command_loads_rules_and_the_demo_directory_idempotently(db):
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--no-cases", stdout=io.StringIO())
     out = io.StringIO()
     call_command("load_referral_seeds", stdout=out)
     assert RoutingRuleSet.objects.filter(slug="default-routing", status="published").exists()
