@@ -16,7 +16,7 @@ lexicographic OR plus a bound on the leading field
 (`created_at <= t AND (created_at < t OR (created_at = t AND id < i))`), where only the bound
 narrows the scan. A page before a cursor is read in the reversed order and turned round.
 
-A list whose rows fall into disjoint parts, each on an index of its own (the cases a
+A list whose rows fall into parts, each on an index of its own (the cases a
 supervisor may see: the agency's, those shared with it, those granted to them), is filtered
 with `parted_filter` and read part by part on PostgreSQL (`_evaluate`).
 
@@ -271,13 +271,13 @@ def keyset_rows(
 
 @dataclass(frozen=True)
 class ListPart:
-    """One of the disjoint parts a list's rows fall into (see `parted_filter`): `condition`
-    selects the part's rows. `walk` names, for a part driven by another table's index, the
-    columns (through a join `condition` makes) that hold the same values as the list's order
-    fields, as pairs (`("created_at", "shares__case_created_at")`): when every order field has
-    one, the part is cut after the key and ordered on those columns, so the database walks
-    that index from the cursor and stops after a page. A part with a join yields each row
-    once (the join is unique for the part)."""
+    """One of the parts a list's rows fall into (see `parted_filter`; parts may overlap):
+    `condition` selects the part's rows. `walk` names, for a part driven by another table's
+    index, the columns (through a join `condition` makes) that hold the same values as the
+    list's order fields, as pairs (`("created_at", "shares__case_created_at")`): when every
+    order field has one, the part is cut after the key and ordered on those columns, so the
+    database walks that index from the cursor and stops after a page. A part with a join
+    yields each row once (the join is unique for the part)."""
 
     condition: Q
     walk: tuple[tuple[str, str], ...] = ()
@@ -291,9 +291,10 @@ class PartedCondition(WhereNode):
 
 def parted_filter(queryset: Any, condition: Q) -> Any:
     """`queryset.filter(condition)`, with the condition marked as the one a list's parts
-    (`ListPart`, on the queryset's `visibility_parts`) split: the parts must be disjoint and
-    together select exactly the rows `condition` does. `condition` may not join (it is built
-    with `build_where`), so that reading a part in its place leaves every join as it was."""
+    (`ListPart`, on the queryset's `visibility_parts`) split: together the parts must select
+    exactly the rows `condition` does (a row may be in more than one). `condition` may not
+    join (it is built with `build_where`), so that reading a part in its place leaves every
+    join as it was."""
     clone = queryset.all()
     query = clone.query
     marked = PartedCondition(children=[query.build_where(condition)])
@@ -329,13 +330,16 @@ def _evaluate(
     rows: bool = False,
 ) -> list[Any]:
     """The first `limit` rows of `ordered` (already cut after `key`). A queryset filtered with
-    `parted_filter` that carries its `visibility_parts` (disjoint pieces of what a user may
-    see, each on its own index: a supervisor's agency, the cases shared with it, those granted
-    to them; `screening.querysets`) is read, where the database allows it, as a UNION ALL of
-    each piece in place of the whole condition, in list order and cut at `limit`, merged and
-    cut again: PostgreSQL walks each index only as far as one page (a Merge Append), where one
-    OR over the pieces can only filter a walk of every case. Same rows, same order: tested
-    against the plain query."""
+    `parted_filter` that carries its `visibility_parts` (pieces of what a user may see, each
+    on its own index: a supervisor's agency, the cases shared with it, those granted to them;
+    `screening.querysets`) is read, where the database allows it, as the rows whose ids are in
+    a UNION ALL of each piece's first `limit` ids in list order (each piece in place of the
+    whole condition, after the key), ordered and cut again: PostgreSQL walks each index only
+    as far as one page, where one OR over the pieces can only filter a walk of every case.
+    Every row of the page is among its piece's first `limit`, and `IN` reads a row in two
+    pieces once. The pieces select ids only (`_ids_of`), the page's own query its rows with
+    their annotations and related rows. Same rows, same order: tested against the plain
+    query."""
     parts = getattr(ordered, "visibility_parts", ())
     if len(parts) > 1 and connections[ordered.db].features.supports_slicing_ordering_in_compound:
         rest = _without_parted_condition(ordered)

@@ -7,11 +7,11 @@ the database reaches through indexes, never a Python list of ids:
   user's agency and unexpired break-glass grants by user, one `UNION` of three index scans;
 - for supervisors, also the owning agency's cases (index `case_agency_created`).
 One `OR` of these serves single-row checks and whole-set reads. A paged list reads the set
-in disjoint parts, each walked on its own index in list order and stopped after a page, then
+in parts, each walked on its own index in list order and stopped after a page, then
 merged (`visibility_parts`, read by `config.keyset`): the agency's cases (supervisors), the
-cases shared with the user's agency outside it (index `case_share_agency_created`, which holds
-each case's creation time for that walk), and the granted and break-glass cases not in
-those (the user's own grants: they grow with what the user may see, not with the table).
+cases shared with the user's agency (index `case_share_agency_created`, which holds
+each case's creation time for that walk), and the granted and break-glass cases (the
+user's own grants: they grow with what the user may see, not with the table).
 The first version was one `OR` of `Exists()` subqueries with the role check in SQL: correct,
 but PostgreSQL could only scan every case (1 s a page at 100k).
 """
@@ -104,23 +104,19 @@ def _shared(user: User) -> Exists:
 
 
 def _visible_parts(user: User, *, supervises: bool) -> tuple[ListPart, ...]:
-    """The visible set in disjoint parts for paged lists (module docstring): shares walked in
-    list order on the share rows' copy of the case's creation time."""
-    own_agency = Q(agency_id=user.agency_id)
+    """The visible set in parts for paged lists (module docstring): the agency's cases
+    (supervisors), the cases shared with the agency, walked in list order on the share rows'
+    copy of the case's creation time, and the user's grants and break-glass cases. A case in
+    two parts (a shared case the user also holds a grant on) is read once: a page reads its
+    rows by the ids the parts give."""
     shared_in = ListPart(
         Q(shares__shared_with_agency_id=user.agency_id),
         walk=(("created_at", "shares__case_created_at"), ("pk", "shares__case_id")),
     )
-    granted = Q(pk__in=granted_case_ids(user, "view_case").union(_break_glass_ids(user))) & ~Q(
-        _shared(user)
-    )
+    granted = ListPart(Q(pk__in=granted_case_ids(user, "view_case").union(_break_glass_ids(user))))
     if not supervises:
-        return (shared_in, ListPart(granted))
-    return (
-        ListPart(own_agency),
-        ListPart(shared_in.condition & ~own_agency, walk=shared_in.walk),
-        ListPart(granted & ~own_agency),
-    )
+        return (shared_in, granted)
+    return (ListPart(Q(agency_id=user.agency_id)), shared_in, granted)
 
 
 def _granted(user: User, codename: str) -> Exists:
@@ -137,7 +133,7 @@ def _granted(user: User, codename: str) -> Exists:
 class CaseQuerySet(models.QuerySet):
     # For a paged list: whose visible set this is and whether they supervise its agency,
     # kept through `filter()` and friends. `config.keyset` reads `visibility_parts`, the
-    # disjoint parts of that set (module docstring), built only when a page reads them.
+    # parts of that set (module docstring), built only when a page reads them.
     _parted_for: tuple[User, bool] | None = None
 
     def _clone(self):
