@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -23,6 +24,10 @@ from screening.models import Agency
 
 # What the loader says of an entry changed in the product since it last wrote it.
 SKIPPED_PRODUCT_EDIT = "skipped (changed in the product since the last load)"
+
+
+# The slugs of agencies' own rules (referrals/services/rule_sets.py): never a rule file's.
+AGENCY_LINE = re.compile(r"agency-\d+-routing")
 
 
 class PublishedRoutingChanged(Exception):
@@ -46,10 +51,12 @@ def routing_rule_set_load(*, definition: RoutingDefinition, source_file: str = "
         .filter(slug=definition.slug, number=definition.version)
         .first()
     )
-    if existing is not None and existing.agency_id is not None:
+    if AGENCY_LINE.fullmatch(definition.slug) or (
+        existing is not None and existing.agency_id is not None
+    ):
         raise PublishedRoutingChanged(
-            f"{name} is an agency's own rules (drafted in the product): a rule file cannot "
-            "replace it; give the file another slug"
+            f"{name}: the slug is an agency's own line (drafted in the product), which a rule "
+            "file cannot write; give the file another slug"
         )
     if existing is not None:
         if existing.content_hash == content_hash:

@@ -363,3 +363,13 @@ def test_a_newer_default_version_supersedes_the_older_one_and_is_in_force(routin
     v2 = RoutingRuleSet.objects.get(slug="default-routing", number=2)
     assert (v1.superseded_by, v1.superseded_at) == (v2, v2.published_at)
     assert routing_rule_set_current(agency_id=admin.agency_id) == v2
+
+
+def test_a_rule_file_cannot_write_an_agencys_line(routing_rules):
+    from referrals.routing import load_routing_file
+    from tests.referrals.conftest import DEFAULT_RULES
+
+    taken = load_routing_file(DEFAULT_RULES).model_copy(update={"slug": "agency-7-routing"})
+    with pytest.raises(PublishedRoutingChanged, match="an agency's own line"):
+        routing_rule_set_load(definition=taken)
+    assert not RoutingRuleSet.objects.filter(slug="agency-7-routing").exists()
