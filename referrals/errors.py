@@ -33,3 +33,8 @@ class DeliveryRetry(Exception):
 class RoutingRuleSetNotFound(NotFound):
     def __init__(self, message: str = "No such version of the routing rules.") -> None:
         super().__init__(message)
+
+
+class ProviderNotFound(NotFound):
+    def __init__(self, message: str = "No such provider.") -> None:
+        super().__init__(message)

@@ -15,6 +15,13 @@ same `ReferralNotFound` (404).
   drafts, dry-runs and publishes its own; another agency's versions are a 404 as a missing
   one is, and anyone who is not an agency administrator gets a 403. The default's line is
   changed only by its rule files (seeds/routing/), never in the product.
+- The provider directory (issue 15; docs/provider-directory.md): an active agency
+  administrator manages the providers of their own agency (edits them, rotates a webhook's
+  secret, reads their change history, adds new ones). A provider of another agency, of no
+  agency (kept in directory files only) or none at all is the same `ProviderNotFound` (404);
+  a colleague who is not an administrator gets a 403 for a provider of their own agency.
+  Superusers change nothing here: the directory's own agencies do (and the files the
+  platform loads, `load_referral_seeds`).
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ from django.db import models
 
 from config.access_log import REFERRAL, access_log_note, access_log_note_refused
 from config.errors import ActionNotAllowed, CaseNotFound
-from referrals.errors import ReferralNotFound, RoutingRuleSetNotFound
-from referrals.models import Referral, RoutingRuleSet
+from referrals.errors import ProviderNotFound, ReferralNotFound, RoutingRuleSetNotFound
+from referrals.models import Referral, RoutingRuleSet, ServiceProvider
 from screening.models import User
 from screening.permissions import CaseAction, case_access
 from screening.roles import Role
@@ -156,3 +163,43 @@ def routing_draft_access(*, user: User, for_update: bool = False) -> RoutingRule
     if draft is None:
         raise RoutingRuleSetNotFound("Your agency has no draft of its routing rules.")
     return draft
+
+
+# --- the provider directory ---------------------------------------------------------------
+# The object type access log entries name a provider by (its id).
+PROVIDER = "provider"
+PROVIDER_REFUSAL = "Only an administrator of the provider's agency may change its directory entry."
+
+
+def may_manage_providers(user) -> bool:
+    """True for an active administrator of an agency: they manage their agency's providers."""
+    return is_active_staff(user) and user.has_role(Role.AGENCY_ADMIN)
+
+
+def provider_add_check(*, user: User) -> None:
+    """`ActionNotAllowed` unless `user` may add providers to their agency."""
+    if not may_manage_providers(user):
+        raise ActionNotAllowed("Only an agency's administrators add its providers.")
+
+
+def provider_access(
+    *, user: User, provider_id: int | str, for_update: bool = False
+) -> ServiceProvider:
+    """The provider, if `user` may manage it (the module docstring: the provider directory); else
+    `ProviderNotFound` (not theirs to see) or `ActionNotAllowed` (theirs, not their role)."""
+    try:
+        provider_pk = int(provider_id)
+    except (TypeError, ValueError):
+        raise ProviderNotFound() from None
+    if not is_active_staff(user):
+        raise ProviderNotFound()
+    providers = ServiceProvider.objects.filter(pk=provider_pk, agency_id=user.agency_id)
+    if for_update:
+        providers = providers.select_for_update()
+    provider = providers.first()
+    if provider is None:
+        raise ProviderNotFound()
+    access_log_note(object_type=PROVIDER, object_ref=str(provider.pk))
+    if not may_manage_providers(user):
+        raise ActionNotAllowed(PROVIDER_REFUSAL)
+    return provider

@@ -20,8 +20,7 @@ from django.db.models import Q, QuerySet
 from config.errors import ActionNotAllowed
 from config.labels import label
 from referrals.models import ServiceProvider
-from referrals.permissions import is_active_staff
-from referrals.provider_permissions import may_manage_providers
+from referrals.permissions import is_active_staff, may_manage_providers
 from referrals.signing import fingerprint_display
 from screening.history import change_rows
 from screening.models import Agency, User

@@ -24,7 +24,7 @@ from config.errors import ValidationError
 from config.history import history_user_set
 from referrals.directory import ProviderEntry, ProviderEntryInvalid, provider_entry_parse
 from referrals.models import Referral, ServiceProvider
-from referrals.provider_permissions import provider_access, provider_add_check
+from referrals.permissions import provider_access, provider_add_check
 from referrals.signing import secret_fingerprint
 from screening.models import Agency, User
 

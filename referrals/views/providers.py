@@ -1,7 +1,7 @@
 """The provider directory as a provider agency's administrators keep it (/agency/providers/):
 their agency's providers, adding one, editing one, rotating a webhook's secret (shown once,
 on the response to the POST itself: never in a URL, a redirect or the session) and a
-provider's change history. Access: `referrals.provider_permissions`; writes:
+provider's change history. Access: `referrals.permissions`; writes:
 `referrals.services.providers`."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from config.errors import ValidationError
+from referrals.permissions import provider_access, provider_add_check
 from referrals.provider_forms import ProviderForm
-from referrals.provider_permissions import provider_access, provider_add_check
 from referrals.providers import (
     provider_change_history,
     provider_list_managed,

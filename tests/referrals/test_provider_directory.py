@@ -12,8 +12,9 @@ from django.db import connection
 
 from config.errors import ValidationError
 from referrals.directory import ProviderEntryInvalid, load_directory_file, provider_entry_parse
+from referrals.errors import ProviderNotFound
 from referrals.models import ServiceProvider
-from referrals.provider_permissions import ProviderNotFound, provider_access
+from referrals.permissions import provider_access
 from referrals.routing import RoutingFileError
 from referrals.services.providers import provider_secret_rotate, provider_update
 from referrals.signing import secret_fingerprint
