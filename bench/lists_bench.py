@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,94 +180,117 @@ def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure_database(options: argparse.Namespace) -> dict[str, Any]:
-    import django
+class DatabaseRounds:
+    """One database's scenarios in this process: chosen and captured when made, then warmed
+    up, measured one round at a time (every scenario once, in rotating order) and summed up,
+    each step when the parent asks for it."""
 
-    django.setup()
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    def __init__(self, options: argparse.Namespace) -> None:
+        import django
 
-    from config.tokens import api_token_create, api_token_revoke
-    from tests.auth import sign_in
+        django.setup()
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
 
-    load_before = os.getloadavg()
-    users, specs = _users_and_lists()
-    clients: dict[tuple[int, bool], tuple[Any, dict[str, str]]] = {}
-    tokens = []
+        self.options = options
+        self.load_start = os.getloadavg()
+        self.load_before: tuple[float, ...] | None = None
+        self.load_after: tuple[float, ...] | None = None
+        self.rounds_done = 0
+        self.round_seconds: list[float] = []
+        self.clients: dict[tuple[int, bool], tuple[Any, dict[str, str]]] = {}
+        self.tokens: list[tuple[Any, str]] = []
+        self.users, specs = _users_and_lists()
+        self.scenarios: list[Scenario] = []
+        for spec, who, who_kind, user in specs:
+            client, headers = self.client_for(user, spec.api)
+            path = spec.path(user) if callable(spec.path) else spec.path
+            sees = spec.selector(user).count()
+            pages = [(1, path)]
+            if spec.paged:
+                deep = _follow(client, headers, path, spec, options.depth)
+                if deep is not None:
+                    pages.append(deep)
+            for page, url in pages:
+                self.scenarios.append(
+                    Scenario(
+                        list=spec.name,
+                        who=who,
+                        who_kind=who_kind,
+                        table=spec.table,
+                        url=url,
+                        client=client,
+                        headers=headers,
+                        visible=_page_read(spec.selector, user, spec, page),
+                        baseline=_page_read(spec.baseline, user, spec, page),
+                        floor=_page_read(spec.floor, user, spec, page) if spec.floor else None,
+                        sees=sees,
+                        page=page,
+                    )
+                )
+        # The floor: the same kind of signed-in request to a view that does nothing (no query
+        # of its own), timed in the same loop: what every page costs before its list.
+        _, floor_who, _, floor_user = specs[0]
+        floor_client, _ = self.client_for(floor_user, False)
+        self.floor = Scenario(
+            list="floor: signed-in GET of an empty view",
+            who=floor_who,
+            who_kind="floor",
+            table="",
+            url="/bench/bare/",
+            client=floor_client,
+            headers={},
+            visible=lambda: None,
+            baseline=lambda: None,
+            sees=0,
+            status=201,
+        )
+        self.scenarios.append(self.floor)
+        for scenario in self.scenarios:
+            with CaptureQueriesContext(connection) as captured:
+                _get(scenario)
+            scenario.queries = len(captured.captured_queries)
+            scenario.sqls = _list_queries(captured.captured_queries, scenario.table)
+        print(f"{options.database}: {len(self.scenarios)} scenarios", file=sys.stderr, flush=True)
 
-    def client_for(user, api: bool):
-        if (user.pk, api) not in clients:
+    def client_for(self, user, api: bool) -> tuple[Any, dict[str, str]]:
+        from django.test import Client
+
+        from config.tokens import api_token_create
+        from tests.auth import sign_in
+
+        if (user.pk, api) not in self.clients:
             client = Client()
             headers: dict[str, str] = {}
             if api:
                 made = api_token_create(user=user, name="bench lists", days=1)
-                tokens.append((user, made.token.prefix))
+                self.tokens.append((user, made.token.prefix))
                 headers = {"HTTP_AUTHORIZATION": f"Bearer {made.plaintext}"}
             else:
                 sign_in(client, user)
-            clients[(user.pk, api)] = (client, headers)
-        return clients[(user.pk, api)]
+            self.clients[(user.pk, api)] = (client, headers)
+        return self.clients[(user.pk, api)]
 
-    scenarios: list[Scenario] = []
-    for spec, who, who_kind, user in specs:
-        client, headers = client_for(user, spec.api)
-        path = spec.path(user) if callable(spec.path) else spec.path
-        sees = spec.selector(user).count()
-        pages = [(1, path)]
-        if spec.paged:
-            deep = _follow(client, headers, path, spec, options.depth)
-            if deep is not None:
-                pages.append(deep)
-        for page, url in pages:
-            scenarios.append(
-                Scenario(
-                    list=spec.name,
-                    who=who,
-                    who_kind=who_kind,
-                    table=spec.table,
-                    url=url,
-                    client=client,
-                    headers=headers,
-                    visible=_page_read(spec.selector, user, spec, page),
-                    baseline=_page_read(spec.baseline, user, spec, page),
-                    floor=_page_read(spec.floor, user, spec, page) if spec.floor else None,
-                    sees=sees,
-                    page=page,
-                )
-            )
-    # The floor: the same kind of signed-in request to a view that does nothing (no query
-    # of its own), timed in the same loop: what every page costs before its list.
-    _, floor_who, _, floor_user = specs[0]
-    floor_client, _ = client_for(floor_user, False)
-    floor = Scenario(
-        list="floor: signed-in GET of an empty view",
-        who=floor_who,
-        who_kind="floor",
-        table="",
-        url="/bench/bare/",
-        client=floor_client,
-        headers={},
-        visible=lambda: None,
-        baseline=lambda: None,
-        sees=0,
-        status=201,
-    )
-    scenarios.append(floor)
-    print(f"{len(scenarios)} scenarios; warming up", file=sys.stderr, flush=True)
-    for scenario in scenarios:
-        with CaptureQueriesContext(connection) as captured:
-            _get(scenario)
-        scenario.queries = len(captured.captured_queries)
-        scenario.sqls = _list_queries(captured.captured_queries, scenario.table)
-        for _ in range(options.warmup):
-            _get(scenario)
-            for read in scenario.reads:
-                getattr(scenario, read)()
+    def warm_up(self) -> None:
+        for scenario in self.scenarios:
+            for _ in range(self.options.warmup):
+                _get(scenario)
+                for read in scenario.reads:
+                    getattr(scenario, read)()
 
-    for round_number in range(options.iterations):
+    def round(self) -> None:
+        """One timed round: every scenario's request, then its query-level reads."""
+        if self.load_before is None:
+            self.load_before = os.getloadavg()
+        round_number, scenarios = self.rounds_done, self.scenarios
         shift = round_number % len(scenarios)
-        for scenario in scenarios[shift:] + scenarios[:shift]:
+        turn = scenarios[shift:] + scenarios[:shift]
+        # The process sat idle while the other databases' children ran their rounds: one
+        # untimed request first, so that coming first in a round is not what a scenario's
+        # slowest samples measure. The same request is then timed in the round.
+        _get(turn[0])
+        round_started = time.perf_counter()
+        for scenario in turn:
             cpu, started = time.process_time(), time.perf_counter()
             _get(scenario)
             scenario.times["request"].append(_ms_since(started))
@@ -275,52 +298,208 @@ def measure_database(options: argparse.Namespace) -> dict[str, Any]:
             # The query-level reads in rotating order, each timed by the clock and by this
             # process's CPU (Python's share, which a busy machine disturbs least).
             reads = scenario.reads
-            turn = round_number % len(reads)
-            for read in reads[turn:] + reads[:turn]:
+            turn_of_reads = round_number % len(reads)
+            for read in reads[turn_of_reads:] + reads[:turn_of_reads]:
                 cpu, started = time.process_time(), time.perf_counter()
                 getattr(scenario, read)()
                 scenario.times[read].append(_ms_since(started))
                 scenario.times[f"{read}_cpu"].append((time.process_time() - cpu) * 1000)
-        if (round_number + 1) % 5 == 0 or round_number + 1 == options.iterations:
-            print(
-                f"{options.database}: round {round_number + 1}/{options.iterations}",
-                file=sys.stderr,
-                flush=True,
-            )
-    load_after = os.getloadavg()
+        self.round_seconds.append(time.perf_counter() - round_started)
+        self.rounds_done += 1
+        self.load_after = os.getloadavg()
 
-    result: dict[str, Any] = {
-        "database": options.database,
-        "cases": _count("screening_case"),
-        "contacts": _count("screening_contact"),
-        "referrals": _count("referrals_referral"),
-        "agencies": _count("screening_agency"),
-        "staff": _count("screening_user"),
-        "load_before": load_before,
-        "load_after": load_after,
-        "iterations": options.iterations,
-        "warmup": options.warmup,
-        "depth": options.depth,
-        "postgres": _show("server_version").split()[0],
-        "jit_setting": _show("jit"),
-        "users": users,
-        "scenarios": [scenario.summary() for scenario in scenarios if scenario is not floor],
-        "floor": floor.summary(),
-    }
-    if options.explain:
-        result["plans"] = [
-            {**scenario.summary(), "sql": sql, "plan": _explain(sql)}
-            for scenario in scenarios
-            for sql in scenario.sqls
-        ]
-    if options.jit:
-        result["jit"] = _jit_compare(
-            [s for s in scenarios if s.table == "screening_case" and s.sqls],
-            options.jit_iterations,
+    def result(self) -> dict[str, Any]:
+        """Every number of the rounds; then, if asked for, the plans and the JIT comparison
+        (after every database's rounds, so they disturb none), and the tokens revoked."""
+        options, floor = self.options, self.floor
+        result: dict[str, Any] = {
+            "database": options.database,
+            "cases": _count("screening_case"),
+            "contacts": _count("screening_contact"),
+            "referrals": _count("referrals_referral"),
+            "agencies": _count("screening_agency"),
+            "staff": _count("screening_user"),
+            # Before this database's first timed round and after its last (with other
+            # databases interleaved, these bracket the whole interleaved span).
+            "load_before": self.load_before or os.getloadavg(),
+            "load_after": self.load_after or os.getloadavg(),
+            "load_start": self.load_start,
+            "iterations": self.rounds_done,
+            "warmup": options.warmup,
+            "depth": options.depth,
+            "round_seconds": self.round_seconds,
+            "postgres": _show("server_version").split()[0],
+            "jit_setting": _show("jit"),
+            "users": self.users,
+            "scenarios": [s.summary() for s in self.scenarios if s is not floor],
+            "floor": floor.summary(),
+        }
+        if options.explain:
+            result["plans"] = [
+                {**scenario.summary(), "sql": sql, "plan": _explain(sql)}
+                for scenario in self.scenarios
+                for sql in scenario.sqls
+            ]
+        if options.jit:
+            result["jit"] = _jit_compare(
+                [s for s in self.scenarios if s.table == "screening_case" and s.sqls],
+                options.jit_iterations,
+            )
+        return result
+
+    def close(self) -> None:
+        from config.tokens import api_token_revoke
+
+        for user, prefix in self.tokens:
+            api_token_revoke(user=user, prefix=prefix)
+        self.tokens = []
+
+
+# --- the round protocol between the parent and its children -------------------------------
+
+# One command a line on the child's stdin, one answer a line on its stdout: the child says
+# READY once set up; WARMUP and ROUND are each answered DONE when done; FINISH makes the
+# child write its numbers to --out, answer FINISHED and exit. Only one child works at a time.
+READY, WARMUP, ROUND, DONE, FINISH, FINISHED = (
+    "ready",
+    "warmup",
+    "round",
+    "done",
+    "finish",
+    "finished",
+)
+
+
+def serve(handlers: dict[str, Callable[[], None]], commands: TextIO, answers: TextIO) -> bool:
+    """The child's side: READY, then each command's handler run and answered in turn. True
+    once FINISH has been handled, False if the parent went away (stdin closed) before."""
+
+    def answer(word: str) -> None:
+        answers.write(word + "\n")
+        answers.flush()
+
+    answer(READY)
+    for line in commands:
+        command = line.strip()
+        if command not in handlers:
+            raise SystemExit(f"lists bench child: unknown command {command!r}")
+        handlers[command]()
+        if command == FINISH:
+            answer(FINISHED)
+            return True
+        answer(DONE)
+    return False
+
+
+class Child:
+    """The parent's side of one child: a process measuring one database, told what to do one
+    command at a time over its stdin and answering on its stdout (its stderr is the
+    terminal's, for its progress)."""
+
+    def __init__(self, name: str, command: list[str], *, env: dict[str, str], cwd: Path) -> None:
+        self.name = name
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
-    for user, prefix in tokens:
-        api_token_revoke(user=user, prefix=prefix)
-    return result
+        self.expect(READY)
+
+    def ask(self, command: str) -> float:
+        """Send `command`, wait for its answer: the seconds it took."""
+        started = time.perf_counter()
+        try:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass  # the child is gone: expect() says how it ended
+        self.expect(FINISHED if command == FINISH else DONE)
+        return time.perf_counter() - started
+
+    def expect(self, word: str) -> None:
+        line = self.process.stdout.readline()
+        if line.strip() != word:
+            if line:  # something else on the protocol's line: a child gone wrong
+                self.stop()
+            else:  # its stdout closed: the child is ending, say how
+                try:
+                    self.process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self.stop()
+            code = self.process.returncode
+            raise SystemExit(
+                f"the list benchmark on {self.name} answered {line.strip()!r} instead of "
+                f"{word!r} (exit {code})"
+            )
+
+    def finish(self) -> None:
+        self.ask(FINISH)
+        code = self.process.wait()
+        if code != 0:
+            raise SystemExit(f"the list benchmark on {self.name} failed (exit {code})")
+        self.seconds = time.perf_counter() - self.started
+
+    def stop(self) -> None:
+        """End this child if it is still running (after another one failed)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def interleave(
+    children: list[Any], rounds: int, *, progress: Callable[[int], None] | None = None
+) -> list[list[dict[str, Any]]]:
+    """Round k is one round of every child, one child after the other, never two at once;
+    the child that goes first moves on by one each round, so that no database is always
+    measured first (or always right after the same one). Per round, per child in the order
+    run: its name, position, seconds and the load average as it began."""
+    schedule = []
+    for round_number in range(rounds):
+        shift = round_number % len(children)
+        turn = []
+        for position, child in enumerate(children[shift:] + children[:shift]):
+            load = os.getloadavg()[0]
+            turn.append(
+                {
+                    "database": child.name,
+                    "position": position,
+                    "load": load,
+                    "seconds": child.ask(ROUND),
+                }
+            )
+        schedule.append(turn)
+        if progress:
+            progress(round_number + 1)
+    return schedule
+
+
+def child_main(options: argparse.Namespace) -> int:
+    """A child: set up on its database, then do what the parent says on stdin. Its stdout is
+    the protocol's alone: anything else printed goes to stderr."""
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    options.database = options.child
+    rounds = DatabaseRounds(options)
+    try:
+
+        def finish() -> None:
+            options.out.write_text(json.dumps(rounds.result(), indent=1, default=str))
+
+        finished = serve(
+            {WARMUP: rounds.warm_up, ROUND: rounds.round, FINISH: finish}, sys.stdin, answers
+        )
+    finally:
+        rounds.close()
+    return 0 if finished else 1
 
 
 def _get(scenario: Scenario):
@@ -494,15 +673,22 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
     agencies = by_size(Case.objects.all(), "agency_id")
     if not agencies:
         raise SystemExit("This database holds no cases: fill it with manage.py generate_load_data.")
-    big_agency, big_cases = agencies[0]
+    # A hotline can own the most cases (those its contacts became) but has no social workers
+    # or frontline officers: the largest agency that has both kinds of user.
+    workers = (Role.SOCIAL_WORKER, Role.FRONTLINE_OFFICER)
+    big_agency, big_cases = next(
+        (
+            (agency, n)
+            for agency, n in agencies
+            if member(agency, Role.SUPERVISOR).exists()
+            and member(agency, *workers, exclude=(Role.SUPERVISOR,)).exists()
+        ),
+        agencies[0],
+    )
     supervisor = member(big_agency, Role.SUPERVISOR).first()
     if supervisor is None:
         raise SystemExit("The agency owning most cases has no active supervisor.")
-    candidates = list(
-        member(big_agency, Role.SOCIAL_WORKER, Role.FRONTLINE_OFFICER, exclude=(Role.SUPERVISOR,))[
-            :40
-        ]
-    )
+    candidates = list(member(big_agency, *workers, exclude=(Role.SUPERVISOR,))[:40])
     seen = sorted(
         ((Case.objects.visible_to(worker).count(), worker.pk, worker) for worker in candidates),
         key=lambda item: item[:2],
@@ -696,39 +882,94 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
 # --- the parent: every database, then the report ----------------------------------------
 
 
-def run_database(name: str, options: argparse.Namespace, *, last: bool) -> dict[str, Any]:
+def start_child(name: str, options: argparse.Namespace, *, out: Path, last: bool) -> Child:
+    """A child on database `name`, set up and waiting for the parent's first command; the
+    plans and the JIT comparison only in the last database's child (the largest)."""
     env = {
         **os.environ,
         **child_env(database_url=f"{options.server}/{name}", redis_url=options.redis_url),
     }
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--child",
-            name,
-            "--out",
-            out.name,
-            "--iterations",
-            str(options.iterations),
-            "--warmup",
-            str(options.warmup),
-            "--depth",
-            str(options.depth),
-            "--jit-iterations",
-            str(options.jit_iterations),
-        ]
-        if last and options.plans:
-            command.append("--explain")
-        if last and options.jit:
-            command.append("--jit")
-        started = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, env=env)
-        if done.returncode != 0:
-            raise SystemExit(f"the list benchmark on {name} failed (exit {done.returncode})")
-        result = json.loads(Path(out.name).read_text())
-    result["seconds"] = time.perf_counter() - started
-    return result
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        name,
+        "--out",
+        str(out),
+        "--warmup",
+        str(options.warmup),
+        "--depth",
+        str(options.depth),
+        "--jit-iterations",
+        str(options.jit_iterations),
+    ]
+    if last and options.plans:
+        command.append("--explain")
+    if last and options.jit:
+        command.append("--jit")
+    return Child(name, command, env=env, cwd=ROOT)
+
+
+def run_databases(
+    names: list[str], options: argparse.Namespace
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every database's timed rounds interleaved in time (see `interleave`), each database in
+    a child of its own (Django binds one database per process), all of them alive at once but
+    only one working at a time: set up one after the other, warmed up one after the other,
+    then round by round, then finished (plans and JIT last) one after the other. The runs,
+    and what the interleaved span was (its rounds, seconds and load averages)."""
+    children: list[Child] = []
+    with tempfile.TemporaryDirectory(prefix="lists-bench-") as folder:
+        try:
+            for index, name in enumerate(names):
+                print(f"lists: setting up {name}", file=sys.stderr, flush=True)
+                children.append(
+                    start_child(
+                        name,
+                        options,
+                        out=Path(folder) / f"{name}.json",
+                        last=index == len(names) - 1,
+                    )
+                )
+            for child in children:
+                print(f"lists: warming up {child.name}", file=sys.stderr, flush=True)
+                child.ask(WARMUP)
+
+            def progress(done: int) -> None:
+                if done % 5 == 0 or done == options.iterations:
+                    print(
+                        f"lists: round {done}/{options.iterations} of {', '.join(names)}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+
+            load_before, started = os.getloadavg(), time.perf_counter()
+            schedule = interleave(children, options.iterations, progress=progress)
+            span = {
+                "databases": names,
+                "rounds": options.iterations,
+                "seconds": time.perf_counter() - started,
+                "load_before": load_before,
+                "load_after": os.getloadavg(),
+            }
+            runs = []
+            for child in children:
+                print(f"lists: finishing {child.name}", file=sys.stderr, flush=True)
+                child.finish()
+                run = json.loads((Path(folder) / f"{child.name}.json").read_text())
+                run["seconds"] = child.seconds
+                run["rounds"] = [
+                    {"round": number, **{k: v for k, v in turn.items() if k != "database"}}
+                    for number, turns in enumerate(schedule)
+                    for turn in turns
+                    if turn["database"] == child.name
+                ]
+                run["interleaved"] = span
+                runs.append(run)
+        finally:
+            for child in children:
+                child.stop()
+    return runs, span
 
 
 def database_missing(server: str, names: list[str]) -> list[str]:
@@ -761,7 +1002,29 @@ def _run_line(run: dict[str, Any]) -> str:
         f"{pair('inbox sizes (busiest, quietest)', 'inbox sizes')}. "
         f"{run['iterations']} rounds after {run['warmup']} warm-up requests a scenario, deep "
         f"pages after {run['depth']} next links; load average {run['load_before'][0]:.2f} "
-        f"before, {run['load_after'][0]:.2f} after ({run['seconds']:.0f} s)."
+        f"before, {run['load_after'][0]:.2f} after{_rounds_note(run)}."
+    )
+
+
+def _rounds_note(run: dict[str, Any]) -> str:
+    """How long the database's rounds took and how busy the machine was as they began
+    (runs saved before the rounds were interleaved have only the child's seconds)."""
+    rounds = run.get("rounds")
+    if not rounds:
+        return f" ({run['seconds']:.0f} s)"
+    loads = [turn["load"] for turn in rounds]
+    return (
+        f" its rounds ({sum(turn['seconds'] for turn in rounds):.0f} s of its own, load "
+        f"{min(loads):.2f}-{max(loads):.2f} as they began)"
+    )
+
+
+def _span_line(span: dict[str, Any]) -> str:
+    return (
+        f"The databases' rounds interleaved ({', '.join(f'`{name}`' for name in span['databases'])}"
+        f", one child working at a time, the first of each round rotating): {span['rounds']} "
+        f"rounds in {span['seconds']:.0f} s, load average {span['load_before'][0]:.2f} before, "
+        f"{span['load_after'][0]:.2f} after."
     )
 
 
@@ -786,17 +1049,15 @@ def main() -> int:
 
     if options.report_only:
         # Tables and charts again from a run's saved numbers (--json), measuring nothing.
-        runs = json.loads(options.json.read_text())["runs"]
+        saved = json.loads(options.json.read_text())
+        runs = saved["runs"]
         if options.charts:
             chart_p95_by_size(runs, options.charts / "lists-p95.png")
             chart_visibility_ratio(runs, options.charts / "lists-visibility-ratio.png")
-        print(_markdown(runs))
+        print(_markdown(runs, saved.get("interleaved")))
         return 0
     if options.child:
-        options.database = options.child
-        result = measure_database(options)
-        options.out.write_text(json.dumps(result, indent=1, default=str))
-        return 0
+        return child_main(options)
 
     names = [name.strip() for name in options.databases.split(",") if name.strip()]
     missing = database_missing(options.server, names)
@@ -812,11 +1073,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    runs = []
-    for index, name in enumerate(names):
-        print(f"lists: measuring {name}", file=sys.stderr, flush=True)
-        runs.append(run_database(name, options, last=index == len(names) - 1))
-    report = {"runs": runs}
+    runs, span = run_databases(names, options)
+    report = {"runs": runs, "interleaved": span}
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)
         options.json.write_text(json.dumps(report, indent=1, default=str))
@@ -833,16 +1091,19 @@ def main() -> int:
     if options.charts:
         chart_p95_by_size(runs, options.charts / "lists-p95.png")
         chart_visibility_ratio(runs, options.charts / "lists-visibility-ratio.png")
-    print(_markdown(runs))
+    print(_markdown(runs, span))
     return 0
 
 
-def _markdown(runs: list[dict[str, Any]]) -> str:
+def _markdown(runs: list[dict[str, Any]], span: dict[str, Any] | None = None) -> str:
     largest = max(runs, key=lambda run: run["cases"])
     parts = [lists_markdown(runs)]
     if largest.get("jit"):
         parts.append(jit_markdown(largest["jit"], largest["cases"]))
-    parts.append("\n".join(f"- {_run_line(run)}" for run in runs))
+    lines = [f"- {_run_line(run)}" for run in runs]
+    if span:
+        lines.append(f"- {_span_line(span)}")
+    parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
