@@ -12,12 +12,19 @@ and no HTTP server, whose cost is the same for every list), with the production 
         --json docs/benchmarks/lists.json --plans docs/benchmarks/plans-1m.md --jit
 
 Each database is measured by a child process of its own (Django binds one database per
-process); the parent prints Markdown tables (bench/report.py). Users are chosen from the data
-by what they may see: a supervisor of the agency owning most cases, and the social worker or
-frontline officer of that agency with the median number of visible cases; hotline staff of the
-busiest and the quietest hotline for contacts; supervisors of the longest and a short queue;
-provider staff of the busiest and the quietest inbox. A run adds rows the requests write
-(access log, sessions, one API token a user, revoked at the end), never anything else.
+process), all of them alive at once, and their timed rounds are interleaved in time so that
+the 1M/10k ratio (issue 12's "flat") does not measure how the machine's load drifted between
+one database's run and the next: the parent sets each child up and warms it up, then round k
+is one round of every database, one child after the other (never two at once; the first
+rotating each round), each told "round" on its stdin and answering "done" on its stdout; at
+"finish" a child writes its numbers (and, the last database's only, the plans and the JIT
+comparison) and exits. The parent prints Markdown tables (bench/report.py). Users are chosen
+from the data by what they may see: a supervisor of the largest agency with workers, and the
+social worker or frontline officer of that agency with the median number of visible cases;
+hotline staff of the busiest and the quietest hotline for contacts; supervisors of the longest
+and a short queue; provider staff of the busiest and the quietest inbox. A run adds rows the
+requests write (access log, sessions, one API token a user, revoked at the end), never
+anything else.
 """
 
 from __future__ import annotations
