@@ -1027,11 +1027,16 @@ def _rounds_note(run: dict[str, Any]) -> str:
 
 
 def _span_line(span: dict[str, Any]) -> str:
+    names = ", ".join(f"`{name}`" for name in span["databases"])
+    what = (
+        f"The databases' rounds interleaved ({names}, one child working at a time, the first "
+        "of each round rotating)"
+        if len(span["databases"]) > 1
+        else f"The rounds of {names} alone"
+    )
     return (
-        f"The databases' rounds interleaved ({', '.join(f'`{name}`' for name in span['databases'])}"
-        f", one child working at a time, the first of each round rotating): {span['rounds']} "
-        f"rounds in {span['seconds']:.0f} s, load average {span['load_before'][0]:.2f} before, "
-        f"{span['load_after'][0]:.2f} after."
+        f"{what}: {span['rounds']} rounds in {span['seconds']:.0f} s, load average "
+        f"{span['load_before'][0]:.2f} before, {span['load_after'][0]:.2f} after."
     )
 
 

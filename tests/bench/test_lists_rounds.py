@@ -222,3 +222,5 @@ def test_a_saved_interleaved_run_is_described_with_its_span():
     assert "its rounds (7 s of its own, load 1.50-1.75 as they began)" in line
     assert "`load10k`, `load1m`" in lists_bench._span_line(span)
     assert "2 rounds in 15 s" in lists_bench._span_line(span)
+    alone = lists_bench._span_line({**span, "databases": ["load10k"]})
+    assert alone.startswith("The rounds of `load10k` alone: 2 rounds in 15 s")
