@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 
 from config.errors import ActionNotAllowed
@@ -66,15 +67,47 @@ QUEUE_ORDER = ("queue_rank", "priority", "due_at", "pk")
 INBOX_ORDER = ("priority", "due_at", "pk")
 
 
+# What an inbox card and its packet (`delivered_packet`) read of the rows joined to a
+# referral: the provider's name, the case's packet fields (with the row's uid, which opens
+# its sealed ones), the referring agency's name and the screening's outcome.
+INBOX_RELATED_FIELDS = (
+    "provider__name",
+    "case__row_uid",
+    "case__region",
+    "case__age",
+    "case__age_band",
+    "case__gender",
+    "case__languages",
+    "case__exploitation_type",
+    "case__urgent",
+    "case__do_not_contact",
+    "case__safe_to_contact",
+    "case__identifying_name",
+    "case__identifying_phone",
+    "case__narrative",
+    "case__agency__name",
+    "screening__outcome",
+)
+
+
 def referral_inbox(*, user: User) -> QuerySet[Referral]:
     """Referrals delivered to the providers of a provider-staff member's agency, oldest due
     first, on the partial index `referral_provider_inbox`. The case is joined only so that
-    `referral_packet_get` can show the packet fields that were disclosed, and nothing else."""
+    `referral_packet_get` can show the packet fields that were disclosed, and nothing else.
+    Of the screening's result (some 15 kB of JSON a row) the database reads out only the
+    two keys a packet shows; the rows are for reading, never for saving."""
     if not (is_active_staff(user) and user.has_role(Role.PROVIDER_STAFF)):
         raise ActionNotAllowed("Only provider staff have a referral inbox.")
     return (
         Referral.objects.filter(status__in=INBOX_STATUSES, provider_agency_id=user.agency_id)
         .select_related("provider", "case", "case__agency", "screening")
+        .only(*(field.name for field in Referral._meta.concrete_fields), *INBOX_RELATED_FIELDS)
+        .annotate(
+            packet_flags=KeyTransform("flags", "screening__result"),
+            packet_observed=KeyTransform(
+                "observed", KeyTransform("observations", "screening__result")
+            ),
+        )
         .order_by(*INBOX_ORDER)
     )
 
@@ -125,9 +158,23 @@ def case_packet_recipient_list(*, case: CaseModel) -> list[PacketRecipient]:
 
 
 def referral_packet_get(*, referral: Referral) -> dict[str, Any]:
-    """The disclosure packet a provider received for `referral` (from `referral_inbox`): only
-    the fields named in `Referral.fields_disclosed`. No queries."""
+    """The disclosure packet a provider received for `referral` (from `referral_inbox`, or
+    fetched whole): only the fields named in `Referral.fields_disclosed`. No queries."""
+    screening = referral.screening
+    if "result" not in screening.__dict__ and hasattr(referral, "packet_flags"):
+        # An inbox row: the result's keys a packet reads, as the database read them out.
+        screening.result = _packet_result(referral.packet_flags, referral.packet_observed)
     return delivered_packet(referral)
+
+
+def _packet_result(flags: Any, observed: Any) -> dict[str, Any]:
+    """A screening result holding only `flags` and `observations.observed` (None: absent)."""
+    result: dict[str, Any] = {}
+    if flags is not None:
+        result["flags"] = flags
+    if observed is not None:
+        result["observations"] = {"observed": observed}
+    return result
 
 
 def referral_get(*, user: User, referral_id: int | str) -> Referral:

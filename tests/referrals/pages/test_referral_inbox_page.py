@@ -6,7 +6,16 @@ import re
 import pytest
 
 from referrals.labels import referral_reference
-from referrals.models import ReferralStatus
+from referrals.models import Referral, ReferralStatus
+from referrals.selectors import INBOX_ORDER, referral_inbox, referral_packet_get
+from referrals.services.delivery import (
+    CONSENTED_FIELDS,
+    IDENTIFYING_FIELDS,
+    MANDATORY_FIELDS,
+    PLACE_FIELDS,
+    delivered_packet,
+)
+from screening.models import Screening
 from screening.roles import Role
 from tests.factories import AgencyFactory, UserFactory
 from tests.referrals.conftest import make_provider
@@ -15,6 +24,9 @@ from tests.referrals.pages.conftest import login_redirect
 pytestmark = pytest.mark.django_db
 
 URL = "/referrals/inbox/"
+EVERY_PACKET_FIELD = list(
+    dict.fromkeys((*MANDATORY_FIELDS, *CONSENTED_FIELDS, *IDENTIFYING_FIELDS, *PLACE_FIELDS))
+)
 
 
 def answer_url(referral) -> str:
@@ -158,3 +170,46 @@ def test_the_inbox_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(8):
         response = client.get(URL)
     assert len(_cards(response.content.decode())) == count
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        "as scored",
+        {
+            "flags": ["minor", "immediate_danger", "debt_bondage"],
+            "observations": {"observed": [{"prompt": "Barred windows"}, {"prompt": "A guard"}]},
+            "explanation": {"text": "x" * 2000},
+        },
+        {"flags": None, "observations": {}},
+        {"observations": {"observed": []}},
+        {},
+    ],
+)
+def test_the_inbox_shows_the_packets_the_whole_rows_give(
+    delivered, provider_staff, submitted, result
+):
+    """The inbox reads two keys of the screening's result instead of all of it: the packets
+    are still those of the referrals read whole."""
+    if result != "as scored":
+        Screening.objects.filter(pk=submitted.pk).update(result=result)
+    case = submitted.case
+    case.identifying_name = "Maria Fictional"
+    case.identifying_phone = "+15550000002"
+    case.narrative = "A fictional narrative"
+    case.safe_to_contact = "yes"
+    case.save()
+    delivered(fields_disclosed=EVERY_PACKET_FIELD)
+    delivered(service_type="medical", mandatory=True, fields_disclosed=EVERY_PACKET_FIELD)
+
+    listed = list(referral_inbox(user=provider_staff))
+    assert len(listed) == 2
+    assert all("result" in row.screening.get_deferred_fields() for row in listed)
+    whole = (
+        Referral.objects.filter(pk__in=[row.pk for row in listed])
+        .select_related("provider", "case", "case__agency", "screening")
+        .order_by(*INBOX_ORDER)
+    )
+    packets = [referral_packet_get(referral=row) for row in listed]
+    assert packets == [delivered_packet(row) for row in whole]
+    assert packets[0]["name"] == "Maria Fictional"
