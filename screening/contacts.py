@@ -21,6 +21,14 @@ from screening.roles import Role
 CONTACT_ROLES: tuple[str, ...] = (Role.HOTLINE_STAFF, Role.SUPERVISOR)
 # What rendering a contact reads: joined, so a page costs one query however long.
 _RELATED = ("case", "triage_instrument_version__instrument")
+# What a list shows of those joined rows: the case's reference, the triage instrument's slug
+# and version number. Not a version's definition (tens of kB of JSON a row, decoded and then
+# collected as garbage) nor the case's own columns.
+_LIST_RELATED_FIELDS = (
+    "case__reference",
+    "triage_instrument_version__number",
+    "triage_instrument_version__instrument__slug",
+)
 
 
 class ContactNotFound(NotFound):
@@ -69,10 +77,18 @@ def contact_access(*, user: User, contact_id: int | str, for_update: bool = Fals
 
 
 def contact_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Contact]:
-    """The agency's contacts, newest first, filtered (see `ContactFilter`). One query a page."""
+    """The agency's contacts, newest first, filtered (see `ContactFilter`), with every column of
+    the contact and only what a list shows of its case and instrument. One query a page."""
     require_contact_role(user)
-    contacts = Contact.objects.filter(agency_id=user.agency_id).select_related(*_RELATED)
-    return apply_filters(ContactFilter, filters, contacts).order_by("-created_at", "-pk")
+    contacts = (
+        Contact.objects.filter(agency_id=user.agency_id)
+        .select_related(*_RELATED)
+        .only(*(field.name for field in Contact._meta.concrete_fields), *_LIST_RELATED_FIELDS)
+    )
+    if filters:
+        # Without filters the FilterSet would only copy its filters and narrow nothing.
+        contacts = apply_filters(ContactFilter, filters, contacts)
+    return contacts.order_by("-created_at", "-pk")
 
 
 def contact_get(*, user: User, contact_id: int | str) -> Contact:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -51,7 +53,12 @@ class ContactOutputSerializer(ApiSerializer):
     def get_triage(self, contact: Contact) -> dict | None:
         if contact.triage_answers is None:
             return None
-        return TriageOutputSerializer(contact).data
+        return self._triage.to_representation(contact)
+
+    @cached_property
+    def _triage(self) -> TriageOutputSerializer:
+        # One for every row of a list: making a serializer copies each of its fields.
+        return TriageOutputSerializer()
 
 
 class EarlierRecordOutputSerializer(ApiSerializer):

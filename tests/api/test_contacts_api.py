@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.models import IdempotencyRecord
 from screening import services
+from screening.contacts import contact_list
 from screening.models import Contact
 from tests.api.helpers import assert_problem, client_for, error_fields
 from tests.concurrency import run_together
@@ -454,6 +455,34 @@ def test_the_list_takes_the_same_number_of_queries_for_n_and_2n_contacts(
     with CaptureQueriesContext(connection) as many:
         assert len(api.get(URL).json()["results"]) == 6
     assert len(many) == len(few)
+
+
+def test_each_listed_contact_is_the_contact_as_its_own_address_gives_it(
+    api, advocate, case_of_hotline, triage_instrument
+):
+    """The list reads of the case and the triage instrument only what it shows (never the
+    instrument's definition); every row is still the whole contact, field for field."""
+    services.contact_create(
+        created_by=advocate,
+        channel="phone",
+        contact_type="crisis",
+        caller_name="A Fictional Caller",
+        caller_phone="+15550000001",
+        situation_location="A fictional farm",
+        summary="Workers locked in at night (fictional).",
+        immediate_danger=True,
+        case_reference=case_of_hotline.reference,
+        triage_answers={"needs_response_24h": "yes"},
+    )
+    services.contact_create(created_by=advocate, channel="chat", contact_type="tip")
+    rows = api.get(URL).json()["results"]
+    assert len(rows) == 2 and rows[1]["triage"]["result"]["flags"]
+    for row in rows:
+        whole = api.get(detail_url(row["id"])).json()
+        assert list(row.items()) == list(whole.items())
+    (triaged,) = [row for row in contact_list(user=advocate) if row.triage_instrument_version_id]
+    assert "definition" in triaged.triage_instrument_version.get_deferred_fields()
+    assert "narrative" in triaged.case.get_deferred_fields()
 
 
 def test_expired_idempotency_records_are_purged_and_the_key_is_free_again(api):
