@@ -229,16 +229,17 @@ def referral_decide(request: HttpRequest, referral_id: int, decision: str) -> Ht
 
 def _inbox_entry(referral: Referral, bound: ProviderAnswerForm | None) -> dict[str, Any]:
     packet = selectors.referral_packet_get(referral=referral)
+    # The packet carries an ISO timestamp; people read the referral's due time (formatted
+    # once for the card and the packet).
+    due = date_format(timezone.localtime(referral.due_at), "j M Y H:i")
     return {
         "referral": referral,
+        "due": due,
         "packet": [
             {
                 "key": key,
                 "label": label(key, "packet_field"),
-                # The packet carries an ISO timestamp; people read the referral's due time.
-                "value": date_format(timezone.localtime(referral.due_at), "j M Y H:i")
-                if key == "respond_by"
-                else packet_value_label(key, value),
+                "value": due if key == "respond_by" else packet_value_label(key, value),
             }
             for key, value in packet.items()
         ],
