@@ -289,15 +289,48 @@ class PartedCondition(WhereNode):
     a where tree keep the node's class."""
 
 
-def parted_filter(queryset: Any, condition: Q) -> Any:
+class _ConditionAtCompile:
+    """A where-tree leaf holding a condition that is built only when its query is compiled:
+    `compiler.query.build_where(build())`, on the query being compiled, so the columns carry
+    that query's aliases however the tree was relabeled or moved into a subquery since. A
+    paged list on PostgreSQL reads its parts instead and never compiles it, so it never
+    pays for building it (`_evaluate`). The condition may not join (`build_where`) and
+    references no outer query, so nothing here needs relabeling; it aggregates nothing.
+    Renders exactly as `filter(build())` would: tested against it."""
+
+    contains_aggregate = False
+    contains_over_clause = False
+    is_summary = False
+
+    def __init__(self, build: Any) -> None:
+        self.build = build
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return compiler.compile(compiler.query.build_where(self.build()))
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def get_refs(self) -> set[Any]:
+        return set()
+
+    def replace_expressions(self, replacements: Any) -> _ConditionAtCompile:
+        return self
+
+
+def parted_filter(queryset: Any, condition: Q | Any) -> Any:
     """`queryset.filter(condition)`, with the condition marked as the one a list's parts
     (`ListPart`, on the queryset's `visibility_parts`) split: together the parts must select
     exactly the rows `condition` does (a row may be in more than one). `condition` may not
     join (it is built with `build_where`), so that reading a part in its place leaves every
-    join as it was."""
+    join as it was. `condition` may be a function returning the `Q`, called only if the
+    query is compiled with it (not when a page reads the parts in its place)."""
     clone = queryset.all()
     query = clone.query
-    marked = PartedCondition(children=[query.build_where(condition)])
+    if isinstance(condition, Q):
+        marked = PartedCondition(children=[query.build_where(condition)])
+    else:
+        marked = PartedCondition(children=[_ConditionAtCompile(condition)])
     if query.where.connector == AND and not query.where.negated:
         query.where.children.append(marked)
     else:

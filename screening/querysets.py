@@ -157,8 +157,13 @@ class CaseQuerySet(models.QuerySet):
         if not _may_see_cases(user):
             return self.none()
         supervises = _supervises_agency(user)
-        visible_ids = Q(pk__in=explicitly_visible_ids(user))
-        condition = Q(agency_id=user.agency_id) | visible_ids if supervises else visible_ids
+
+        def condition() -> Q:
+            # Built when the query is compiled: a paged list on PostgreSQL reads the parts
+            # (`visibility_parts`) in its place and never builds it.
+            visible_ids = Q(pk__in=explicitly_visible_ids(user))
+            return Q(agency_id=user.agency_id) | visible_ids if supervises else visible_ids
+
         visible = parted_filter(self, condition)
         visible._parted_for = (user, supervises)
         return visible

@@ -274,3 +274,36 @@ def case_identifying_visible(*, user: User, case: Case) -> bool:
         .filter(Q(consent__isnull=True) | Q(consent__in=active))
         .exists()
     )
+
+
+# --- the case page -------------------------------------------------------------------------
+
+
+def case_screening_list(*, case: Case) -> list[Screening]:
+    """Every screening of a case the caller already accessed, newest first: what the case
+    page lists and what its timeline's screening entries are made of (`case_timeline_page`'s
+    `already_read`). With the instrument version and the people who started and submitted
+    each, without the answers, context and result or the version's definition, which the page
+    does not show. One query."""
+    return list(
+        case.screenings.select_related("instrument_version", "screener", "submitted_by")
+        .defer(*_CASE_PAGE_SCREENING_DEFERRED)
+        .order_by("-started_at", "-pk")
+    )
+
+
+_CASE_PAGE_SCREENING_DEFERRED = (
+    "answers",
+    "context",
+    "result",
+    "instrument_version__definition",
+    "instrument_version__languages",
+)
+
+
+def case_consent_list(*, case: Case) -> list[Consent]:
+    """Every consent of a case the caller already accessed, newest first, with who gave and
+    who withdrew it: the case page's list and its timeline's consent entries. One query."""
+    return list(
+        case.consents.select_related("given_by", "withdrawn_by").order_by("-given_at", "-pk")
+    )

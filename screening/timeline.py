@@ -4,7 +4,10 @@ closings, and whatever other apps add (referrals and their events), newest first
 Each source is a function that reads its own rows after a cursor, newest first, at most a
 page of them; `case_timeline_page` merges the sources' pages and cuts one page from the merge.
 The cursor is the key of the page's last entry (time, source rank, id): ids, numbers and a
-timestamp, never text (config/keyset.py). One query per source, however long the case.
+timestamp, never text (config/keyset.py). One query per source, however long the case; none
+for a source whose rows the caller has already read whole (`already_read`: the case page
+holds every screening and consent of the case for its own lists), which cuts its page from
+those rows in Python, in the same order and after the same cursor as its query would.
 
 Apps above screening register their sources from a `timeline.py` module of their own
 (discovered at start-up, like `labels.py`): screening never imports them. An entry's `detail`
@@ -14,12 +17,12 @@ may change the case; others see that a note was written, by whom and when.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 
 from config.keyset import CursorInvalid, KeyField, cursor_decode, cursor_encode
@@ -59,13 +62,16 @@ class TimelineCursor:
 @dataclass(frozen=True)
 class TimelineQuery:
     """What a source is asked for: the case, the rows older than `cursor` (None: from the
-    newest), at most `limit`, and whether narrative may be shown."""
+    newest), at most `limit`, and whether narrative may be shown. `already_read` holds, by
+    model, every row of the case the caller has read already (with the related rows the
+    sources use)."""
 
     case: Case
     cursor: TimelineCursor | None
     rank: int
     limit: int
     may_read_narrative: bool
+    already_read: Mapping[type[Model], Sequence[Model]] = field(default_factory=dict)
 
     def older(self, rows: QuerySet, field: str) -> QuerySet:
         """`rows` after the cursor in timeline order (`field` desc, id desc), a page long."""
@@ -78,6 +84,28 @@ class TimelineQuery:
             else:
                 rows = rows.filter(**{f"{field}__lt": at})
         return rows.order_by(f"-{field}", "-pk")[: self.limit]
+
+    def older_read(self, model: type[Model], field: str) -> list[Model] | None:
+        """What `older` would give for `model`'s rows of the case with `field` set, cut from
+        the rows in `already_read` without a query; None when the caller has not read them."""
+        rows = self.already_read.get(model)
+        if rows is None:
+            return None
+        kept = [row for row in rows if getattr(row, field) is not None]
+        if self.cursor is not None:
+            at, rank, pk = self.cursor.at, self.cursor.rank, self.cursor.id
+            if self.rank < rank:
+                kept = [row for row in kept if getattr(row, field) <= at]
+            elif self.rank == rank:
+                kept = [
+                    row
+                    for row in kept
+                    if getattr(row, field) < at or (getattr(row, field) == at and row.pk < pk)
+                ]
+            else:
+                kept = [row for row in kept if getattr(row, field) < at]
+        kept.sort(key=lambda row: (getattr(row, field), row.pk), reverse=True)
+        return kept[: self.limit]
 
 
 Source = Callable[[TimelineQuery], list[TimelineEntry]]
@@ -123,10 +151,14 @@ def _notes(query: TimelineQuery) -> list[TimelineEntry]:
 
 
 def _screenings_started(query: TimelineQuery) -> list[TimelineEntry]:
-    rows = query.older(
-        Screening.objects.filter(case=query.case).select_related("instrument_version", "screener"),
-        "started_at",
-    )
+    rows = query.older_read(Screening, "started_at")
+    if rows is None:
+        rows = query.older(
+            Screening.objects.filter(case=query.case).select_related(
+                "instrument_version", "screener"
+            ),
+            "started_at",
+        )
     return [
         TimelineEntry(
             at=screening.started_at,
@@ -140,12 +172,14 @@ def _screenings_started(query: TimelineQuery) -> list[TimelineEntry]:
 
 
 def _screenings_submitted(query: TimelineQuery) -> list[TimelineEntry]:
-    rows = query.older(
-        Screening.objects.filter(case=query.case, submitted_at__isnull=False).select_related(
-            "instrument_version", "submitted_by"
-        ),
-        "submitted_at",
-    )
+    rows = query.older_read(Screening, "submitted_at")
+    if rows is None:
+        rows = query.older(
+            Screening.objects.filter(case=query.case, submitted_at__isnull=False).select_related(
+                "instrument_version", "submitted_by"
+            ),
+            "submitted_at",
+        )
     return [
         TimelineEntry(
             at=screening.submitted_at,
@@ -160,9 +194,11 @@ def _screenings_submitted(query: TimelineQuery) -> list[TimelineEntry]:
 
 
 def _consents_given(query: TimelineQuery) -> list[TimelineEntry]:
-    rows = query.older(
-        Consent.objects.filter(case=query.case).select_related("given_by"), "given_at"
-    )
+    rows = query.older_read(Consent, "given_at")
+    if rows is None:
+        rows = query.older(
+            Consent.objects.filter(case=query.case).select_related("given_by"), "given_at"
+        )
     return [
         TimelineEntry(
             at=consent.given_at,
@@ -176,12 +212,14 @@ def _consents_given(query: TimelineQuery) -> list[TimelineEntry]:
 
 
 def _consents_withdrawn(query: TimelineQuery) -> list[TimelineEntry]:
-    rows = query.older(
-        Consent.objects.filter(case=query.case, withdrawn_at__isnull=False).select_related(
-            "withdrawn_by"
-        ),
-        "withdrawn_at",
-    )
+    rows = query.older_read(Consent, "withdrawn_at")
+    if rows is None:
+        rows = query.older(
+            Consent.objects.filter(case=query.case, withdrawn_at__isnull=False).select_related(
+                "withdrawn_by"
+            ),
+            "withdrawn_at",
+        )
     return [
         TimelineEntry(
             at=consent.withdrawn_at,
@@ -279,10 +317,17 @@ def _sort_key(entry: TimelineEntry) -> tuple[Any, ...]:
 
 
 def case_timeline_page(
-    *, case: Case, may_read_narrative: bool, per_page: int = 25, after: str | None = None
+    *,
+    case: Case,
+    may_read_narrative: bool,
+    per_page: int = 25,
+    after: str | None = None,
+    already_read: Mapping[type[Model], Sequence[Model]] | None = None,
 ) -> TimelinePage:
     """One page of the case's timeline (the case already accessed by the caller), newest
-    first, after the cursor `after`. `CursorInvalid` for a cursor the timeline did not give."""
+    first, after the cursor `after`. `CursorInvalid` for a cursor the timeline did not give.
+    `already_read`: every row of the case of a model (e.g. `{Screening: [...]}`), already
+    read by the caller with the related rows the sources name, used instead of a query."""
     cursor = None
     if after:
         at, rank, pk = cursor_decode(after, _CURSOR_FIELDS)
@@ -297,6 +342,7 @@ def case_timeline_page(
             rank=rank,
             limit=per_page + 1,
             may_read_narrative=may_read_narrative,
+            already_read=already_read or {},
         )
         for entry in source(query):
             if entry.source != name:

@@ -30,6 +30,7 @@ from screening.forms import (
     ConsentWithdrawForm,
     add_service_errors,
 )
+from screening.models import Consent, Screening
 from screening.permissions import CaseAction, consent_access
 from screening.roles import Role
 from screening.views._common import error_summary, list_page, post_only, render_page
@@ -141,13 +142,19 @@ def case_detail(
     screening/views/casework.py) is shown bound, with its errors, status 400."""
     from screening.views.casework import case_work_context
 
+    # One access check; the lists and the timeline read from the case it gave.
     case = selectors.case_get(user=request.user, case_reference_or_id=reference)
-    consents = selectors.consent_list(user=request.user, case_reference_or_id=reference)
-    screenings = selectors.screening_list(user=request.user, case_reference_or_id=reference)
+    consents = selectors.case_consent_list(case=case)
+    screenings = selectors.case_screening_list(case=case)
     if consent_form is None and case.user_can_change:
         consent_form = ConsentRecordForm(service_type_choices=_service_type_choices())
     earlier = _earlier_records_once(request, case.reference)
-    work = case_work_context(request, case, bound=work_forms)
+    work = case_work_context(
+        request,
+        case,
+        bound=work_forms,
+        already_read={Screening: screenings, Consent: consents},
+    )
     refused = [form for form in (consent_form, *(work_forms or {}).values()) if form is not None]
     return render_page(
         request,

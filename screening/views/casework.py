@@ -57,11 +57,15 @@ TRANSFERS_PER_PAGE = 25
 
 
 def case_work_context(
-    request: HttpRequest, case: Case, bound: dict[str, forms.Form] | None = None
+    request: HttpRequest,
+    case: Case,
+    bound: dict[str, forms.Form] | None = None,
+    already_read: dict | None = None,
 ) -> dict[str, Any]:
     """What the case page's case-work sections need: the people on the case, its tasks and
     the newest part of its timeline, and the forms the user may use (a refused one bound,
-    with its errors). A fixed number of queries, however big the case."""
+    with its errors). A fixed number of queries, however big the case; `already_read` are
+    rows of the case the page holds whole, for the timeline (`case_timeline_page`)."""
     bound = bound or {}
     may_change, supervises = case.user_can_change, case.user_supervises
     workers = selectors.agency_worker_list(agency_id=case.agency_id)
@@ -72,7 +76,10 @@ def case_work_context(
         "pending_transfer": selectors.case_transfer_pending(case=case) if supervises else None,
         "tasks": list(selectors.case_task_list(case=case)) if may_change else [],
         "timeline": case_timeline_page(
-            case=case, may_read_narrative=may_change, per_page=TIMELINE_ON_CASE_PAGE
+            case=case,
+            may_read_narrative=may_change,
+            per_page=TIMELINE_ON_CASE_PAGE,
+            already_read=already_read,
         ),
         "work_forms": {},
     }

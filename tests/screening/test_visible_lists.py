@@ -181,3 +181,51 @@ def test_a_page_after_a_cursor_starts_at_the_key_by_a_row_comparison(worker_scen
     assert '("screening_case"."created_at", "screening_case"."id") <' in sql
     if connection.vendor == "postgresql":
         assert re.search(r'\(\S+\."case_created_at", \S+\."case_id"\) <', sql)
+
+
+def _sql(queryset):
+    return queryset.query.sql_with_params()
+
+
+@pytest.mark.parametrize("who", ["supervisor", "worker"])
+def test_the_visible_condition_built_at_compile_time_is_the_eager_filter(
+    supervisor_scene, worker_scene, who, monkeypatch
+):
+    """`visible_to` builds its condition only when a query is compiled with it (a paged list
+    on PostgreSQL reads the parts instead): pinned to what filtering by the same `Q` renders,
+    as a list, a count, inside a subquery whose aliases were relabeled, and in an OR of two
+    querysets, with the same rows (inside a subquery its own subqueries keep their table
+    names: same rows, tested)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from config.keyset import parted_filter
+    from screening.querysets import explicitly_visible_ids
+
+    user = worker_scene if who == "worker" else supervisor_scene
+    now = timezone.now()  # the break-glass expiry is compared with the time of the query
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    lazy = Case.objects.visible_to(user)
+    ids = Q(pk__in=explicitly_visible_ids(user))
+    condition = Q(agency_id=user.agency_id) | ids if who == "supervisor" else ids
+    eager = parted_filter(Case.objects.all(), condition)
+    assert _sql(lazy) == _sql(eager)
+    assert _sql(lazy.filter(status="open").order_by("pk")) == _sql(
+        eager.filter(status="open").order_by("pk")
+    )
+    assert sorted(lazy.values_list("pk", flat=True)) == sorted(
+        Case.objects.filter(condition).values_list("pk", flat=True)
+    )
+    assert lazy.count() == Case.objects.filter(condition).count()
+
+    def shared(cases):  # rows of another table whose case is visible: shares
+        return CaseShare.objects.filter(Exists(cases.filter(pk=OuterRef("case_id"))))
+
+    # In a subquery the condition is built on the query being compiled, whose aliases were
+    # relabeled (V0): its own subqueries keep their tables' names, which Django itself
+    # deems clash-free for a query of another prefix; they refer to no outer column.
+    assert "V0" in _sql(shared(lazy))[0]
+    assert list(shared(lazy).order_by("pk")) == list(shared(eager).order_by("pk"))
+    assert shared(lazy).exists()
+    others = Case.objects.filter(agency_id=user.agency_id + 1000)
+    assert _sql(others | lazy) == _sql(others | eager)
+    assert _sql(lazy | others) == _sql(eager | others)
