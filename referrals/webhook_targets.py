@@ -13,6 +13,13 @@ every address checked, and the connection made to a checked address, the URL's h
 still going in the Host header and TLS SNI (the certificate is verified against the name):
 a DNS answer that changes between the check and the connection (rebinding) is never used.
 
+A process keeps the connections of its last sends open (HTTP keep-alive, `webhook_connection_
+take` / `webhook_connection_keep`) and its TLS settings built once: a provider receiving many
+referrals is not asked for a new TCP and TLS handshake each time. A kept connection is used
+again only for the same scheme, host and port, and only while the address it is connected to
+is among those just resolved and checked for this send; one sender at a time uses it (it is
+taken out of the pool while in use), so a slow provider holds no one else's connection.
+
 Messages name what is wrong, never the URL (its path or query may hold a token).
 """
 
@@ -20,10 +27,14 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import os
 import socket
 import ssl
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -156,15 +167,105 @@ class _CheckedHTTPConnection(http.client.HTTPConnection):
 class _CheckedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: WebhookTarget, *, timeout: float) -> None:
         # SNI and certificate verification use target.host, the URL's name.
-        super().__init__(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
+        super().__init__(target.host, target.port, timeout=timeout, context=_tls_context())
         self._create_connection = partial(_connect_to_checked_address, target)
 
 
+def _tls_context() -> ssl.SSLContext:
+    """The default TLS settings (certificates verified against the system's authorities),
+    built once per process: loading the authorities costs more than a handshake. Built anew
+    when SSL_CERT_FILE or SSL_CERT_DIR name other authorities."""
+    return _tls_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@lru_cache(maxsize=4)
+def _tls_context_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
 def webhook_connection(target: WebhookTarget, *, timeout: float) -> http.client.HTTPConnection:
-    """A connection to `target` that only ever reaches its checked addresses. No proxy is
+    """A new connection to `target` that only ever reaches its checked addresses. No proxy is
     used (a proxy would resolve the name again, out of the check's sight)."""
     if target.scheme == "https":
         return _CheckedHTTPSConnection(target, timeout=timeout)
     return _CheckedHTTPConnection(target, timeout=timeout)
+
+
+# --- kept connections ------------------------------------------------------------------------
+# A kept connection idle longer than this is closed rather than used (servers commonly close
+# theirs after 60-75 s; one closed under us costs a failed write and a new connection).
+KEEP_IDLE_SECONDS = 30.0
+# Connections kept per process, the least recently used closed first.
+KEEP_MAX = 32
+
+_kept: OrderedDict[tuple[str, str, int], list[tuple[http.client.HTTPConnection, float]]] = (
+    OrderedDict()
+)
+_kept_lock = threading.Lock()
+
+
+def _peer_address(connection: http.client.HTTPConnection) -> str | None:
+    try:
+        return connection.sock.getpeername()[0] if connection.sock is not None else None
+    except OSError:
+        return None
+
+
+def webhook_connection_take(
+    target: WebhookTarget, *, timeout: float
+) -> tuple[http.client.HTTPConnection, bool]:
+    """A connection to `target` for one request, and whether it was kept from an earlier one
+    (a kept connection the server closed meanwhile fails on first use: try once more on a
+    new one). A kept one is used only while its address is one `target` checked just now."""
+    key = (target.scheme, target.host, target.port)
+    now = time.monotonic()
+    stale: list[http.client.HTTPConnection] = []
+    found = None
+    with _kept_lock:
+        entries = _kept.get(key, [])
+        while entries and found is None:
+            connection, idle_since = entries.pop()
+            if now - idle_since <= KEEP_IDLE_SECONDS and _peer_address(connection) in (
+                target.addresses
+            ):
+                found = connection
+            else:
+                stale.append(connection)
+        if not entries:
+            _kept.pop(key, None)
+    for connection in stale:
+        connection.close()
+    if found is None:
+        return webhook_connection(target, timeout=timeout), False
+    found.timeout = timeout
+    found.sock.settimeout(timeout)
+    return found, True
+
+
+def webhook_connection_keep(target: WebhookTarget, connection: http.client.HTTPConnection) -> None:
+    """Give back a connection whose answer was read to the end, for the next send to the
+    same target; one the server closes (or that is no longer connected) is closed."""
+    if connection.sock is None:
+        connection.close()
+        return
+    key = (target.scheme, target.host, target.port)
+    dropped: list[http.client.HTTPConnection] = []
+    with _kept_lock:
+        _kept.setdefault(key, []).append((connection, time.monotonic()))
+        _kept.move_to_end(key)
+        while sum(len(entries) for entries in _kept.values()) > KEEP_MAX:
+            _, entries = next(iter(_kept.items()))
+            dropped.append(entries.pop(0)[0])
+            if not entries:
+                _kept.popitem(last=False)
+    for old in dropped:
+        old.close()
+
+
+def webhook_connections_close() -> None:
+    """Close every kept connection (tests; a process about to fork)."""
+    with _kept_lock:
+        connections = [connection for entries in _kept.values() for connection, _ in entries]
+        _kept.clear()
+    for connection in connections:
+        connection.close()

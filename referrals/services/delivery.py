@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from config.outbox import outbox_complete, outbox_emit, outbox_postpone
@@ -33,6 +36,8 @@ from referrals.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HE
 from referrals.webhook_targets import (
     WebhookTargetRefused,
     webhook_connection,
+    webhook_connection_keep,
+    webhook_connection_take,
     webhook_target_resolve,
 )
 from screening.models import Consent, YesNoUnknown
@@ -98,49 +103,51 @@ def _may_contact_person(case) -> bool:
 def build_packet(referral: Referral, consent: Consent | None) -> dict[str, Any]:
     """The minimal disclosure packet: only the fields `packet_fields` allows."""
     respond_by = timezone.now() + timedelta(hours=referral.provider.response_due_hours)
-    values = _packet_values(referral, respond_by=respond_by)
-    return {name: values[name] for name in packet_fields(referral, consent)}
+    return _packet_values(referral, packet_fields(referral, consent), respond_by=respond_by)
 
 
 def delivered_packet(referral: Referral) -> dict[str, Any]:
     """What the provider received, for the in-system inbox: exactly the fields recorded in
     `fields_disclosed` at delivery, nothing else about the case."""
-    values = _packet_values(referral, respond_by=referral.due_at)
-    return {name: values[name] for name in referral.fields_disclosed if name in values}
+    return _packet_values(referral, referral.fields_disclosed, respond_by=referral.due_at)
 
 
-def _packet_values(referral: Referral, *, respond_by: datetime) -> dict[str, Any]:
+def _packet_values(
+    referral: Referral, names: Iterable[str], *, respond_by: datetime
+) -> dict[str, Any]:
+    """The values of the packet fields `names` (unknown names are left out). Only these are
+    read: a field not disclosed is never opened (the sealed ones are decrypted on reading)."""
     case = referral.case
     result = referral.screening.result or {}
-    may_contact = _may_contact_person(case)
-    return {
-        "referral": referral.idempotency_key,
-        "service_type": referral.service_type,
-        "priority": referral.get_priority_display().lower(),
-        "respond_by": respond_by.replace(microsecond=0).isoformat(),
-        "referring_agency": case.agency.name,
-        "region": case.region,
-        "age_band": case.age_band,
-        "languages": list(case.languages or []),
-        "urgent": case.urgent,
-        "mandatory": referral.mandatory,
+    values: dict[str, Callable[[], Any]] = {
+        "referral": lambda: referral.idempotency_key,
+        "service_type": lambda: referral.service_type,
+        "priority": lambda: referral.get_priority_display().lower(),
+        "respond_by": lambda: respond_by.replace(microsecond=0).isoformat(),
+        "referring_agency": lambda: case.agency.name,
+        "region": lambda: case.region,
+        "age_band": lambda: case.age_band,
+        "languages": lambda: list(case.languages or []),
+        "urgent": lambda: case.urgent,
+        "mandatory": lambda: referral.mandatory,
         # Do not contact / not safe: the provider goes through the referring agency.
-        "contact_person_directly": may_contact,
-        "age": case.age,
-        "report_reasons": sorted(
+        "contact_person_directly": lambda: _may_contact_person(case),
+        "age": lambda: case.age,
+        "report_reasons": lambda: sorted(
             set(result.get("flags") or ()) & {"minor", "mandatory_report", "immediate_danger"}
         ),
-        "gender": case.gender,
-        "exploitation_type": case.exploitation_type,
-        "outcome": referral.screening.outcome,
-        "flags": sorted(result.get("flags") or ()),
-        "name": case.identifying_name,
-        "phone": case.identifying_phone if may_contact else "",
-        "narrative": case.narrative,
-        "observed_signs": [
+        "gender": lambda: case.gender,
+        "exploitation_type": lambda: case.exploitation_type,
+        "outcome": lambda: referral.screening.outcome,
+        "flags": lambda: sorted(result.get("flags") or ()),
+        "name": lambda: case.identifying_name,
+        "phone": lambda: case.identifying_phone if _may_contact_person(case) else "",
+        "narrative": lambda: case.narrative,
+        "observed_signs": lambda: [
             sign["prompt"] for sign in (result.get("observations") or {}).get("observed", ())
         ],
     }
+    return {name: values[name]() for name in names if name in values}
 
 
 # --- channels ------------------------------------------------------------------------------
@@ -157,7 +164,8 @@ class PermanentDeliveryError(Exception):
 def webhook_post(*, provider: ServiceProvider, body: bytes, idempotency_key: str) -> int:
     """POST a signed body; returns the HTTP status of a 2xx answer or raises. The target is
     resolved and checked here, just before sending, and the connection goes to the checked
-    address (referrals/webhook_targets.py); redirects are not followed."""
+    address (referrals/webhook_targets.py: a connection kept from an earlier send only if
+    its address is one checked now); redirects are not followed."""
     try:
         target = webhook_target_resolve(provider.webhook_url)
     except WebhookTargetRefused as error:
@@ -172,21 +180,51 @@ def webhook_post(*, provider: ServiceProvider, body: bytes, idempotency_key: str
         IDEMPOTENCY_HEADER: idempotency_key,
         "User-Agent": "ht-screening-referrals/1",
     }
-    connection = webhook_connection(target, timeout=settings.REFERRAL_WEBHOOK_TIMEOUT_SECONDS)
+    timeout = settings.REFERRAL_WEBHOOK_TIMEOUT_SECONDS
+    connection, kept = webhook_connection_take(target, timeout=timeout)
     try:
-        connection.request("POST", target.path, body=body, headers=headers)
-        with connection.getresponse() as response:
-            status = response.status
-            response.read(64 * 1024)  # the answer is not used; read a little, never all
+        try:
+            status = _post(connection, target.path, body=body, headers=headers)
+        except KEPT_CONNECTION_CLOSED:
+            if not kept:
+                raise
+            # The server closed the kept connection while it was idle: once more, on a new
+            # one (the same idempotency key, should the first have arrived after all).
+            connection.close()
+            connection = webhook_connection(target, timeout=timeout)
+            status = _post(connection, target.path, body=body, headers=headers)
     except (http.client.HTTPException, TimeoutError, OSError) as error:
-        raise TemporaryDeliveryError(f"network error ({type(error).__name__})") from None
-    finally:
         connection.close()
+        raise TemporaryDeliveryError(f"network error ({type(error).__name__})") from None
+    webhook_connection_keep(target, connection)
     if 200 <= status < 300:
         return status
     if status >= 500 or status in (408, 429):
         raise TemporaryDeliveryError(f"HTTP {status}")
     raise PermanentDeliveryError(f"HTTP {status}")
+
+
+# How a kept connection that the server closed while it was idle fails on its next request.
+KEPT_CONNECTION_CLOSED = (
+    http.client.RemoteDisconnected,
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
+)
+
+
+def _post(
+    connection: http.client.HTTPConnection, path: str, *, body: bytes, headers: dict[str, str]
+) -> int:
+    """Send one request and read the answer's status. The answer is not used: a little of it
+    is read, never all; a connection whose answer was not read to its end is closed."""
+    connection.request("POST", path, body=body, headers=headers)
+    with connection.getresponse() as response:
+        status = response.status
+        response.read(64 * 1024)
+        if not response.isclosed():  # more than that: not worth reading for the connection
+            connection.close()
+    return status
 
 
 def _deliver(referral: Referral, payload: dict[str, Any], *, key_suffix: str = "") -> str:
@@ -254,6 +292,83 @@ class _Claim:
     attempt: int
 
 
+# What a claim reads: the referral's state, the provider's channel, the case's packet fields
+# (with the row's uid, which opens its sealed ones; a sealed field not disclosed is never
+# opened), the referring agency's name, the screening's outcome and the consent's dates.
+CLAIM_FIELDS = (
+    "case",
+    "screening",
+    "provider",
+    "service_type",
+    "status",
+    "priority",
+    "mandatory",
+    "about_place",
+    "consent_used",
+    "idempotency_key",
+    "delivery_attempts",
+    "delivery_started_at",
+    "provider__slug",
+    "provider__name",
+    "provider__channel",
+    "provider__webhook_url",
+    "provider__row_uid",
+    "provider__webhook_secret",
+    "provider__email",
+    "provider__response_due_hours",
+    "case__agency",
+    "case__row_uid",
+    "case__region",
+    "case__age",
+    "case__age_band",
+    "case__gender",
+    "case__languages",
+    "case__exploitation_type",
+    "case__urgent",
+    "case__do_not_contact",
+    "case__safe_to_contact",
+    "case__identifying_name",
+    "case__identifying_phone",
+    "case__narrative",
+    "case__agency__name",
+    "screening__outcome",
+    "consent_used__scope",
+    "consent_used__given_at",
+    "consent_used__valid_until",
+    "consent_used__withdrawn_at",
+)
+
+
+def _packet_result(flags: Any, observed: Any) -> dict[str, Any]:
+    """A screening result holding only `flags` and `observations.observed` (None: absent)."""
+    result: dict[str, Any] = {}
+    if flags is not None:
+        result["flags"] = flags
+    if observed is not None:
+        result["observations"] = {"observed": observed}
+    return result
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """This transaction's commit is visible to others at once but does not wait for the
+    WAL to reach the disk (PostgreSQL's `synchronous_commit = off`, this transaction only):
+    a database crash within a fraction of a second may lose it, never corrupt it. Only for
+    what delivery can redo under the same idempotency key."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+def _without_waiting_for_disk(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """`referrals` whose SELECT also does what `_commit_without_waiting_for_disk` does (the
+    setting's function, `set_config(…, is_local)`), saving that statement's round trip."""
+    if connection.vendor != "postgresql":
+        return referrals
+    return referrals.annotate(
+        synchronous_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ())
+    )
+
+
 def _one(referrals: QuerySet[Referral]) -> Referral | None:
     """The referral or None, without the model's ordering (a query per delivery: compiling
     `Meta.ordering` cost more than the query on PostgreSQL)."""
@@ -295,10 +410,19 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
     """Lock the referral, check its state and consent, build the packet and count the
     attempt, marked in flight; the lock goes with this short transaction's commit."""
     referral = _one(
-        Referral.objects.select_for_update(of=("self",))
+        _without_waiting_for_disk(Referral.objects.select_for_update(of=("self",)))
         .select_related("provider", "case", "case__agency", "screening", "consent_used")
+        .only(*CLAIM_FIELDS)
+        .annotate(
+            packet_flags=KeyTransform("flags", "screening__result"),
+            packet_observed=KeyTransform(
+                "observed", KeyTransform("observations", "screening__result")
+            ),
+        )
         .filter(pk=referral_id)
     )
+    # Whatever the claim writes (the attempt, a skip, a block) is redone by the next claim if
+    # a database crash loses it: it does not wait for the disk.
     if referral is None:
         outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
         return DispatchOutcome("skipped", reason="no such referral")
@@ -318,6 +442,8 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
             case_id=referral.case_id, provider=referral.provider, service_type=referral.service_type
         )
     if consent is None and not (referral.mandatory or referral.about_place):
+        # The whole row (locked already): the change history records every field.
+        referral = Referral.objects.select_related("provider").get(pk=referral_id)
         referral.missing_consent = missing_consent_text(
             provider=referral.provider, service_type=referral.service_type
         )
@@ -331,13 +457,11 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
         outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
         return DispatchOutcome("blocked")
 
+    # Of the screening's result (some 15 kB of JSON) the database read out only the two keys
+    # a packet shows.
+    referral.screening.result = _packet_result(referral.packet_flags, referral.packet_observed)
     payload = build_packet(referral, consent)
     attempt = referral.delivery_attempts + 1
-    if connection.vendor == "postgresql":
-        # A claim lost in a crash costs one more attempt under the same idempotency key, so
-        # its commit need not wait for the disk (it is visible to others at once all the same).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
     # The attempt counts from here, whatever happens to the send (no change-history row:
     # the outcome's is the one that tells).
     Referral.objects.filter(pk=referral_id).update(
@@ -379,6 +503,11 @@ def _dispatch_record(
         logger.info("referral %s: attempt %s failed (%s)", referral_id, attempt, error)
         return DispatchOutcome("retry", countdown=countdown, reason=str(error))
 
+    # A delivery's record lost in a database crash leaves the referral approved and its
+    # outbox row open: the relay publishes it again once its lease runs out and the same
+    # packet goes again under the same idempotency key (the provider keeps the first). (Not
+    # so the paths above: a discard notice owed, or a give-up, is committed to the disk.)
+    _commit_without_waiting_for_disk()
     now = timezone.now()
     referral.fields_disclosed = list(claim.payload)
     referral.consent_used = claim.consent
