@@ -111,8 +111,11 @@ class Scenario:
     baseline: Callable[[], Any]
     sees: int
     # The same page with the list's per-row annotations and related rows on one indexed
-    # condition and no visibility rule (case lists only): the least any rule can cost.
+    # condition and no visibility rule (case lists, runs before 2 Dec 2026 only).
     floor: Callable[[], Any] | None = None
+    # The same model's rows in the same order and page, with their related rows and none of
+    # the list's per-row annotations (case lists): the baseline of the runs before 2 Dec.
+    rows_only: Callable[[], Any] | None = None
     page: int = 1
     status: int = 200
     queries: int = 0
@@ -124,15 +127,18 @@ class Scenario:
             "visible": [],
             "baseline": [],
             "floor": [],
+            "rows_only": [],
             "visible_cpu": [],
             "baseline_cpu": [],
             "floor_cpu": [],
+            "rows_only_cpu": [],
         }
     )
 
     @property
     def reads(self) -> tuple[str, ...]:
-        return ("visible", "baseline", "floor") if self.floor else ("visible", "baseline")
+        extra = tuple(name for name in ("floor", "rows_only") if getattr(self, name))
+        return ("visible", "baseline", *extra)
 
     @property
     def page_label(self) -> str:
@@ -172,6 +178,7 @@ class ListSpec:
         per_page: int,
         paged: bool = True,
         floor: Callable[[Any], Any] | None = None,
+        rows_only: Callable[[Any], Any] | None = None,
     ) -> None:
         self.name, self.path, self.api, self.table = name, path, api, table
         self.selector, self.baseline, self.per_page, self.paged = (
@@ -180,7 +187,7 @@ class ListSpec:
             per_page,
             paged,
         )
-        self.floor = floor
+        self.floor, self.rows_only = floor, rows_only
 
 
 def _ms_since(started: float) -> float:
@@ -231,6 +238,9 @@ class DatabaseRounds:
                         visible=_page_read(spec.selector, user, spec, page),
                         baseline=_page_read(spec.baseline, user, spec, page),
                         floor=_page_read(spec.floor, user, spec, page) if spec.floor else None,
+                        rows_only=(
+                            _page_read(spec.rows_only, user, spec, page) if spec.rows_only else None
+                        ),
                         sees=sees,
                         page=page,
                     )
@@ -737,12 +747,12 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
         .first()
     )
 
-    all_cases = lambda user: Case.objects.with_related()  # noqa: E731
-    # The floor of a case list: its per-row annotations and related rows, on the agency index
-    # (one walk), without the visibility rule.
-    agency_cases = lambda user: (  # noqa: E731
-        Case.objects.filter(agency_id=user.agency_id).with_access(user).with_related()
-    )
+    # The baseline of a case list is its own query without the visibility filter: every
+    # case, with the same per-row annotations (what the user may do with each row: columns,
+    # not a filter), related rows, order and page. `rows_only` drops the annotations too
+    # (the baseline of the runs before 2 Dec 2026), shown beside it.
+    all_cases = lambda user: Case.objects.with_access(user).with_related()  # noqa: E731
+    rows_only = lambda user: Case.objects.with_related()  # noqa: E731
     specs = [
         ListSpec(
             "API cases",
@@ -751,7 +761,7 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
             table="screening_case",
             selector=lambda user: case_list(user=user),
             baseline=all_cases,
-            floor=agency_cases,
+            rows_only=rows_only,
             per_page=50,
         ),
         ListSpec(
@@ -761,7 +771,7 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
             table="screening_case",
             selector=lambda user: my_case_list(user=user),
             baseline=all_cases,
-            floor=agency_cases,
+            rows_only=rows_only,
             per_page=25,
         ),
         ListSpec(
@@ -771,7 +781,7 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
             table="screening_case",
             selector=lambda user: agency_case_list(user=user),
             baseline=all_cases,
-            floor=agency_cases,
+            rows_only=rows_only,
             per_page=25,
         ),
         ListSpec(

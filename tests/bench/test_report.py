@@ -96,6 +96,24 @@ def test_lists_table_orders_sizes_and_marks_what_misses_a_target():
     assert cells["ratio p95"] == "**3.00**"  # over the 1.5 target: marked
 
 
+def test_the_rows_only_read_is_shown_beside_the_baseline_when_a_run_has_it():
+    runs = _runs()
+    for run in runs:
+        for scenario in run["scenarios"]:
+            scenario["rows_only"] = {"p50": 1.8, "p95": 2.0, "n": 20}
+    table = lists_markdown(runs)
+    ratio_lines = [line for line in table.splitlines() if line.startswith("| list | as |")]
+    ratio_header = [cell.strip() for cell in ratio_lines[-1].strip("|").split("|")]
+    ratio_row = [line for line in table.splitlines() if line.startswith("| web my cases")][-1]
+    cells = dict(
+        zip(ratio_header, (c.strip() for c in ratio_row.strip("|").split("|")), strict=True)
+    )
+    assert "without the visibility filter" in table
+    assert cells["ratio p95"] == "**3.00**"  # against the baseline, as before
+    assert cells["rows only p50 / p95 (ms)"] == "1.80 / 2.00"
+    assert cells["visible / rows only p95"] == "4.50"  # 9 / 2
+
+
 def test_charts_are_png_files(tmp_path):
     p95_chart = chart_p95_by_size(_runs(), tmp_path / "charts" / "p95.png")
     ratio_chart = chart_visibility_ratio(_runs(), tmp_path / "charts" / "ratio.png")
