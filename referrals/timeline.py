@@ -7,7 +7,13 @@ from __future__ import annotations
 from django.urls import reverse
 
 from referrals.models import ReferralEvent, ReferralStatus, ServiceType
-from screening.timeline import TimelineEntry, TimelineQuery, timeline_source_register, who
+from screening.timeline import (
+    TimelineEntry,
+    TimelineQuery,
+    timeline_source_register,
+    who,
+    who_fields,
+)
 
 
 def _label(choices, value: str) -> str:
@@ -25,8 +31,17 @@ def _title(event: ReferralEvent) -> str:
 
 def _referral_events(query: TimelineQuery) -> list[TimelineEntry]:
     rows = query.older(
-        ReferralEvent.objects.filter(referral__case=query.case).select_related(
-            "referral__provider", "by"
+        ReferralEvent.objects.filter(referral__case=query.case)
+        .select_related("referral__provider", "by")
+        .only(
+            "at",
+            "kind",
+            "to_status",
+            "referral",
+            "referral__service_type",
+            "referral__provider",
+            "referral__provider__name",
+            *who_fields("by"),
         ),
         "at",
     )

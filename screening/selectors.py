@@ -34,6 +34,7 @@ from screening.permissions import (
 )
 from screening.querysets import CASE_WORKER_ROLES, granted_case_ids
 from screening.roles import Role
+from screening.timeline import who_fields
 
 
 def case_list(
@@ -279,31 +280,46 @@ def case_identifying_visible(*, user: User, case: Case) -> bool:
 # --- the case page -------------------------------------------------------------------------
 
 
-def case_screening_list(*, case: Case) -> list[Screening]:
-    """Every screening of a case the caller already accessed, newest first: what the case
-    page lists and what its timeline's screening entries are made of (`case_timeline_page`'s
-    `already_read`). With the instrument version and the people who started and submitted
-    each, without the answers, context and result or the version's definition, which the page
-    does not show. One query."""
+def case_page_screening_list(*, case: Case) -> list[Screening]:
+    """Every screening of a case the caller already accessed, newest first, as the case page
+    shows them and its timeline names them (`case_timeline_page`'s `already_read`): only
+    those columns, of the screening, its instrument version and the people who started and
+    submitted it (not the answers, the result or the version's definition). One query."""
     return list(
         case.screenings.select_related("instrument_version", "screener", "submitted_by")
-        .defer(*_CASE_PAGE_SCREENING_DEFERRED)
+        .only(
+            "case",
+            "status",
+            "started_at",
+            "submitted_at",
+            "instrument_version",
+            "instrument_version__title",
+            "instrument_version__number",
+            *who_fields("screener", "submitted_by"),
+        )
         .order_by("-started_at", "-pk")
     )
 
 
-_CASE_PAGE_SCREENING_DEFERRED = (
-    "answers",
-    "context",
-    "result",
-    "instrument_version__definition",
-    "instrument_version__languages",
-)
-
-
-def case_consent_list(*, case: Case) -> list[Consent]:
-    """Every consent of a case the caller already accessed, newest first, with who gave and
-    who withdrew it: the case page's list and its timeline's consent entries. One query."""
+def case_page_consent_list(*, case: Case) -> list[Consent]:
+    """Every consent of a case the caller already accessed, newest first, as the case page
+    shows them and its timeline names them (who gave and who withdrew each): only those
+    columns (not the witness or the withdrawal note). One query."""
     return list(
-        case.consents.select_related("given_by", "withdrawn_by").order_by("-given_at", "-pk")
+        case.consents.select_related("given_by", "withdrawn_by")
+        .only(
+            "case",
+            "scope",
+            "service_type",
+            "provider_name",
+            "provider_ref",
+            "method",
+            "interpreter_used",
+            "interpreter_language",
+            "given_at",
+            "valid_until",
+            "withdrawn_at",
+            *who_fields("given_by", "withdrawn_by"),
+        )
+        .order_by("-given_at", "-pk")
     )

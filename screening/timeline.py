@@ -127,12 +127,29 @@ def who(user: User | None) -> str:
     return user.get_full_name() or user.get_username()
 
 
+# What `who` reads of a staff account.
+WHO_FIELDS = ("first_name", "last_name", "username")
+
+
+def who_fields(*relations: str) -> tuple[str, ...]:
+    """`only()` names for the people rows name through `relations`: the foreign key and what
+    `who` reads, so a source loads none of the account's other columns."""
+    return tuple(
+        name
+        for relation in relations
+        for name in (relation, *(f"{relation}__{field}" for field in WHO_FIELDS))
+    )
+
+
 # --- screening's own sources -----------------------------------------------------------
 
 
 def _notes(query: TimelineQuery) -> list[TimelineEntry]:
     rows = query.older(
-        CaseNote.objects.filter(case=query.case).select_related("author"), "created_at"
+        CaseNote.objects.filter(case=query.case)
+        .select_related("author")
+        .only("case", "kind", "row_uid", "text", "version", "created_at", *who_fields("author")),
+        "created_at",
     )
     return [
         TimelineEntry(
@@ -234,7 +251,10 @@ def _consents_withdrawn(query: TimelineQuery) -> list[TimelineEntry]:
 
 def _contacts(query: TimelineQuery) -> list[TimelineEntry]:
     rows = query.older(
-        Contact.objects.filter(case=query.case).select_related("created_by"), "created_at"
+        Contact.objects.filter(case=query.case)
+        .select_related("created_by")
+        .only("case", "created_at", "contact_type", "channel", *who_fields("created_by")),
+        "created_at",
     )
     return [
         TimelineEntry(
@@ -262,7 +282,17 @@ def _activity_title(activity: CaseActivity) -> str:
 
 def _activities(query: TimelineQuery) -> list[TimelineEntry]:
     rows = query.older(
-        CaseActivity.objects.filter(case=query.case).select_related("by", "worker", "agency"),
+        CaseActivity.objects.filter(case=query.case)
+        .select_related("by", "worker", "agency")
+        .only(
+            "case",
+            "at",
+            "kind",
+            "close_reason",
+            "agency",
+            "agency__name",
+            *who_fields("by", "worker"),
+        ),
         "at",
     )
     return [

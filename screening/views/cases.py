@@ -144,8 +144,8 @@ def case_detail(
 
     # One access check; the lists and the timeline read from the case it gave.
     case = selectors.case_get(user=request.user, case_reference_or_id=reference)
-    consents = selectors.case_consent_list(case=case)
-    screenings = selectors.case_screening_list(case=case)
+    consents = selectors.case_page_consent_list(case=case)
+    screenings = selectors.case_page_screening_list(case=case)
     if consent_form is None and case.user_can_change:
         consent_form = ConsentRecordForm(service_type_choices=_service_type_choices())
     earlier = _earlier_records_once(request, case.reference)

@@ -211,6 +211,80 @@ def test_case_detail_shows_status_consents_and_screenings(
     assert "Continue" in page  # the draft
 
 
+def _case_with_history(case, *, officer, colleague, supervisor, start_screening, count):
+    """`count` of each thing the case page lists or names on its timeline: consents (one
+    withdrawn), screenings (one submitted, one a draft), notes, tasks, assignments."""
+    services.consent_record(
+        case=case, by=officer, scope=Consent.Scope.SCREENING, method=Consent.Method.VERBAL
+    )
+    services.case_assign(case=case, worker=colleague, by=supervisor)
+    for number in range(count):
+        shared = services.consent_record(
+            case=case,
+            by=officer,
+            scope="referral_service_type",
+            service_type="shelter",
+            method=Consent.Method.WRITTEN,
+            valid_until=timezone.now() + datetime.timedelta(days=30),
+        )
+        services.consent_withdraw(consent=shared, by=supervisor, note="said so")
+        services.screening_submit(screening=start_screening(case), by=officer)
+        start_screening(case, by=colleague)
+        services.case_note_add(case=case, by=officer, kind="other", text=f"Note {number}")
+        services.case_task_add(
+            case=case,
+            by=officer,
+            description=f"Call back {number}",
+            due_at=timezone.now() + datetime.timedelta(days=1),
+        )
+
+
+@pytest.mark.parametrize("count", [1, 3])
+@pytest.mark.parametrize(
+    ("who", "queries"),
+    [
+        # session, user, roles, the case (its access check, once), its screenings, its
+        # consents, assignments, tasks, the timeline's notes, contacts, case activity and
+        # referral events (its screenings and consents come from the page's lists), the
+        # workers a task can go to, the access log entry, session save (3)
+        ("officer", 17),
+        # the same, plus the device of the second sign-in step, shares, a pending transfer,
+        # the workers again (the assign form) and the agencies of the share and transfer forms
+        ("supervisor", 23),
+    ],
+)
+def test_the_case_page_runs_a_fixed_number_of_queries(
+    client_for,
+    officer,
+    colleague,
+    supervisor,
+    case,
+    start_screening,
+    count,
+    who,
+    queries,
+    django_assert_num_queries,
+):
+    _case_with_history(
+        case,
+        officer=officer,
+        colleague=colleague,
+        supervisor=supervisor,
+        start_screening=start_screening,
+        count=count,
+    )
+    client = client_for({"officer": officer, "supervisor": supervisor}[who])
+    url = f"/cases/{case.reference}/"
+    client.get(url)
+    with django_assert_num_queries(queries):
+        page = client.get(url).content.decode()
+    assert page.count("See result") == count and page.count(">Continue<") == count
+    assert page.count("Withdrawn ") == count
+    # The timeline's newest entries, from each kind of row the page read.
+    assert "Screening submitted: " in page and "Consent withdrawn: " in page
+    assert f"Note {count - 1}" in page and f"Call back {count - 1}" in page
+
+
 def test_shared_agency_sees_the_case_but_cannot_start_a_screening(
     client_for, supervisor, outsider, other_agency, case
 ):
