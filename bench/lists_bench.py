@@ -801,8 +801,19 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
             api=False,
             table="screening_screening",
             selector=lambda user: screening_list(user=user, case_reference_or_id=case.reference),
-            # Without the access check, but still finding the case by its reference.
+            # Without the visibility filter, but still finding the case by its reference
+            # with what the access check reads beside it (what the user may do with the
+            # case, columns of its row: `case_access`'s query less `visible_to`).
             baseline=lambda user: (
+                Case.objects.with_access(user)
+                .with_break_glass(user)
+                .select_related("agency")
+                .filter(reference=case.reference)
+                .first()
+                .screenings.select_related("instrument_version__instrument", "screener")
+                .order_by("-started_at", "-pk")
+            ),
+            rows_only=lambda user: (
                 Case.objects.get(reference=case.reference)
                 .screenings.select_related("instrument_version__instrument", "screener")
                 .order_by("-started_at", "-pk")
