@@ -379,10 +379,14 @@ def _evaluate(
         if rest is not None:
             ids = _ids_of(rest, ordering)
             pieces = [
-                _piece(ids, part, ordering, key=key, backwards=backwards, rows=rows)[:limit]
+                _piece(ids, part, ordering, key=key, backwards=backwards, rows=rows, limit=limit)
                 for part in parts
             ]
-            return list(rest.filter(pk__in=pieces[0].union(*pieces[1:], all=True))[:limit])
+            # `rest` is this read's own clone (as each piece is): narrowed and cut in place,
+            # as `filter()` and slicing would on a copy of it.
+            rest.query.add_q(Q(pk__in=pieces[0].union(*pieces[1:], all=True)))
+            rest.query.set_limits(high=limit)
+            return list(rest)
     return list(ordered[:limit])
 
 
@@ -405,21 +409,31 @@ def _piece(
     key: Sequence[Any] | None,
     backwards: bool,
     rows: bool,
+    limit: int,
 ) -> Any:
-    """One part of a parted list: `rest` (the list without its parted condition, already cut
-    after the key on its own columns) narrowed to the part, and, for a part walked on another
-    table's index, cut after the key and ordered on that table's copies of the order fields
-    (in the same `filter()` as the part's condition, so that both use the part's one join)."""
+    """One part of a parted list, its first `limit` ids: `rest` (the list without its parted
+    condition, already cut after the key on its own columns) narrowed to the part, and, for a
+    part walked on another table's index, cut after the key and ordered on that table's
+    copies of the order fields (in the same condition as the part's, so that both use the
+    part's one join). Built on one copy of `rest`, as `filter()`, `order_by()` and slicing
+    would build it."""
+    piece = rest._chain()
+    query = piece.query
     walk = dict(part.walk)
     if not walk or any(field.name not in walk for field in ordering):
-        return rest.filter(part.condition)
-    walked = [replace(field, name=walk[field.name]) for field in ordering]
-    condition = part.condition
-    if key is not None:
-        condition &= _beyond(walked, key, backwards, rows=rows)
-    return rest.filter(condition).order_by(
-        *[field.reversed_order if backwards else field.order for field in walked]
-    )
+        query.add_q(part.condition)
+    else:
+        walked = [replace(field, name=walk[field.name]) for field in ordering]
+        condition = part.condition
+        if key is not None:
+            condition &= _beyond(walked, key, backwards, rows=rows)
+        query.add_q(condition)
+        query.clear_ordering(force=True, clear_default=False)
+        query.add_ordering(
+            *[field.reversed_order if backwards else field.order for field in walked]
+        )
+    query.set_limits(high=limit)
+    return piece
 
 
 class _RowCompare(Expression):
