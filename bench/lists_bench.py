@@ -665,8 +665,14 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
     from django.db.models import Count
 
     from referrals.models import INBOX_STATUSES, Referral
-    from referrals.selectors import INBOX_ORDER, QUEUE_ORDER, referral_inbox, referral_queue
-    from screening.contacts import contact_list
+    from referrals.selectors import (
+        INBOX_ORDER,
+        QUEUE_ORDER,
+        inbox_columns,
+        referral_inbox,
+        referral_queue,
+    )
+    from screening.contacts import contact_list, contact_list_columns
     from screening.models import Case, Contact, User
     from screening.roles import Role
     from screening.selectors import agency_case_list, case_list, my_case_list, screening_list
@@ -790,9 +796,7 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
             api=True,
             table="screening_contact",
             selector=lambda user: contact_list(user=user),
-            baseline=lambda user: Contact.objects.select_related(
-                "case", "triage_instrument_version__instrument"
-            ),
+            baseline=lambda user: contact_list_columns(Contact.objects.all()),
             per_page=50,
         ),
         ListSpec(
@@ -853,11 +857,9 @@ def _users_and_lists() -> tuple[dict[str, Any], list[tuple[ListSpec, str, str, A
             api=False,
             table="referrals_referral",
             selector=lambda user: referral_inbox(user=user),
-            baseline=lambda user: (
+            baseline=lambda user: inbox_columns(
                 Referral.objects.filter(status__in=INBOX_STATUSES)
-                .select_related("provider", "case", "case__agency", "screening")
-                .order_by(*INBOX_ORDER)
-            ),
+            ).order_by(*INBOX_ORDER),
             per_page=25,
         ),
     ]

@@ -98,9 +98,17 @@ def referral_inbox(*, user: User) -> QuerySet[Referral]:
     two keys a packet shows; the rows are for reading, never for saving."""
     if not (is_active_staff(user) and user.has_role(Role.PROVIDER_STAFF)):
         raise ActionNotAllowed("Only provider staff have a referral inbox.")
-    return (
+    return inbox_columns(
         Referral.objects.filter(status__in=INBOX_STATUSES, provider_agency_id=user.agency_id)
-        .select_related("provider", "case", "case__agency", "screening")
+    ).order_by(*INBOX_ORDER)
+
+
+def inbox_columns(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """What the inbox reads of each referral: its own columns, the packet's columns of its
+    provider, case and screening, and two keys of the screening's result (also the list
+    benchmark's baseline, unfiltered)."""
+    return (
+        referrals.select_related("provider", "case", "case__agency", "screening")
         .only(*(field.name for field in Referral._meta.concrete_fields), *INBOX_RELATED_FIELDS)
         .annotate(
             packet_flags=KeyTransform("flags", "screening__result"),
@@ -108,7 +116,6 @@ def referral_inbox(*, user: User) -> QuerySet[Referral]:
                 "observed", KeyTransform("observations", "screening__result")
             ),
         )
-        .order_by(*INBOX_ORDER)
     )
 
 
