@@ -32,7 +32,7 @@ from screening.permissions import (
     require_agency_admin,
     screening_access,
 )
-from screening.querysets import CASE_WORKER_ROLES, granted_case_ids
+from screening.querysets import CASE_WORKER_ROLES
 from screening.roles import Role
 from screening.timeline import who_fields
 
@@ -42,33 +42,39 @@ def case_list(
 ) -> QuerySet[Case]:
     """Cases `user` may view, newest first, with what they may do with each
     (`user_can_change`, `user_supervises`). One query, however many cases."""
-    cases = Case.objects.visible_to(user).with_access(user).with_related()
-    if status is not None:
-        cases = cases.filter(status=status)
+    cases = _case_rows(Case.objects.visible_to(user), user=user, status=status)
     if assigned_to_me:
         cases = cases.assigned_to(user)
+    return cases
+
+
+def _case_rows(cases: QuerySet[Case], *, user: User, status: str | None) -> QuerySet[Case]:
+    """A case list's rows: what the user may do with each, the related rows, newest first."""
+    cases = cases.with_access(user).with_related()
+    if status is not None:
+        cases = cases.filter(status=status)
     return cases.order_by("-created_at", "-pk")
 
 
 def my_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
     """The cases `user` created or is assigned to ("my cases"), not the whole agency a
     supervisor can see. Driven from the user's own `view_case` grants (creators and
-    assignees hold one, `grant_worker`), so a supervisor of a large agency does not walk the
-    agency's cases looking for theirs. One query, however many cases."""
+    assignees hold one, `grant_worker`; a grant is one of the ways to see a case,
+    `CaseQuerySet.granted_to`), so a supervisor of a large agency does not walk the agency's
+    cases looking for theirs. One query, however many cases."""
     created_or_assigned = Q(created_by_id=user.pk) | Exists(
         CaseAssignment.objects.filter(case=OuterRef("pk"), worker_id=user.pk)
     )
-    return (
-        case_list(user=user, status=status)
-        .filter(created_or_assigned, pk__in=granted_case_ids(user, "view_case"))
-        .read_as_one_walk()
+    return _case_rows(
+        Case.objects.granted_to(user).filter(created_or_assigned), user=user, status=status
     )
 
 
 def agency_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
-    """The supervisor's view: cases owned by the user's own agency that they may view, on the
-    index of the agency's cases in list order."""
-    return case_list(user=user, status=status).filter(agency_id=user.agency_id).read_as_one_walk()
+    """The supervisor's view: cases owned by the user's own agency that they may view
+    (`CaseQuerySet.visible_in_own_agency`), on the index of the agency's cases in list
+    order."""
+    return _case_rows(Case.objects.visible_in_own_agency(user), user=user, status=status)
 
 
 def case_get(*, user: User, case_reference_or_id: str | int) -> Case:
@@ -322,4 +328,46 @@ def case_page_consent_list(*, case: Case) -> list[Consent]:
             *who_fields("given_by", "withdrawn_by"),
         )
         .order_by("-given_at", "-pk")
+    )
+
+
+def case_page_assignment_list(*, case: Case) -> list[CaseAssignment]:
+    """`case_assignment_list` as the case page shows it (who and since when): the worker's
+    name, not who assigned them. One query."""
+    return list(
+        case.assignments.select_related("worker")
+        .only("case", "assigned_at", *who_fields("worker"))
+        .order_by("assigned_at", "pk")
+    )
+
+
+def case_page_task_list(*, case: Case) -> list[CaseTask]:
+    """`case_task_list` as the case page shows it: what, which kind, when due, whether done,
+    and the assignee's name. One query."""
+    return list(
+        case.tasks.select_related("assignee")
+        .only(
+            "case", "kind", "row_uid", "description", "due_at", "done_at", *who_fields("assignee")
+        )
+        .order_by("done_at", "due_at", "pk")
+    )
+
+
+def case_page_share_list(*, case: Case) -> list[CaseShare]:
+    """`case_share_list` as the case page shows it: the agency's name, since when, whether
+    with the identifying data. One query."""
+    return list(
+        case.shares.select_related("shared_with_agency")
+        .only("case", "shared_at", "identifying", "shared_with_agency", "shared_with_agency__name")
+        .order_by("shared_at", "pk")
+    )
+
+
+def case_page_transfer_pending(*, case: Case) -> CaseTransfer | None:
+    """`case_transfer_pending` as the case page shows it: to whom, asked when. One query."""
+    return (
+        case.transfers.filter(status=CaseTransfer.Status.PENDING)
+        .select_related("to_agency")
+        .only("case", "status", "requested_at", "to_agency", "to_agency__name")
+        .first()
     )

@@ -71,10 +71,10 @@ def case_work_context(
     workers = selectors.agency_worker_list(agency_id=case.agency_id)
     agencies = selectors.agency_other_list(agency_id=case.agency_id)
     context: dict[str, Any] = {
-        "assignments": list(selectors.case_assignment_list(case=case)) if may_change else [],
-        "shares": list(selectors.case_share_list(case=case)) if supervises else [],
-        "pending_transfer": selectors.case_transfer_pending(case=case) if supervises else None,
-        "tasks": list(selectors.case_task_list(case=case)) if may_change else [],
+        "assignments": selectors.case_page_assignment_list(case=case) if may_change else [],
+        "shares": selectors.case_page_share_list(case=case) if supervises else [],
+        "pending_transfer": selectors.case_page_transfer_pending(case=case) if supervises else None,
+        "tasks": selectors.case_page_task_list(case=case) if may_change else [],
         "timeline": case_timeline_page(
             case=case,
             may_read_narrative=may_change,

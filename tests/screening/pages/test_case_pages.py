@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from screening import services
 from screening.models import Case, Consent
+from tests.factories import AgencyFactory
 from tests.pages import follow, page_link
 
 pytestmark = pytest.mark.django_db
@@ -213,12 +214,24 @@ def test_case_detail_shows_status_consents_and_screenings(
 
 def _case_with_history(case, *, officer, colleague, supervisor, start_screening, count):
     """`count` of each thing the case page lists or names on its timeline: consents (one
-    withdrawn), screenings (one submitted, one a draft), notes, tasks, assignments."""
+    withdrawn), screenings (one submitted, one a draft), notes, tasks, shares; an assignment
+    and a transfer waiting for its answer."""
     services.consent_record(
         case=case, by=officer, scope=Consent.Scope.SCREENING, method=Consent.Method.VERBAL
     )
     services.case_assign(case=case, worker=colleague, by=supervisor)
+    receiving = AgencyFactory(name="Riverside Support")
+    services.consent_record(
+        case=case,
+        by=officer,
+        scope=Consent.Scope.REFERRAL_PROVIDER,
+        method=Consent.Method.WRITTEN,
+        provider_name=receiving.name,
+        valid_until=timezone.now() + datetime.timedelta(days=30),
+    )
+    services.case_transfer_request(case=case, to_agency=receiving, reason="x", by=supervisor)
     for number in range(count):
+        services.case_share(case=case, agency=AgencyFactory(), reason="Joint work", by=supervisor)
         shared = services.consent_record(
             case=case,
             by=officer,
@@ -248,9 +261,10 @@ def _case_with_history(case, *, officer, colleague, supervisor, start_screening,
         # referral events (its screenings and consents come from the page's lists), the
         # workers a task can go to, the access log entry, session save (3)
         ("officer", 17),
-        # the same, plus the device of the second sign-in step, shares, a pending transfer,
-        # the workers again (the assign form) and the agencies of the share and transfer forms
-        ("supervisor", 23),
+        # the same, plus the device of the second sign-in step, shares, the pending transfer,
+        # the workers again (the assign form) and the agencies of the share form (no transfer
+        # form while a transfer waits for its answer)
+        ("supervisor", 22),
     ],
 )
 def test_the_case_page_runs_a_fixed_number_of_queries(
@@ -283,6 +297,9 @@ def test_the_case_page_runs_a_fixed_number_of_queries(
     # The timeline's newest entries, from each kind of row the page read.
     assert "Screening submitted: " in page and "Consent withdrawn: " in page
     assert f"Note {count - 1}" in page and f"Call back {count - 1}" in page
+    if who == "supervisor":
+        assert page.count("read only · since") == count
+        assert "A transfer to <strong>Riverside Support</strong> is waiting" in page
 
 
 def test_shared_agency_sees_the_case_but_cannot_start_a_screening(
