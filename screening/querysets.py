@@ -168,6 +168,26 @@ class CaseQuerySet(models.QuerySet):
         visible._parted_for = (user, supervises)
         return visible
 
+    def granted_to(self, user: User | None) -> CaseQuerySet:
+        """The cases `user` holds a `view_case` grant on (creator, assignee): part of what
+        `visible_to(user)` holds, read on the user's own grants (unique index user,
+        permission, case) without the rest of the rule. Nothing for those who may see no
+        case at all, as there."""
+        if not _may_see_cases(user):
+            return self.none()
+        return self.filter(pk__in=granted_case_ids(user, "view_case"))
+
+    def visible_in_own_agency(self, user: User | None) -> CaseQuerySet:
+        """The cases of `user`'s own agency that `visible_to(user)` holds: every one for a
+        supervisor (the agency is part of what they see), on the index of the agency's
+        cases in list order; for anyone else, the visible set narrowed to the agency."""
+        if not _may_see_cases(user):
+            return self.none()
+        own = self.filter(agency_id=user.agency_id)
+        if _supervises_agency(user):
+            return own
+        return own.visible_to(user).read_as_one_walk()
+
     def read_as_one_walk(self) -> CaseQuerySet:
         """Forget the visible set's parts: for a list already narrowed to one indexed set
         (the user's own grants, the agency's cases), which one walk serves best."""

@@ -229,3 +229,31 @@ def test_the_visible_condition_built_at_compile_time_is_the_eager_filter(
     others = Case.objects.filter(agency_id=user.agency_id + 1000)
     assert _sql(others | lazy) == _sql(others | eager)
     assert _sql(lazy | others) == _sql(eager | others)
+
+
+def test_my_cases_and_agency_cases_are_the_visible_set_narrowed(supervisor_scene, worker_scene):
+    """ "My cases" reads the user's own grants and a supervisor's "agency cases" the agency's
+    cases, neither through the whole visibility rule: pinned to that rule narrowed by the
+    list's own condition, for a supervisor, a worker, an inactive account and staff without
+    a case-work role."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from screening.models import CaseAssignment
+    from screening.selectors import agency_case_list, my_case_list
+
+    admin = UserFactory(agency=supervisor_scene.agency, role=Role.AGENCY_ADMIN)
+    gone = UserFactory(agency=supervisor_scene.agency, role=Role.SUPERVISOR, is_active=False)
+    for user in (supervisor_scene, worker_scene, admin, gone):
+        visible = Case.objects.visible_to(user)
+        mine = Q(created_by_id=user.pk) | Exists(
+            CaseAssignment.objects.filter(case=OuterRef("pk"), worker_id=user.pk)
+        )
+        assert [c.pk for c in my_case_list(user=user)] == [
+            c.pk for c in visible.filter(mine).order_by(*ORDER)
+        ]
+        assert [c.pk for c in agency_case_list(user=user)] == [
+            c.pk for c in visible.filter(agency_id=user.agency_id).order_by(*ORDER)
+        ]
+    assert my_case_list(user=supervisor_scene).exists()
+    assert agency_case_list(user=supervisor_scene).count() > 10
+    assert my_case_list(user=worker_scene).exists()
