@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -93,8 +94,31 @@ def case_work_context(
         work_forms["share"] = bound.get("share") or ShareForm(agencies=agencies)
         if context["pending_transfer"] is None:
             work_forms["transfer"] = bound.get("transfer") or TransferForm(agencies=agencies)
+    fresh = {name: form for name, form in work_forms.items() if name not in bound}
+    choices_read_once(workers, [fresh[n].fields[f] for n, f in WORKER_CHOICES if n in fresh])
+    choices_read_once(agencies, [fresh[n].fields[f] for n, f in AGENCY_CHOICES if n in fresh])
     context["work_forms"] = work_forms
     return context
+
+
+# The case page's forms that choose from the agency's workers, and from the other agencies.
+WORKER_CHOICES = (("task", "assignee"), ("assign", "worker"))
+AGENCY_CHOICES = (("share", "agency"), ("transfer", "agency"))
+
+
+def choices_read_once(rows: QuerySet, fields: list[forms.ModelChoiceField]) -> None:
+    """Let `fields` (of unbound forms, all choosing from `rows`) render their choices from
+    one read of `rows`: Django's `ModelChoiceIterator` reads its queryset again, through a
+    server-side cursor, for every field it renders. The choices are the ones it makes (its
+    `choice()` of each row, after the empty label); validation still uses each field's
+    queryset."""
+    if not fields:
+        return
+    objects = list(rows)
+    for field in fields:
+        iterator = field.iterator(field)
+        empty = [("", field.empty_label)] if field.empty_label is not None else []
+        field.widget.choices = empty + [iterator.choice(obj) for obj in objects]
 
 
 def _back_to_case(reference: str, anchor: str = "") -> HttpResponse:

@@ -261,10 +261,10 @@ def _case_with_history(case, *, officer, colleague, supervisor, start_screening,
         # referral events (its screenings and consents come from the page's lists), the
         # workers a task can go to, the access log entry, session save (3)
         ("officer", 17),
-        # the same, plus the device of the second sign-in step, shares, the pending transfer,
-        # the workers again (the assign form) and the agencies of the share form (no transfer
-        # form while a transfer waits for its answer)
-        ("supervisor", 22),
+        # the same, plus the device of the second sign-in step, shares, the pending transfer
+        # and the agencies of the share form (the workers are read once for the task and the
+        # assign forms; no transfer form while a transfer waits for its answer)
+        ("supervisor", 21),
     ],
 )
 def test_the_case_page_runs_a_fixed_number_of_queries(
