@@ -349,24 +349,26 @@ def _packet_result(flags: Any, observed: Any) -> dict[str, Any]:
     return result
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """This transaction's commit is visible to others at once but does not wait for the
-    WAL to reach the disk (PostgreSQL's `synchronous_commit = off`, this transaction only):
-    a database crash within a fraction of a second may lose it, never corrupt it. Only for
-    what delivery can redo under the same idempotency key."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-
-
-def _without_waiting_for_disk(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    """`referrals` whose SELECT also does what `_commit_without_waiting_for_disk` does (the
-    setting's function, `set_config(…, is_local)`), saving that statement's round trip."""
+def _without_waiting_for_disk(
+    referrals: QuerySet[Referral], *, while_approved: bool = False
+) -> QuerySet[Referral]:
+    """`referrals` whose SELECT also has this transaction's commit not wait for the WAL to
+    reach the disk (PostgreSQL's `synchronous_commit = off` for this transaction only, set
+    by the SELECT itself to save a statement's round trip): visible to others at once, and a
+    database crash within a fraction of a second may lose the commit, never corrupt it. Only
+    for what delivery redoes under the same idempotency key. With `while_approved`, only if
+    the row read is still approved (otherwise the setting is left as it is)."""
     if connection.vendor != "postgresql":
         return referrals
-    return referrals.annotate(
-        synchronous_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ())
-    )
+    if while_approved:
+        setting = RawSQL(
+            'set_config(\'synchronous_commit\', CASE WHEN "referrals_referral"."status" = %s '
+            "THEN 'off' ELSE current_setting('synchronous_commit') END, true)",
+            (S.APPROVED,),
+        )
+    else:
+        setting = RawSQL("set_config('synchronous_commit', 'off', true)", ())
+    return referrals.annotate(synchronous_commit=setting)
 
 
 def _one(referrals: QuerySet[Referral]) -> Referral | None:
@@ -479,7 +481,16 @@ def _dispatch_record(
     """Lock the referral again and record what the send did, looking at its state anew: a
     supervisor, a withdrawal or a provider may have acted while the packet was on the way."""
     referral_id = claim.referral.pk
-    referral = _one(Referral.objects.select_for_update().filter(pk=referral_id))
+    # A packet that arrived on a referral still approved: its record lost in a database crash
+    # leaves the referral approved and its outbox row open, the relay publishes it again once
+    # its lease runs out and the same packet goes again under the same idempotency key (the
+    # provider keeps the first), so that commit need not wait for the disk. Not so the others:
+    # a discard notice owed (the referral moved on meanwhile), a retry or a give-up.
+    referral = _one(
+        _without_waiting_for_disk(
+            Referral.objects.select_for_update(), while_approved=error is None
+        ).filter(pk=referral_id)
+    )
     if referral is None:  # purged with its case meanwhile
         return DispatchOutcome("skipped", reason="no such referral")
     attempt = claim.attempt
@@ -503,11 +514,6 @@ def _dispatch_record(
         logger.info("referral %s: attempt %s failed (%s)", referral_id, attempt, error)
         return DispatchOutcome("retry", countdown=countdown, reason=str(error))
 
-    # A delivery's record lost in a database crash leaves the referral approved and its
-    # outbox row open: the relay publishes it again once its lease runs out and the same
-    # packet goes again under the same idempotency key (the provider keeps the first). (Not
-    # so the paths above: a discard notice owed, or a give-up, is committed to the disk.)
-    _commit_without_waiting_for_disk()
     now = timezone.now()
     referral.fields_disclosed = list(claim.payload)
     referral.consent_used = claim.consent
