@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 
 from config.errors import ActionNotAllowed
@@ -20,7 +19,12 @@ from referrals.models import (
     ServiceProvider,
 )
 from referrals.permissions import ReferralAction, is_active_staff, referral_access
-from referrals.services.delivery import delivered_packet
+from referrals.services.delivery import (
+    PACKET_FIELDS,
+    delivered_packet,
+    packet_result,
+    packet_result_keys,
+)
 from screening.history import CHANGES_LIMIT, ChangeRow, change_rows
 from screening.models import Case as CaseModel
 from screening.models import Screening, ScreeningOverride, User
@@ -68,26 +72,8 @@ INBOX_ORDER = ("priority", "due_at", "pk")
 
 
 # What an inbox card and its packet (`delivered_packet`) read of the rows joined to a
-# referral: the provider's name, the case's packet fields (with the row's uid, which opens
-# its sealed ones), the referring agency's name and the screening's outcome.
-INBOX_RELATED_FIELDS = (
-    "provider__name",
-    "case__row_uid",
-    "case__region",
-    "case__age",
-    "case__age_band",
-    "case__gender",
-    "case__languages",
-    "case__exploitation_type",
-    "case__urgent",
-    "case__do_not_contact",
-    "case__safe_to_contact",
-    "case__identifying_name",
-    "case__identifying_phone",
-    "case__narrative",
-    "case__agency__name",
-    "screening__outcome",
-)
+# referral: the provider's name and the packet's fields (`PACKET_FIELDS`).
+INBOX_RELATED_FIELDS = ("provider__name", *PACKET_FIELDS)
 
 
 def referral_inbox(*, user: User) -> QuerySet[Referral]:
@@ -110,12 +96,7 @@ def inbox_columns(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     return (
         referrals.select_related("provider", "case", "case__agency", "screening")
         .only(*(field.name for field in Referral._meta.concrete_fields), *INBOX_RELATED_FIELDS)
-        .annotate(
-            packet_flags=KeyTransform("flags", "screening__result"),
-            packet_observed=KeyTransform(
-                "observed", KeyTransform("observations", "screening__result")
-            ),
-        )
+        .annotate(**packet_result_keys())
     )
 
 
@@ -170,18 +151,8 @@ def referral_packet_get(*, referral: Referral) -> dict[str, Any]:
     screening = referral.screening
     if "result" not in screening.__dict__ and hasattr(referral, "packet_flags"):
         # An inbox row: the result's keys a packet reads, as the database read them out.
-        screening.result = _packet_result(referral.packet_flags, referral.packet_observed)
+        screening.result = packet_result(referral)
     return delivered_packet(referral)
-
-
-def _packet_result(flags: Any, observed: Any) -> dict[str, Any]:
-    """A screening result holding only `flags` and `observations.observed` (None: absent)."""
-    result: dict[str, Any] = {}
-    if flags is not None:
-        result["flags"] = flags
-    if observed is not None:
-        result["observations"] = {"observed": observed}
-    return result
 
 
 def referral_get(*, user: User, referral_id: int | str) -> Referral:

@@ -292,6 +292,28 @@ class _Claim:
     attempt: int
 
 
+# What a packet (`delivered_packet`) reads of the rows joined to a referral: the case's
+# packet fields (with the row's uid, which opens its sealed ones; a sealed field not disclosed
+# is never opened), the referring agency's name and the screening's outcome. The claim and
+# the inbox read these, and the result's two keys (`packet_result_keys`).
+PACKET_FIELDS = (
+    "case__row_uid",
+    "case__region",
+    "case__age",
+    "case__age_band",
+    "case__gender",
+    "case__languages",
+    "case__exploitation_type",
+    "case__urgent",
+    "case__do_not_contact",
+    "case__safe_to_contact",
+    "case__identifying_name",
+    "case__identifying_phone",
+    "case__narrative",
+    "case__agency__name",
+    "screening__outcome",
+)
+
 # What a claim reads: the referral's state, the provider's channel, the case's packet fields
 # (with the row's uid, which opens its sealed ones; a sealed field not disclosed is never
 # opened), the referring agency's name, the screening's outcome and the consent's dates.
@@ -317,21 +339,7 @@ CLAIM_FIELDS = (
     "provider__email",
     "provider__response_due_hours",
     "case__agency",
-    "case__row_uid",
-    "case__region",
-    "case__age",
-    "case__age_band",
-    "case__gender",
-    "case__languages",
-    "case__exploitation_type",
-    "case__urgent",
-    "case__do_not_contact",
-    "case__safe_to_contact",
-    "case__identifying_name",
-    "case__identifying_phone",
-    "case__narrative",
-    "case__agency__name",
-    "screening__outcome",
+    *PACKET_FIELDS,
     "consent_used__scope",
     "consent_used__given_at",
     "consent_used__valid_until",
@@ -339,13 +347,25 @@ CLAIM_FIELDS = (
 )
 
 
-def _packet_result(flags: Any, observed: Any) -> dict[str, Any]:
-    """A screening result holding only `flags` and `observations.observed` (None: absent)."""
+def packet_result_keys() -> dict[str, KeyTransform]:
+    """Annotations reading out, in the database, the only two keys of a screening's result
+    (some 15 kB of JSON) a packet shows: for the claim and the inbox alike."""
+    return {
+        "packet_flags": KeyTransform("flags", "screening__result"),
+        "packet_observed": KeyTransform(
+            "observed", KeyTransform("observations", "screening__result")
+        ),
+    }
+
+
+def packet_result(referral: Referral) -> dict[str, Any]:
+    """A screening result holding only `flags` and `observations.observed` (absent: left
+    out), from the annotations of `packet_result_keys` on `referral`."""
     result: dict[str, Any] = {}
-    if flags is not None:
-        result["flags"] = flags
-    if observed is not None:
-        result["observations"] = {"observed": observed}
+    if referral.packet_flags is not None:
+        result["flags"] = referral.packet_flags
+    if referral.packet_observed is not None:
+        result["observations"] = {"observed": referral.packet_observed}
     return result
 
 
@@ -415,12 +435,7 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
         _without_waiting_for_disk(Referral.objects.select_for_update(of=("self",)))
         .select_related("provider", "case", "case__agency", "screening", "consent_used")
         .only(*CLAIM_FIELDS)
-        .annotate(
-            packet_flags=KeyTransform("flags", "screening__result"),
-            packet_observed=KeyTransform(
-                "observed", KeyTransform("observations", "screening__result")
-            ),
-        )
+        .annotate(**packet_result_keys())
         .filter(pk=referral_id)
     )
     # Whatever the claim writes (the attempt, a skip, a block) is redone by the next claim if
@@ -461,7 +476,7 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
 
     # Of the screening's result (some 15 kB of JSON) the database read out only the two keys
     # a packet shows.
-    referral.screening.result = _packet_result(referral.packet_flags, referral.packet_observed)
+    referral.screening.result = packet_result(referral)
     payload = build_packet(referral, consent)
     attempt = referral.delivery_attempts + 1
     # The attempt counts from here, whatever happens to the send (no change-history row:
