@@ -28,48 +28,18 @@ from bench.lists_bench import DEFAULT_SERVER, child_env  # noqa: E402
 from bench.report import p50, p95  # noqa: E402
 
 
-def _users_and_case():
-    from django.db.models import Count
+def _users_and_case() -> tuple[str, list[tuple[str, object]]]:
+    """The case page and the two people the list benchmark measures it with (its own choice,
+    `bench.lists_bench._users_and_lists`): the page's path and (who, user) pairs."""
+    from bench.lists_bench import _users_and_lists
 
-    from screening.models import Case, User
-    from screening.roles import Role
-
-    def member(agency_id: int, *roles: Role, exclude: tuple[Role, ...] = ()):
-        return (
-            User.objects.filter(agency_id=agency_id, is_active=True, groups__name__in=roles)
-            .exclude(groups__name__in=exclude)
-            .distinct()
-            .order_by("pk")
-        )
-
-    # The largest agency with workers who see cases (in some generated databases the
-    # largest is a hotline, whose staff take contacts).
-    sizes = Case.objects.values("agency_id").annotate(n=Count("pk")).order_by("-n", "agency_id")
-    for size in sizes:
-        big_agency = size["agency_id"]
-        supervisor = member(big_agency, Role.SUPERVISOR).first()
-        candidates = list(
-            member(
-                big_agency, Role.SOCIAL_WORKER, Role.FRONTLINE_OFFICER, exclude=(Role.SUPERVISOR,)
-            )[:40]
-        )
-        seen = sorted(
-            ((Case.objects.visible_to(worker).count(), worker.pk, worker) for worker in candidates),
-            key=lambda item: item[:2],
-        )
-        seen = [item for item in seen if item[0] > 0]
-        if supervisor is not None and seen:
-            break
-    worker = seen[len(seen) // 2][2]
-    case = (
-        Case.objects.visible_to(worker)
-        .filter(agency_id=big_agency)
-        .annotate(n=Count("screenings"))
-        .order_by("-n", "pk")
-        .first()
-    )
-    print(f"agency {big_agency} ({size['n']} cases), case with {case.n} screenings", flush=True)
-    return case, [("supervisor", supervisor), ("worker", worker)]
+    counts, plan = _users_and_lists()
+    chosen = [(spec, who, user) for spec, who, _, user in plan if spec.name.startswith("web case")]
+    if not chosen:
+        raise SystemExit("This database has no case page the list benchmark would measure.")
+    print(f"case with {counts['case page screenings']} screenings", flush=True)
+    path = chosen[0][0].path(chosen[0][2])
+    return path, [(who.split(",")[0], user) for _, who, user in chosen]
 
 
 def main() -> None:
@@ -100,8 +70,8 @@ def main() -> None:
 
     from tests.auth import sign_in
 
-    case, users = _users_and_case()
-    url = f"/cases/{options.reference or case.reference}/"
+    path, users = _users_and_case()
+    url = f"/cases/{options.reference}/" if options.reference else path
     clients = []
     for who, user in users:
         client = Client()
