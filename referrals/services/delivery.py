@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
@@ -410,16 +410,24 @@ def referral_dispatch(*, referral_id: int) -> DispatchOutcome:
     Idempotent: a referral that is no longer `approved` is left alone, and one another worker
     is sending right now is skipped ("busy"). A referral cancelled while its packet was on the
     way (consent withdrawn) is recorded as such and the provider is told to discard it.
+
+    When the packet went through quickly, the same task goes on with the provider's other
+    approved referrals not yet tried (`_followers_claim`), a few at a time: one claim and one
+    record for several, each still sent outside any transaction. A slow or failing provider
+    is never followed, so it holds up nobody else's deliveries.
     """
+    moot = _dispatch_moot(referral_id)
+    if moot is not None:
+        return moot
     claim = _dispatch_claim(referral_id)
     if isinstance(claim, DispatchOutcome):
         return claim
-    how, error = "", None
-    try:
-        how = _deliver(claim.referral, claim.payload)
-    except (PermanentDeliveryError, TemporaryDeliveryError) as failure:
-        error = failure
-    outcome = _dispatch_record(claim, how=how, error=error)
+    how, error, quick = _send(claim)
+    outcome, followers = _dispatch_record(claim, how=how, error=error, follow=quick)
+    followed = 0
+    while followers and followed < FOLLOWED_PER_TASK:
+        followed += len(followers)
+        followers = _followers_deliver(followers, follow=followed < FOLLOWED_PER_TASK)
     if outcome.status == "retry":
         raise DeliveryRetry(
             referral_id=referral_id, countdown=outcome.countdown, reason=outcome.reason
@@ -427,16 +435,167 @@ def referral_dispatch(*, referral_id: int) -> DispatchOutcome:
     return outcome
 
 
+# After its own referral went through within FOLLOW_WITHIN_SECONDS, a task takes up to
+# FOLLOWERS_PER_CLAIM more of the provider's approved referrals not yet tried, claim after
+# claim while they go as quickly, and FOLLOWED_PER_TASK in all (the others' own tasks deliver
+# the rest).
+FOLLOW_WITHIN_SECONDS = 1.0
+FOLLOWERS_PER_CLAIM = 10
+FOLLOWED_PER_TASK = 50
+
+
+def _dispatch_moot(referral_id: int) -> DispatchOutcome | None:
+    """Without a lock or a transaction: the outcome when there is nothing to deliver (the
+    referral is gone, no longer approved, or on its way with another worker, most often as
+    one of the followers of an earlier task), or None when it must be claimed."""
+    row = next(
+        iter(
+            Referral.objects.filter(pk=referral_id)
+            .order_by()
+            .values_list("status", "delivery_started_at")[:1]
+        ),
+        None,
+    )
+    if row is None:
+        outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
+        return DispatchOutcome("skipped", reason="no such referral")
+    status, started_at = row
+    if status != S.APPROVED:
+        outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
+        return DispatchOutcome("skipped", reason=f"status {status}")
+    if started_at and started_at > timezone.now() - in_flight_window():
+        return DispatchOutcome("busy")
+    return None
+
+
+def _send(
+    claim: _Claim,
+) -> tuple[str, PermanentDeliveryError | TemporaryDeliveryError | None, bool]:
+    """Send a claimed packet (outside any transaction): how it went, the error if it did not,
+    and whether it went through quickly enough to follow with more to the same provider."""
+    started = time.monotonic()
+    try:
+        how = _deliver(claim.referral, claim.payload)
+    except (PermanentDeliveryError, TemporaryDeliveryError) as failure:
+        return "", failure, False
+    return how, None, time.monotonic() - started < FOLLOW_WITHIN_SECONDS
+
+
+def _claimed(referral: Referral, consent: Consent | None, now: datetime) -> _Claim:
+    """The packet of a locked referral, with its attempt counted (set on the row by the
+    caller)."""
+    # Of the screening's result (some 15 kB of JSON) the database read out only the two keys
+    # a packet shows.
+    referral.screening.result = packet_result(referral)
+    payload = build_packet(referral, consent)
+    referral.delivery_attempts += 1
+    referral.delivery_started_at = now
+    return _Claim(
+        referral=referral, consent=consent, payload=payload, attempt=referral.delivery_attempts
+    )
+
+
+def _claim_query() -> QuerySet[Referral]:
+    return (
+        Referral.objects.select_related(
+            "provider", "case", "case__agency", "screening", "consent_used"
+        )
+        .only(*CLAIM_FIELDS)
+        .annotate(**packet_result_keys())
+    )
+
+
+def _followers_claim(*, provider_id: int, now: datetime) -> list[_Claim]:
+    """In the caller's transaction: lock up to FOLLOWERS_PER_CLAIM of the provider's approved
+    referrals never tried and not on their way (rows another worker holds are skipped), whose
+    consent is on the referral and still in force (or which observe a place), and claim them.
+    Any other (a consent to look up or run out) is left to its own task."""
+    rows = list(
+        _claim_query()
+        .select_for_update(of=("self",), skip_locked=True)
+        .filter(
+            provider_id=provider_id,
+            status=S.APPROVED,
+            delivery_attempts=0,
+            delivery_started_at__isnull=True,
+        )
+        .order_by("pk")[:FOLLOWERS_PER_CLAIM]
+    )
+    claims = []
+    for referral in rows:
+        consent = referral.consent_used
+        if consent is not None and consent.is_active(now):
+            claims.append(_claimed(referral, consent, now))
+        elif consent is None and referral.about_place:
+            claims.append(_claimed(referral, None, now))
+    if claims:
+        Referral.objects.filter(pk__in=[claim.referral.pk for claim in claims]).update(
+            delivery_attempts=F("delivery_attempts") + 1, delivery_started_at=now
+        )
+    return claims
+
+
+def _followers_deliver(claims: list[_Claim], *, follow: bool) -> list[_Claim]:
+    """Send the claimed followers one after the other, stopping at the first that fails or
+    is slow; record them all in one transaction, which also claims the next followers."""
+    sent: list[tuple[str, PermanentDeliveryError | TemporaryDeliveryError | None]] = []
+    quick = True
+    for claim in claims:
+        how, error, quick = _send(claim)
+        sent.append((how, error))
+        if not quick:
+            break
+    return _followers_record(claims, sent, follow=follow and quick)
+
+
+@transaction.atomic
+def _followers_record(
+    claims: list[_Claim],
+    sent: list[tuple[str, PermanentDeliveryError | TemporaryDeliveryError | None]],
+    *,
+    follow: bool,
+) -> list[_Claim]:
+    """Lock the followers again (in id order, as claimed) and record what each send did, as
+    `_dispatch_record` does for one. Those not sent (the batch stopped early) give back their
+    attempt. Returns the next followers claimed when `follow`."""
+    referrals = {
+        referral.pk: referral
+        for referral in Referral.objects.select_for_update()
+        .filter(pk__in=[claim.referral.pk for claim in claims])
+        .order_by("pk")
+    }
+    if (
+        connection.vendor == "postgresql"
+        and len(sent) == len(claims)
+        and all(error is None for _, error in sent)
+        and all(referral.status == S.APPROVED for referral in referrals.values())
+    ):
+        # As for one (see `_dispatch_record`): packets arrived on referrals still approved.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO off")
+    for claim, (how, error) in zip(claims, sent, strict=False):
+        referral = referrals.get(claim.referral.pk)
+        if referral is not None:  # else purged with its case meanwhile
+            _record_locked(referral, claim, how=how, error=error)
+    unsent = [claim.referral.pk for claim in claims[len(sent) :]]
+    if unsent:
+        Referral.objects.filter(pk__in=unsent).update(
+            delivery_attempts=F("delivery_attempts") - 1, delivery_started_at=None
+        )
+        return []
+    if not follow:
+        return []
+    return _followers_claim(provider_id=claims[0].referral.provider_id, now=timezone.now())
+
+
 @transaction.atomic
 def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
     """Lock the referral, check its state and consent, build the packet and count the
     attempt, marked in flight; the lock goes with this short transaction's commit."""
     referral = _one(
-        _without_waiting_for_disk(Referral.objects.select_for_update(of=("self",)))
-        .select_related("provider", "case", "case__agency", "screening", "consent_used")
-        .only(*CLAIM_FIELDS)
-        .annotate(**packet_result_keys())
-        .filter(pk=referral_id)
+        _without_waiting_for_disk(_claim_query().select_for_update(of=("self",))).filter(
+            pk=referral_id
+        )
     )
     # Whatever the claim writes (the attempt, a skip, a block) is redone by the next claim if
     # a database crash loses it: it does not wait for the disk.
@@ -474,27 +633,27 @@ def _dispatch_claim(referral_id: int) -> _Claim | DispatchOutcome:
         outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
         return DispatchOutcome("blocked")
 
-    # Of the screening's result (some 15 kB of JSON) the database read out only the two keys
-    # a packet shows.
-    referral.screening.result = packet_result(referral)
-    payload = build_packet(referral, consent)
-    attempt = referral.delivery_attempts + 1
+    claim = _claimed(referral, consent, now)
     # The attempt counts from here, whatever happens to the send (no change-history row:
     # the outcome's is the one that tells).
     Referral.objects.filter(pk=referral_id).update(
-        delivery_attempts=attempt, delivery_started_at=now
+        delivery_attempts=claim.attempt, delivery_started_at=now
     )
-    referral.delivery_attempts = attempt
-    referral.delivery_started_at = now
-    return _Claim(referral=referral, consent=consent, payload=payload, attempt=attempt)
+    return claim
 
 
 @transaction.atomic
 def _dispatch_record(
-    claim: _Claim, *, how: str, error: PermanentDeliveryError | TemporaryDeliveryError | None
-) -> DispatchOutcome:
+    claim: _Claim,
+    *,
+    how: str,
+    error: PermanentDeliveryError | TemporaryDeliveryError | None,
+    follow: bool = False,
+) -> tuple[DispatchOutcome, list[_Claim]]:
     """Lock the referral again and record what the send did, looking at its state anew: a
-    supervisor, a withdrawal or a provider may have acted while the packet was on the way."""
+    supervisor, a withdrawal or a provider may have acted while the packet was on the way.
+    With `follow`, once it is recorded as sent, claim the provider's next followers in the
+    same transaction (returned with the outcome)."""
     referral_id = claim.referral.pk
     # A packet that arrived on a referral still approved: its record lost in a database crash
     # leaves the referral approved and its outbox row open, the relay publishes it again once
@@ -507,7 +666,23 @@ def _dispatch_record(
         ).filter(pk=referral_id)
     )
     if referral is None:  # purged with its case meanwhile
-        return DispatchOutcome("skipped", reason="no such referral")
+        return DispatchOutcome("skipped", reason="no such referral"), []
+    outcome = _record_locked(referral, claim, how=how, error=error)
+    if not (follow and outcome.status == "sent"):
+        return outcome, []
+    followers = _followers_claim(provider_id=referral.provider_id, now=timezone.now())
+    return outcome, followers
+
+
+def _record_locked(
+    referral: Referral,
+    claim: _Claim,
+    *,
+    how: str,
+    error: PermanentDeliveryError | TemporaryDeliveryError | None,
+) -> DispatchOutcome:
+    """Record the send of `claim` on its referral, read anew under the caller's lock."""
+    referral_id = referral.pk
     attempt = claim.attempt
     referral.delivery_started_at = None
     if referral.status != S.APPROVED:

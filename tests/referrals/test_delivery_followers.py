@@ -1,0 +1,176 @@
+"""One delivery task goes on with the provider's other approved referrals (issue 12's
+throughput target): after its own packet went through quickly, it claims a few more of the
+same provider's referrals never tried, sends each outside any transaction and records them
+together. A slow or failing provider is not followed; a referral whose consent must be looked
+up anew is left to its own task; the followers' own tasks find nothing to do."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from referrals.events import REFERRAL_DISPATCH
+from referrals.models import Referral, ReferralEvent
+from referrals.services import delivery, referral_approve, referral_dispatch
+from screening.models import Consent
+from tests.outbox import outbox_rows
+from tests.referrals.conftest import make_provider, record_referral_consent
+
+pytestmark = pytest.mark.django_db
+
+
+SERVICE_TYPES = ["shelter", "medical", "legal_aid", "mental_health", "interpretation"]
+SERVICE_TYPES += ["case_management", "labour_rights", "immigration_legal"]
+
+
+@pytest.fixture
+def approved(submitted, officer, supervisor, receiver, referral_factory):
+    """`count` referrals of one case to one provider (the receiver), each for another service
+    type, each approved on a consent to its service type."""
+    case = submitted.case
+    provider = make_provider(webhook_url=receiver.url, service_types=SERVICE_TYPES)
+    made = []
+
+    def make(count: int) -> list[Referral]:
+        for _ in range(count):
+            service_type = SERVICE_TYPES[len(made)]
+            referral = referral_factory(
+                case=case,
+                screening=submitted,
+                provider=provider,
+                service_type=service_type,
+                consent=record_referral_consent(case, officer, service_type=service_type),
+            )
+            referral_approve(referral_id=referral.pk, by=supervisor)
+            made.append(referral)
+        return made[-count:]
+
+    return make
+
+
+def _states(referrals):
+    return [
+        Referral.objects.values_list("status", "delivery_attempts").get(pk=referral.pk)
+        for referral in referrals
+    ]
+
+
+def test_one_task_delivers_the_providers_other_approved_referrals(approved, receiver):
+    first, *followers = approved(4)
+    assert referral_dispatch(referral_id=first.pk).status == "sent"
+    assert _states([first, *followers]) == [("sent", 1)] * 4
+    keys = {
+        Referral.objects.get(pk=referral.pk).idempotency_key for referral in [first, *followers]
+    }
+    assert receiver.distinct_keys == keys
+    assert all(delivery.signature_ok for delivery in receiver.deliveries)
+    for referral in followers:
+        referral.refresh_from_db()
+        assert referral.sent_at is not None and referral.fields_disclosed
+        assert referral.delivery_started_at is None
+        assert ReferralEvent.objects.filter(
+            referral=referral, kind=ReferralEvent.Kind.TRANSITION, to_status="sent"
+        ).exists()
+        assert not outbox_rows(REFERRAL_DISPATCH, referral, completed_at__isnull=True).exists()
+
+
+def test_a_followers_own_task_finds_nothing_to_do_without_a_lock(
+    approved, receiver, django_assert_num_queries
+):
+    first, follower = approved(2)
+    referral_dispatch(referral_id=first.pk)
+    with django_assert_num_queries(2) as context:  # its state; its outbox rows, closed already
+        assert referral_dispatch(referral_id=follower.pk).status == "skipped"
+    assert not any("FOR UPDATE" in query["sql"] for query in context.captured_queries)
+    assert len(receiver.deliveries) == 2
+
+
+def test_referrals_of_other_providers_are_not_followed(
+    approved, submitted, supervisor, referral_factory, officer, receiver
+):
+    first, follower = approved(2)
+    elsewhere = referral_factory(
+        case=submitted.case,
+        screening=submitted,
+        provider=make_provider(webhook_url=receiver.url),
+        consent=record_referral_consent(submitted.case, officer, service_type="shelter"),
+    )
+    referral_approve(referral_id=elsewhere.pk, by=supervisor)
+    referral_dispatch(referral_id=first.pk)
+    assert _states([first, follower, elsewhere]) == [("sent", 1), ("sent", 1), ("approved", 0)]
+
+
+def test_followers_cost_fewer_queries_than_their_own_tasks(approved, django_assert_num_queries):
+    first, *followers = approved(4)
+    # The leader as alone (13, see test_delivery_hot_path), whose record also counts the
+    # attempts of the three followers it found (+1); then for the three together (in a
+    # savepoint, +2): their locked read, three times the referral, its history row, its event
+    # and its outbox row, and the look for more: 13 + 1 + 2 + 1 + 12 + 1. On PostgreSQL their
+    # record also says it need not wait for the disk (+1).
+    postgresql = connection.vendor == "postgresql"
+    with django_assert_num_queries(13 + 1 + 2 + 1 + 12 + 1 + postgresql, exact=True):
+        assert referral_dispatch(referral_id=first.pk).status == "sent"
+    assert _states(followers) == [("sent", 1)] * 3  # each alone: 4 × 13 = 52
+
+
+def test_a_slow_provider_is_not_followed(approved, monkeypatch):
+    monkeypatch.setattr(delivery, "FOLLOW_WITHIN_SECONDS", 0.0)
+    first, *others = approved(3)
+    assert referral_dispatch(referral_id=first.pk).status == "sent"
+    assert _states(others) == [("approved", 0)] * 2
+    for referral in others:  # each its own task
+        assert referral_dispatch(referral_id=referral.pk).status == "sent"
+
+
+def test_a_follower_that_fails_stops_the_batch_and_the_rest_give_back_their_attempt(
+    approved, monkeypatch
+):
+    first, failing, *unsent = approved(4)
+    post = delivery.webhook_post
+    calls = []
+
+    def second_fails(**kwargs):
+        calls.append(kwargs["idempotency_key"])
+        if len(calls) == 2:
+            raise delivery.TemporaryDeliveryError("HTTP 503")
+        return post(**kwargs)
+
+    monkeypatch.setattr(delivery, "webhook_post", second_fails)
+    assert referral_dispatch(referral_id=first.pk).status == "sent"
+    assert len(calls) == 2
+    assert _states([first, failing, *unsent]) == [
+        ("sent", 1),
+        ("approved", 1),
+        ("approved", 0),
+        ("approved", 0),
+    ]
+    failing.refresh_from_db()
+    assert failing.last_delivery_error == "HTTP 503" and failing.delivery_started_at is None
+    # Its delivery is postponed like any retry; the rest are free for their own tasks.
+    [row] = outbox_rows(REFERRAL_DISPATCH, failing, completed_at__isnull=True)
+    assert row.available_at > row.created_at
+    assert all(
+        Referral.objects.get(pk=referral.pk).delivery_started_at is None for referral in unsent
+    )
+    assert referral_dispatch(referral_id=unsent[0].pk).status == "sent"
+
+
+def test_a_referral_whose_consent_ran_out_is_left_to_its_own_task(approved):
+    first, ran_out = approved(2)
+    Consent.objects.filter(pk=ran_out.consent_used_id).update(
+        given_at=timezone.now() - timedelta(days=2), valid_until=timezone.now() - timedelta(days=1)
+    )
+    referral_dispatch(referral_id=first.pk)
+    assert _states([first, ran_out]) == [("sent", 1), ("approved", 0)]
+    # Its own task looks for another consent covering it, finds none and says so.
+    assert referral_dispatch(referral_id=ran_out.pk).status == "blocked"
+
+
+def test_claims_follow_one_another_up_to_the_tasks_limit(approved, monkeypatch):
+    monkeypatch.setattr(delivery, "FOLLOWERS_PER_CLAIM", 2)
+    monkeypatch.setattr(delivery, "FOLLOWED_PER_TASK", 4)
+    referrals = approved(7)
+    referral_dispatch(referral_id=referrals[0].pk)
+    # The leader, then two claims of two; the last two are their own tasks' to deliver.
+    assert _states(referrals) == [("sent", 1)] * 5 + [("approved", 0)] * 2
