@@ -267,6 +267,13 @@ def outbox_complete(*, topic: str, subject_id: int) -> None:
     _open_rows(topic=topic, subject_id=subject_id).update(completed_at=timezone.now())
 
 
+def outbox_complete_all(*, topic: str, subject_ids: list[int]) -> None:
+    """`outbox_complete` for several subjects, in one UPDATE."""
+    OutboxMessage.objects.filter(
+        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
+    ).update(completed_at=timezone.now())
+
+
 def outbox_postpone(*, topic: str, subject_id: int, seconds: float) -> None:
     """A retry is scheduled in `seconds`: keep the relay away until then plus the lease."""
     available_at = timezone.now() + timedelta(

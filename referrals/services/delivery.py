@@ -25,13 +25,17 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
-from config.outbox import outbox_complete, outbox_emit, outbox_postpone
+from config.outbox import outbox_complete, outbox_complete_all, outbox_emit, outbox_postpone
 from referrals.errors import DeliveryRetry
 from referrals.events import REFERRAL_DISCARD, REFERRAL_DISPATCH
 from referrals.models import Referral, ReferralEvent, ServiceProvider
 from referrals.models import ReferralStatus as S
 from referrals.services.consent_gate import covering_consent, missing_consent_text
-from referrals.services.transitions import referral_note_event, referral_transition
+from referrals.services.transitions import (
+    referral_note_event,
+    referral_transition,
+    referrals_transition_together,
+)
 from referrals.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from referrals.webhook_targets import (
     WebhookTargetRefused,
@@ -573,10 +577,30 @@ def _followers_record(
         # As for one (see `_dispatch_record`): packets arrived on referrals still approved.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO off")
+    arrived = []
     for claim, (how, error) in zip(claims, sent, strict=False):
         referral = referrals.get(claim.referral.pk)
-        if referral is not None:  # else purged with its case meanwhile
+        if referral is None:  # purged with its case meanwhile
+            continue
+        if error is None and referral.status == S.APPROVED:
+            _sent_set(referral, claim)
+            arrived.append((referral, _sent_note(claim, how)))
+        else:
             _record_locked(referral, claim, how=how, error=error)
+    if arrived:
+        # The packets that arrived on referrals still approved: recorded as `_record_locked`
+        # records one, all in one UPDATE, one INSERT of history rows and one of events.
+        referrals_transition_together(
+            [referral for referral, _ in arrived],
+            to=S.SENT,
+            notes=[note for _, note in arrived],
+            update_fields=SENT_FIELDS,
+        )
+        outbox_complete_all(
+            topic=REFERRAL_DISPATCH, subject_ids=[referral.pk for referral, _ in arrived]
+        )
+        for referral, _ in arrived:
+            logger.info("referral %s: delivered (following another)", referral.pk)
     unsent = [claim.referral.pk for claim in claims[len(sent) :]]
     if unsent:
         Referral.objects.filter(pk__in=unsent).update(
@@ -704,28 +728,38 @@ def _record_locked(
         logger.info("referral %s: attempt %s failed (%s)", referral_id, attempt, error)
         return DispatchOutcome("retry", countdown=countdown, reason=str(error))
 
+    _sent_set(referral, claim)
+    referral_transition(
+        referral=referral, to=S.SENT, note=_sent_note(claim, how), update_fields=SENT_FIELDS
+    )
+    outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
+    logger.info("referral %s: delivered on attempt %s", referral_id, attempt)
+    return DispatchOutcome("sent")
+
+
+# What the record of a packet that arrived sets, besides the status.
+SENT_FIELDS = (
+    "fields_disclosed",
+    "consent_used",
+    "sent_at",
+    "due_at",
+    "delivery_started_at",
+    "last_delivery_error",
+)
+
+
+def _sent_set(referral: Referral, claim: _Claim) -> None:
     now = timezone.now()
     referral.fields_disclosed = list(claim.payload)
     referral.consent_used = claim.consent
     referral.sent_at = now
     referral.due_at = now + timedelta(hours=claim.referral.provider.response_due_hours)
     referral.last_delivery_error = ""
-    referral_transition(
-        referral=referral,
-        to=S.SENT,
-        note=f"delivered by {how} on attempt {attempt}",
-        update_fields=(
-            "fields_disclosed",
-            "consent_used",
-            "sent_at",
-            "due_at",
-            "delivery_started_at",
-            "last_delivery_error",
-        ),
-    )
-    outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
-    logger.info("referral %s: delivered on attempt %s", referral_id, attempt)
-    return DispatchOutcome("sent")
+    referral.delivery_started_at = None
+
+
+def _sent_note(claim: _Claim, how: str) -> str:
+    return f"delivered by {how} on attempt {claim.attempt}"
 
 
 def _record_moved_on(

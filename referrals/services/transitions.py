@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from config.errors import ValidationError
 from config.history import history_user_set
@@ -73,10 +74,66 @@ def referral_transition(
     the time is kept in `status_changed_at` and an escalation of the old status is cleared.
     """
     from_status = referral.status
+    at = at or timezone.now()
+    fields = _transition_apply(
+        referral, to, by=by, by_provider=by_provider, reason_code=reason_code, at=at
+    )
+    referral.save(update_fields=sorted(fields | set(update_fields)))
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.TRANSITION,
+        from_status=from_status,
+        to_status=to,
+        by=by,
+        by_provider=by_provider,
+        reason_code=reason_code,
+        note=note,
+        at=at,
+    )
+    return referral
+
+
+def referrals_transition_together(
+    referrals: list[Referral], *, to: str, notes: list[str], update_fields: tuple[str, ...] = ()
+) -> None:
+    """`referral_transition` for several referrals at once (each row locked by the caller,
+    each with its note, no user acting): the same checks and fields, in one UPDATE, one
+    INSERT of their change-history rows and one of their events."""
+    at = timezone.now()
+    fields = {"updated_at", *update_fields}
+    events = []
+    for referral, note in zip(referrals, notes, strict=True):
+        from_status = referral.status
+        fields |= _transition_apply(referral, to, at=at)
+        referral.updated_at = at  # what `auto_now` does on save; bulk_update does not
+        events.append(
+            ReferralEvent(
+                referral=referral,
+                kind=ReferralEvent.Kind.TRANSITION,
+                from_status=from_status,
+                to_status=to,
+                note=note,
+                at=at,
+            )
+        )
+    bulk_update_with_history(referrals, Referral, sorted(fields), default_date=at)
+    ReferralEvent.objects.bulk_create(events)
+
+
+def _transition_apply(
+    referral: Referral,
+    to: str,
+    *,
+    at: datetime,
+    by: User | None = None,
+    by_provider: ServiceProvider | None = None,
+    reason_code: str = "",
+) -> set[str]:
+    """Check the step and set its fields on `referral`; returns the fields set."""
+    from_status = referral.status
     if not can_transition(from_status, to):
         raise IllegalTransition(from_status, to)
-    at = at or timezone.now()
-    fields = {"status", "updated_at", "status_changed_at", *update_fields}
+    fields = {"status", "updated_at", "status_changed_at"}
     if to == S.CLOSED:
         if referral.outcome not in Referral.Outcome.values:
             raise ValidationError(
@@ -103,19 +160,7 @@ def referral_transition(
     referral.status = to
     referral.status_changed_at = at
     history_user_set(referral, by)
-    referral.save(update_fields=sorted(fields))
-    ReferralEvent.objects.create(
-        referral=referral,
-        kind=ReferralEvent.Kind.TRANSITION,
-        from_status=from_status,
-        to_status=to,
-        by=by,
-        by_provider=by_provider,
-        reason_code=reason_code,
-        note=note,
-        at=at,
-    )
-    return referral
+    return fields
 
 
 def referral_note_event(

@@ -105,13 +105,34 @@ def test_followers_cost_fewer_queries_than_their_own_tasks(approved, django_asse
     first, *followers = approved(4)
     # The leader as alone (13, see test_delivery_hot_path), whose record also counts the
     # attempts of the three followers it found (+1); then for the three together (in a
-    # savepoint, +2): their locked read, three times the referral, its history row, its event
-    # and its outbox row, and the look for more: 13 + 1 + 2 + 1 + 12 + 1. On PostgreSQL their
-    # record also says it need not wait for the disk (+1).
+    # savepoint, +2): their locked read, one UPDATE of the three, one INSERT of their history
+    # rows, one of their events, one UPDATE of their outbox rows, and the look for more. On
+    # PostgreSQL their record also says it need not wait for the disk (+1).
     postgresql = connection.vendor == "postgresql"
-    with django_assert_num_queries(13 + 1 + 2 + 1 + 12 + 1 + postgresql, exact=True):
+    with django_assert_num_queries(13 + 1 + 2 + 1 + 4 + 1 + postgresql, exact=True):
         assert referral_dispatch(referral_id=first.pk).status == "sent"
     assert _states(followers) == [("sent", 1)] * 3  # each alone: 4 × 13 = 52
+
+
+def test_followers_are_recorded_as_one_transition_each(approved):
+    first, *followers = approved(3)
+    referral_dispatch(referral_id=first.pk)
+    for referral in followers:
+        referral.refresh_from_db()
+        [history] = referral.history.filter(status="sent")
+        assert history.history_type == "~"
+        assert history.fields_disclosed == referral.fields_disclosed
+        assert history.consent_used_id == referral.consent_used_id
+        [event] = ReferralEvent.objects.filter(
+            referral=referral, kind=ReferralEvent.Kind.TRANSITION, to_status="sent"
+        )
+        assert (
+            event.from_status == "approved"
+            and event.note == "delivered by webhook HTTP 200 on attempt 1"
+        )
+        assert referral.status_changed_at == event.at == history.history_date
+        assert referral.updated_at == event.at
+        assert referral.due_at > referral.sent_at
 
 
 def test_a_slow_provider_is_not_followed(approved, monkeypatch):
