@@ -577,29 +577,38 @@ def _followers_record(
         # As for one (see `_dispatch_record`): packets arrived on referrals still approved.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO off")
-    arrived = []
+    arrived: dict[tuple[str, ...], list[tuple[Referral, str]]] = {}
     for claim, (how, error) in zip(claims, sent, strict=False):
         referral = referrals.get(claim.referral.pk)
         if referral is None:  # purged with its case meanwhile
             continue
         if error is None and referral.status == S.APPROVED:
-            _sent_set(referral, claim)
-            arrived.append((referral, _sent_note(claim, how)))
+            # The consent is the referral's own (`_followers_claim`): it stays as it is.
+            arrived.setdefault(tuple(claim.payload), []).append((referral, _sent_note(claim, how)))
         else:
             _record_locked(referral, claim, how=how, error=error)
-    if arrived:
-        # The packets that arrived on referrals still approved: recorded as `_record_locked`
-        # records one, all in one UPDATE, one INSERT of history rows and one of events.
+    now = timezone.now()
+    due_at = now + timedelta(hours=claims[0].referral.provider.response_due_hours)
+    for fields_disclosed, group in arrived.items():
+        # The packets that arrived on referrals still approved, recorded as `_record_locked`
+        # records one, by the fields they disclosed (most often all alike): one UPDATE, one
+        # INSERT of history rows and one of events.
         referrals_transition_together(
-            [referral for referral, _ in arrived],
+            [referral for referral, _ in group],
             to=S.SENT,
-            notes=[note for _, note in arrived],
-            update_fields=SENT_FIELDS,
+            notes=[note for _, note in group],
+            values={
+                "fields_disclosed": list(fields_disclosed),
+                "sent_at": now,
+                "due_at": due_at,
+                "delivery_started_at": None,
+                "last_delivery_error": "",
+            },
         )
         outbox_complete_all(
-            topic=REFERRAL_DISPATCH, subject_ids=[referral.pk for referral, _ in arrived]
+            topic=REFERRAL_DISPATCH, subject_ids=[referral.pk for referral, _ in group]
         )
-        for referral, _ in arrived:
+        for referral, _ in group:
             logger.info("referral %s: delivered (following another)", referral.pk)
     unsent = [claim.referral.pk for claim in claims[len(sent) :]]
     if unsent:

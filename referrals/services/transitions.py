@@ -4,9 +4,9 @@ them. Every status change in the app goes through `referral_transition`."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from config.errors import ValidationError
 from config.history import history_user_set
@@ -94,18 +94,22 @@ def referral_transition(
 
 
 def referrals_transition_together(
-    referrals: list[Referral], *, to: str, notes: list[str], update_fields: tuple[str, ...] = ()
+    referrals: list[Referral], *, to: str, notes: list[str], values: dict[str, Any]
 ) -> None:
     """`referral_transition` for several referrals at once (each row locked by the caller,
-    each with its note, no user acting): the same checks and fields, in one UPDATE, one
-    INSERT of their change-history rows and one of their events."""
+    each with its note, no user acting), with `values`, the same for every one, for other
+    fields: the same checks and fields, in one UPDATE, one INSERT of their change-history
+    rows and one of their events. Not for a step that needs a reason or an outcome."""
+    if to in (S.CLOSED, S.DECLINED):
+        raise ValueError(f"a step to {to} needs its own reason or outcome")
     at = timezone.now()
-    fields = {"updated_at", *update_fields}
     events = []
     for referral, note in zip(referrals, notes, strict=True):
         from_status = referral.status
-        fields |= _transition_apply(referral, to, at=at)
-        referral.updated_at = at  # what `auto_now` does on save; bulk_update does not
+        _transition_apply(referral, to, at=at)
+        for name, value in values.items():
+            setattr(referral, name, value)
+        referral.updated_at = at  # what `auto_now` does on save
         events.append(
             ReferralEvent(
                 referral=referral,
@@ -116,7 +120,16 @@ def referrals_transition_together(
                 at=at,
             )
         )
-    bulk_update_with_history(referrals, Referral, sorted(fields), default_date=at)
+    # What `_transition_apply` set on each instance (an escalation cleared, as on every step).
+    Referral.objects.filter(pk__in=[referral.pk for referral in referrals]).update(
+        status=to,
+        status_changed_at=at,
+        updated_at=at,
+        escalated_at=None,
+        escalation_reason="",
+        **values,
+    )
+    Referral.history.bulk_history_create(referrals, update=True, default_date=at)
     ReferralEvent.objects.bulk_create(events)
 
 

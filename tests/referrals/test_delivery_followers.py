@@ -10,9 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from referrals.errors import IllegalTransition
 from referrals.events import REFERRAL_DISPATCH
 from referrals.models import Referral, ReferralEvent
 from referrals.services import delivery, referral_approve, referral_dispatch
+from referrals.services.transitions import referrals_transition_together
 from screening.models import Consent
 from tests.outbox import outbox_rows
 from tests.referrals.conftest import make_provider, record_referral_consent
@@ -195,3 +197,14 @@ def test_claims_follow_one_another_up_to_the_tasks_limit(approved, monkeypatch):
     referral_dispatch(referral_id=referrals[0].pk)
     # The leader, then two claims of two; the last two are their own tasks' to deliver.
     assert _states(referrals) == [("sent", 1)] * 5 + [("approved", 0)] * 2
+
+
+def test_steps_taken_together_are_checked_as_one_by_one(submitted, referral_factory):
+    waiting = referral_factory(case=submitted.case, screening=submitted)
+    with pytest.raises(IllegalTransition):  # pending approval cannot go straight to sent
+        referrals_transition_together([waiting], to="sent", notes=["x"], values={})
+    with pytest.raises(ValueError):  # a close needs its outcome, a decline its reason
+        referrals_transition_together([waiting], to="declined", notes=["x"], values={})
+    waiting.refresh_from_db()
+    assert waiting.status == "pending_approval"
+    assert not waiting.history.filter(history_type="~").exists()
