@@ -267,6 +267,12 @@ def outbox_complete(*, topic: str, subject_id: int) -> None:
     _open_rows(topic=topic, subject_id=subject_id).update(completed_at=timezone.now())
 
 
+def outbox_open_exists(*, topic: str, subject_id: Any) -> models.Exists:
+    """Whether `topic` has open rows about `subject_id` (an `OuterRef` too): for a read that
+    completes them only when there are any."""
+    return models.Exists(_open_rows(topic=topic, subject_id=subject_id))
+
+
 def outbox_complete_all(*, topic: str, subject_ids: list[int]) -> None:
     """`outbox_complete` for several subjects, in one UPDATE."""
     OutboxMessage.objects.filter(

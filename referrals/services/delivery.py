@@ -20,12 +20,18 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
-from config.outbox import outbox_complete, outbox_complete_all, outbox_emit, outbox_postpone
+from config.outbox import (
+    outbox_complete,
+    outbox_complete_all,
+    outbox_emit,
+    outbox_open_exists,
+    outbox_postpone,
+)
 from referrals.errors import DeliveryRetry
 from referrals.events import REFERRAL_DISCARD, REFERRAL_DISPATCH
 from referrals.models import Referral, ReferralEvent, ServiceProvider
@@ -452,20 +458,26 @@ def _dispatch_moot(referral_id: int) -> DispatchOutcome | None:
     """Without a lock or a transaction: the outcome when there is nothing to deliver (the
     referral is gone, no longer approved, or on its way with another worker, most often as
     one of the followers of an earlier task), or None when it must be claimed."""
+    # With whether its delivery's outbox rows are still open: most often a follower's were
+    # completed with its record, and no UPDATE is needed.
     row = next(
         iter(
             Referral.objects.filter(pk=referral_id)
             .order_by()
-            .values_list("status", "delivery_started_at")[:1]
+            .annotate(
+                open_rows=outbox_open_exists(topic=REFERRAL_DISPATCH, subject_id=OuterRef("pk"))
+            )
+            .values_list("status", "delivery_started_at", "open_rows")[:1]
         ),
         None,
     )
     if row is None:
         outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
         return DispatchOutcome("skipped", reason="no such referral")
-    status, started_at = row
+    status, started_at, open_rows = row
     if status != S.APPROVED:
-        outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
+        if open_rows:
+            outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
         return DispatchOutcome("skipped", reason=f"status {status}")
     if started_at and started_at > timezone.now() - in_flight_window():
         return DispatchOutcome("busy")

@@ -82,7 +82,8 @@ def test_a_followers_own_task_finds_nothing_to_do_without_a_lock(
 ):
     first, follower = approved(2)
     referral_dispatch(referral_id=first.pk)
-    with django_assert_num_queries(2) as context:  # its state; its outbox rows, closed already
+    # One read: its state, and whether its outbox rows are open (closed with its record).
+    with django_assert_num_queries(1) as context:
         assert referral_dispatch(referral_id=follower.pk).status == "skipped"
     assert not any("FOR UPDATE" in query["sql"] for query in context.captured_queries)
     assert len(receiver.deliveries) == 2
@@ -208,3 +209,14 @@ def test_steps_taken_together_are_checked_as_one_by_one(submitted, referral_fact
     waiting.refresh_from_db()
     assert waiting.status == "pending_approval"
     assert not waiting.history.filter(history_type="~").exists()
+
+
+def test_a_task_for_a_referral_no_longer_approved_closes_its_open_delivery_rows(
+    approved, django_assert_num_queries
+):
+    [referral] = approved(1)
+    assert outbox_rows(REFERRAL_DISPATCH, referral, completed_at__isnull=True).exists()
+    Referral.objects.filter(pk=referral.pk).update(status="cancelled")
+    with django_assert_num_queries(2):  # its state and open rows; closing them
+        assert referral_dispatch(referral_id=referral.pk).status == "skipped"
+    assert not outbox_rows(REFERRAL_DISPATCH, referral, completed_at__isnull=True).exists()
