@@ -435,7 +435,7 @@ def referral_dispatch(*, referral_id: int) -> DispatchOutcome:
     how, error, quick = _send(claim)
     outcome, followers = _dispatch_record(claim, how=how, error=error, follow=quick)
     followed = 0
-    while followers and followed < FOLLOWED_PER_TASK:
+    while followers:  # none once FOLLOWED_PER_TASK were taken (`follow` below)
         followed += len(followers)
         followers = _followers_deliver(followers, follow=followed < FOLLOWED_PER_TASK)
     if outcome.status == "retry":
@@ -749,34 +749,28 @@ def _record_locked(
         logger.info("referral %s: attempt %s failed (%s)", referral_id, attempt, error)
         return DispatchOutcome("retry", countdown=countdown, reason=str(error))
 
-    _sent_set(referral, claim)
-    referral_transition(
-        referral=referral, to=S.SENT, note=_sent_note(claim, how), update_fields=SENT_FIELDS
-    )
-    outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
-    logger.info("referral %s: delivered on attempt %s", referral_id, attempt)
-    return DispatchOutcome("sent")
-
-
-# What the record of a packet that arrived sets, besides the status.
-SENT_FIELDS = (
-    "fields_disclosed",
-    "consent_used",
-    "sent_at",
-    "due_at",
-    "delivery_started_at",
-    "last_delivery_error",
-)
-
-
-def _sent_set(referral: Referral, claim: _Claim) -> None:
     now = timezone.now()
     referral.fields_disclosed = list(claim.payload)
     referral.consent_used = claim.consent
     referral.sent_at = now
     referral.due_at = now + timedelta(hours=claim.referral.provider.response_due_hours)
     referral.last_delivery_error = ""
-    referral.delivery_started_at = None
+    referral_transition(
+        referral=referral,
+        to=S.SENT,
+        note=_sent_note(claim, how),
+        update_fields=(
+            "fields_disclosed",
+            "consent_used",
+            "sent_at",
+            "due_at",
+            "delivery_started_at",
+            "last_delivery_error",
+        ),
+    )
+    outbox_complete(topic=REFERRAL_DISPATCH, subject_id=referral_id)
+    logger.info("referral %s: delivered on attempt %s", referral_id, attempt)
+    return DispatchOutcome("sent")
 
 
 def _sent_note(claim: _Claim, how: str) -> str:

@@ -73,23 +73,17 @@ def referral_transition(
     A closed referral needs its outcome (set by the caller). A new status starts a new clock:
     the time is kept in `status_changed_at` and an escalation of the old status is cleared.
     """
-    from_status = referral.status
-    at = at or timezone.now()
-    fields = _transition_apply(
-        referral, to, by=by, by_provider=by_provider, reason_code=reason_code, at=at
-    )
-    referral.save(update_fields=sorted(fields | set(update_fields)))
-    ReferralEvent.objects.create(
-        referral=referral,
-        kind=ReferralEvent.Kind.TRANSITION,
-        from_status=from_status,
-        to_status=to,
+    fields, event = _transition_apply(
+        referral,
+        to,
         by=by,
         by_provider=by_provider,
         reason_code=reason_code,
         note=note,
-        at=at,
+        at=at or timezone.now(),
     )
+    referral.save(update_fields=sorted(fields | set(update_fields)))
+    event.save()
     return referral
 
 
@@ -105,21 +99,11 @@ def referrals_transition_together(
     at = timezone.now()
     events = []
     for referral, note in zip(referrals, notes, strict=True):
-        from_status = referral.status
-        _transition_apply(referral, to, at=at)
+        _, event = _transition_apply(referral, to, note=note, at=at)
+        events.append(event)
         for name, value in values.items():
             setattr(referral, name, value)
         referral.updated_at = at  # what `auto_now` does on save
-        events.append(
-            ReferralEvent(
-                referral=referral,
-                kind=ReferralEvent.Kind.TRANSITION,
-                from_status=from_status,
-                to_status=to,
-                note=note,
-                at=at,
-            )
-        )
     # What `_transition_apply` set on each instance (an escalation cleared, as on every step).
     Referral.objects.filter(pk__in=[referral.pk for referral in referrals]).update(
         status=to,
@@ -141,8 +125,10 @@ def _transition_apply(
     by: User | None = None,
     by_provider: ServiceProvider | None = None,
     reason_code: str = "",
-) -> set[str]:
-    """Check the step and set its fields on `referral`; returns the fields set."""
+    note: str = "",
+) -> tuple[set[str], ReferralEvent]:
+    """Check the step and set its fields on `referral`; returns the fields set and the step's
+    event (not saved yet)."""
     from_status = referral.status
     if not can_transition(from_status, to):
         raise IllegalTransition(from_status, to)
@@ -173,7 +159,18 @@ def _transition_apply(
     referral.status = to
     referral.status_changed_at = at
     history_user_set(referral, by)
-    return fields
+    event = ReferralEvent(
+        referral=referral,
+        kind=ReferralEvent.Kind.TRANSITION,
+        from_status=from_status,
+        to_status=to,
+        by=by,
+        by_provider=by_provider,
+        reason_code=reason_code,
+        note=note,
+        at=at,
+    )
+    return fields, event
 
 
 def referral_note_event(
