@@ -66,7 +66,7 @@ def test_one_task_delivers_the_providers_other_approved_referrals(approved, rece
         Referral.objects.get(pk=referral.pk).idempotency_key for referral in [first, *followers]
     }
     assert receiver.distinct_keys == keys
-    assert all(delivery.signature_ok for delivery in receiver.deliveries)
+    assert all(arrived.signature_ok for arrived in receiver.deliveries)
     for referral in followers:
         referral.refresh_from_db()
         assert referral.sent_at is not None and referral.fields_disclosed
