@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
 from django.db import connections, models
 from django.db.models import BooleanField, Expression, F, Q, Subquery, Value
 from django.db.models.sql.where import AND, WhereNode
@@ -384,10 +384,58 @@ def _evaluate(
             ]
             # `rest` is this read's own clone (as each piece is): narrowed and cut in place,
             # as `filter()` and slicing would on a copy of it.
-            rest.query.add_q(Q(pk__in=pieces[0].union(*pieces[1:], all=True)))
+            rest.query.add_q(Q(IdsIn(pieces)))
             rest.query.set_limits(high=limit)
             return list(rest)
     return list(ordered[:limit])
+
+
+class IdsIn(Expression):
+    """`pk IN ((piece) UNION ALL (piece) …)` (`union_all=False`: `UNION`), for querysets
+    of ids that reference no outer query: what `Q(pk__in=first.union(*rest, all=True))`
+    selects, with each piece compiled as it stands when the outer query is compiled. Django's
+    own `__in` on a union first clones every piece and relabels its tables (`U0`, `V0`…) so
+    that an outer reference could tell them apart; with none to tell apart, that work was a
+    third of what the visibility rule cost an API page of cases (docs/benchmarks.md). Rows
+    pinned to Django's `__in` on the union (tests/config/test_keyset.py) and the pages to the
+    plain query (tests/screening/test_visible_lists.py), on SQLite and PostgreSQL."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, pieces: Sequence[Any], *, union_all: bool = True) -> None:
+        super().__init__()
+        self.column: Any = F("pk")
+        self.pieces = list(pieces)
+        self.union_all = union_all
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, expressions: Sequence[Any]) -> None:
+        (self.column,) = expressions
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.column)
+        parts = []
+        for piece in self.pieces:
+            try:
+                sql, piece_params = piece.query.get_compiler(connection=connection).as_sql()
+            except EmptyResultSet:  # a piece that can hold no row, left out (as by a union)
+                continue
+            # Parenthesised where the database allows it (a piece may be ordered and cut,
+            # PostgreSQL only: `_evaluate`).
+            parts.append(
+                f"({sql})" if connection.features.supports_parentheses_in_compound else sql
+            )
+            params = [*params, *piece_params]
+        if not parts:
+            raise EmptyResultSet
+        joiner = " UNION ALL " if self.union_all else " UNION "
+        return f"{column} IN ({joiner.join(parts)})", params
 
 
 def _ids_of(queryset: Any, ordering: Sequence[KeyField]) -> Any:

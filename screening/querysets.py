@@ -25,7 +25,7 @@ from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
-from config.keyset import ListPart, parted_filter
+from config.keyset import IdsIn, ListPart, parted_filter
 from screening.roles import Role
 
 if TYPE_CHECKING:
@@ -113,7 +113,9 @@ def _visible_parts(user: User, *, supervises: bool) -> tuple[ListPart, ...]:
         Q(shares__shared_with_agency_id=user.agency_id),
         walk=(("created_at", "shares__case_created_at"), ("pk", "shares__case_id")),
     )
-    granted = ListPart(Q(pk__in=granted_case_ids(user, "view_case").union(_break_glass_ids(user))))
+    granted = ListPart(
+        Q(IdsIn([granted_case_ids(user, "view_case"), _break_glass_ids(user)], union_all=False))
+    )
     if not supervises:
         return (shared_in, granted)
     return (ListPart(Q(agency_id=user.agency_id)), shared_in, granted)

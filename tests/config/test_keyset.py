@@ -315,3 +315,64 @@ def test_keyset_rows_reads_a_page_backwards_in_list_order(entries):
     read = keyset_rows(queryset, fields, before=[anchor.at, anchor.pk], limit=3)
     assert [row.pk for row in read.rows] == newest_first[7:10] and read.more
     assert cursor_decode(cursor_encode([anchor.at, anchor.pk]), fields) == [anchor.at, anchor.pk]
+
+
+def _ids_in_scene():
+    agency, elsewhere = AgencyFactory(), AgencyFactory()
+    users = [UserFactory(agency=agency), UserFactory(agency=elsewhere), UserFactory(agency=agency)]
+    return agency, users
+
+
+def test_ids_in_selects_the_rows_of_djangos_in_on_the_union():
+    """`IdsIn` (the parted read's merge) against Django's own `__in` on the same union:
+    pieces of another model, a piece with a subquery of its own, overlapping pieces, a piece
+    that can hold nothing, and no piece with a row at all."""
+    from django.db.models import Q
+
+    from config.keyset import IdsIn
+
+    agency, users = _ids_in_scene()
+    own = User.objects.filter(agency=agency).values("pk").order_by()
+    named = User.objects.filter(pk__in=User.objects.filter(pk=users[1].pk)).values("pk").order_by()
+    overlapping = User.objects.filter(pk=users[0].pk).values("pk").order_by()
+    empty = User.objects.none().values("pk")
+    for pieces, union_all in [
+        ([own, named], True),
+        ([own, overlapping], True),
+        ([own, overlapping], False),
+        ([named, empty], True),
+    ]:
+        expected = User.objects.filter(pk__in=pieces[0].union(*pieces[1:], all=union_all))
+        got = User.objects.filter(Q(IdsIn(pieces, union_all=union_all)))
+        assert sorted(got.values_list("pk", flat=True)) == sorted(
+            expected.values_list("pk", flat=True)
+        )
+        # Negated and inside another query's subquery, where Django relabels the outer tables.
+        outside = User.objects.exclude(Q(IdsIn(pieces, union_all=union_all)))
+        assert set(outside.values_list("pk", flat=True)).isdisjoint(
+            got.values_list("pk", flat=True)
+        )
+        wrapped = User.objects.filter(pk__in=got.values("pk"))
+        assert sorted(wrapped.values_list("pk", flat=True)) == sorted(
+            got.values_list("pk", flat=True)
+        )
+    assert list(User.objects.filter(Q(IdsIn([empty, empty])))) == []
+    assert len(User.objects.exclude(Q(IdsIn([empty])))) == len(User.objects.all())
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite allows no ORDER BY or LIMIT inside a UNION",
+)
+def test_ids_in_keeps_each_pieces_order_and_cut():
+    from django.db.models import Q
+
+    from config.keyset import IdsIn
+
+    _ids_in_scene()
+    newest = User.objects.order_by("-pk").values("pk")[:1]
+    oldest = User.objects.order_by("pk").values("pk")[:1]
+    expected = User.objects.filter(pk__in=newest.union(oldest, all=True))
+    got = User.objects.filter(Q(IdsIn([newest, oldest])))
+    assert len(expected) == 2
+    assert sorted(got.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True))
