@@ -138,11 +138,13 @@ def _claim(rows: models.QuerySet[OutboxMessage], *, now: datetime, limit: int) -
             OutboxMessage.objects.filter(pk__in=[row.pk for row in claimed]).update(
                 published_at=now, publish_count=F("publish_count") + 1, available_at=lease_until
             )
+            for row in claimed:
+                row.publish_count += 1  # as written: the task id names this publication
     return claimed
 
 
 def _send(message: OutboxMessage, connection: Any) -> None:
-    options: dict[str, Any] = {"retry": False}
+    options: dict[str, Any] = {"retry": False, "task_id": outbox_task_id(message)}
     if connection is not None:
         options["connection"] = connection
     # The subject's id, and the row's own id for the handler to complete it by.
@@ -152,6 +154,12 @@ def _send(message: OutboxMessage, connection: Any) -> None:
         current_app.send_task(message.handler, **arguments, **options)
     else:
         task.apply_async(**arguments, **options)
+
+
+def outbox_task_id(message: OutboxMessage) -> str:
+    """The Celery task id of a row's latest publication: the row and its publication count,
+    so that a row published again (the relay, after its lease ran out) is a task of its own."""
+    return f"outbox-{message.pk}-{message.publish_count}"
 
 
 def _release(rows: Sequence[OutboxMessage], *, now: datetime) -> None:
@@ -274,10 +282,43 @@ def outbox_open_exists(*, topic: str, subject_id: Any) -> models.Exists:
 
 
 def outbox_complete_all(*, topic: str, subject_ids: list[int]) -> None:
-    """`outbox_complete` for several subjects, in one UPDATE."""
-    OutboxMessage.objects.filter(
-        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
-    ).update(completed_at=timezone.now())
+    """`outbox_complete` for several subjects, from a handler that did their work along with
+    its own (a delivery following another): their tasks, published and most often still
+    waiting in the queue, have nothing left to do. Once this transaction commits they are
+    revoked (`outbox_tasks_revoke`), so that a worker drops them on arrival instead of
+    running each to find that out; one that runs anyway (it started first, or the revoke was
+    lost) finds its row completed, as before."""
+    rows = list(
+        OutboxMessage.objects.filter(
+            topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
+        ).only("pk", "publish_count")
+    )
+    if not rows:
+        return
+    OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
+        completed_at=timezone.now()
+    )
+    task_ids = [outbox_task_id(row) for row in rows if row.publish_count]
+    if task_ids:
+        transaction.on_commit(partial(outbox_tasks_revoke, task_ids))
+
+
+def outbox_tasks_revoke(task_ids: list[str]) -> None:
+    """Ask the workers to drop these tasks of completed rows (Celery's revoke: a broadcast the
+    workers keep in memory, without a reply). Best effort, outside any transaction, one brief
+    try at the broker: a worker that never hears of it runs the task, which finds its row
+    completed. Not in embedded mode (no broker; handlers run in the caller)."""
+    if current_app.conf.task_always_eager:
+        return
+    try:
+        with _after_commit_connection() as connection:
+            current_app.control.revoke(task_ids, connection=connection)
+    except PUBLISH_ERRORS as error:
+        logger.warning(
+            "outbox: revoking %s completed task(s) failed (%s); they will find nothing to do",
+            len(task_ids),
+            type(error).__name__,
+        )
 
 
 def outbox_postpone(*, topic: str, subject_id: int, seconds: float) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from config.models import OutboxMessage
 from config.outbox import (
+    outbox_complete_all,
     outbox_emit,
     outbox_relay,
     outbox_subscribe,
@@ -72,6 +73,16 @@ def _published(monkeypatch) -> list:
     return sent
 
 
+def _task_ids(monkeypatch) -> list:
+    from referrals import tasks
+
+    ids = []
+    monkeypatch.setattr(
+        tasks.dispatch_referral, "apply_async", lambda **call: ids.append(call["task_id"])
+    )
+    return ids
+
+
 def test_rows_are_published_right_after_the_commit_and_leased_like_the_relay_does(
     agency, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
@@ -107,3 +118,95 @@ def test_a_broker_that_is_down_fails_neither_the_request_nor_the_row(
     assert (row.publish_count, row.publish_failures, row.completed_at) == (0, 1, None)
     assert row.last_error == "OperationalError"
     assert row.available_at <= timezone.now()  # due for the relay at once
+
+
+def test_each_publication_of_a_row_is_a_task_id_of_its_own(
+    agency, monkeypatch, django_capture_on_commit_callbacks
+):
+    ids = _task_ids(monkeypatch)
+    celery_app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            [row] = outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
+        OutboxMessage.objects.update(available_at=timezone.now())  # its lease ran out
+        outbox_relay()
+    finally:
+        celery_app.conf.task_always_eager = True
+    assert ids == [f"outbox-{row.pk}-1", f"outbox-{row.pk}-2"]
+
+
+def _revoked(monkeypatch) -> list:
+    """Stand in for the broadcast: record the task ids the workers are asked to drop."""
+    revoked = []
+    monkeypatch.setattr(
+        celery_app.control, "revoke", lambda task_ids, **options: revoked.append(task_ids)
+    )
+    return revoked
+
+
+def test_rows_completed_for_others_have_their_tasks_revoked_after_the_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    subjects = AgencyFactory.create_batch(3)
+    ids = _task_ids(monkeypatch)
+    revoked = _revoked(monkeypatch)
+    celery_app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            rows = [outbox_emit(topic=REFERRAL_DISPATCH, subject=s)[0] for s in subjects]
+        never_published = outbox_emit(topic=REFERRAL_DISPATCH, subject=subjects[0])[0]
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            outbox_complete_all(
+                topic=REFERRAL_DISPATCH, subject_ids=[subjects[0].pk, subjects[1].pk]
+            )
+            assert revoked == []  # not before the commit
+        assert len(callbacks) == 1
+        # Completed already: nothing more to revoke.
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[subjects[1].pk])
+        assert callbacks == []
+    finally:
+        celery_app.conf.task_always_eager = True
+    # The published rows' own task ids; the row never published has no task.
+    assert [sorted(task_ids) for task_ids in revoked] == [sorted(ids[:2])]
+    assert sorted(ids[:2]) == sorted(f"outbox-{row.pk}-1" for row in rows[:2])
+    never_published.refresh_from_db()
+    assert never_published.completed_at is not None
+    assert OutboxMessage.objects.get(pk=rows[2].pk).completed_at is None
+
+
+def test_a_revoke_the_broker_cannot_take_is_only_a_warning(
+    agency, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    ids = _task_ids(monkeypatch)
+    celery_app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
+    finally:
+        celery_app.conf.task_always_eager = True
+    with (
+        publishing_to("redis://127.0.0.1:9/0"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
+    assert ids and OutboxMessage.objects.get().completed_at is not None
+    assert "revoking 1 completed task(s) failed" in caplog.text
+
+
+def test_in_embedded_mode_nothing_is_revoked(
+    agency, monkeypatch, django_capture_on_commit_callbacks
+):
+    revoked = _revoked(monkeypatch)
+    OutboxMessage.objects.create(
+        topic=REFERRAL_DISPATCH,
+        handler="referrals.dispatch_referral",
+        subject_type="screening.agency",
+        subject_id=agency.pk,
+        created_at=timezone.now(),
+        available_at=timezone.now(),
+        publish_count=1,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
+    assert revoked == []

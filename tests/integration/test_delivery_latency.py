@@ -1,5 +1,6 @@
 """Slow partners never block others (DESIGN; issue 12), against a real Redis, a real Celery
-worker process and two local webhook receivers.
+worker process and two local webhook receivers; and a burst of approvals to one provider goes
+in one task, the worker dropping the others' tasks.
 
 Provider A's receiver answers only after 4 s (the worker's webhook timeout is 5 s), provider
 B's at once. Approved one after the other, B's referral is delivered while A's request is
@@ -188,3 +189,82 @@ def test_a_slow_provider_delays_only_its_own_deliveries(published, receivers, ca
             f"while A (receiver answering in {SLOW}s) took {a_after:.2f}s"
         )
     assert b_after < 2.0
+
+
+def _one_providers_referrals(url: str, count: int) -> tuple[list[Referral], object]:
+    """`count` referrals of one case to one provider, each for another service type on a
+    consent of its own, waiting for approval."""
+    first, _, supervisor = _two_referrals(url, url)
+    case, screening, provider = first.case, first.screening, first.provider
+    officer = case.created_by
+    service_types = ["shelter", "medical", "legal_aid", "mental_health", "interpretation"]
+    provider.service_types = service_types
+    provider.save(update_fields=["service_types"])
+    first.delete()  # keep one provider: the fixture made two
+    referrals = []
+    for service_type in service_types[:count]:
+        consent = services.consent_record(
+            case=case,
+            by=officer,
+            scope=Consent.Scope.REFERRAL_SERVICE_TYPE,
+            method=Consent.Method.WRITTEN,
+            service_type=service_type,
+            valid_until=timezone.now() + timedelta(days=30),
+        )
+        referrals.append(
+            Referral.objects.create(
+                case=case,
+                case_agency_id=case.agency_id,
+                screening=screening,
+                provider=provider,
+                service_type=service_type,
+                status=ReferralStatus.PENDING_APPROVAL,
+                consent_used=consent,
+                due_at=timezone.now() + timedelta(hours=24),
+            )
+        )
+    return referrals, supervisor
+
+
+def test_a_burst_to_one_provider_goes_in_one_task_and_the_rest_are_revoked(
+    published, worker, receivers
+):
+    from config.celery import app
+    from config.models import OutboxMessage
+    from config.outbox import outbox_task_id
+    from referrals.events import REFERRAL_DISPATCH
+
+    _, fast = receivers
+    referrals, supervisor = _one_providers_referrals(fast.url, 4)
+    # Queued while the worker takes none, as after an outage or a supervisor's busy minute.
+    app.control.cancel_consumer("default", destination=[worker.hostname], reply=True)
+    try:
+        for referral in referrals:
+            referral_approve(referral_id=referral.pk, by=supervisor)
+    finally:
+        app.control.add_consumer("default", destination=[worker.hostname], reply=True)
+    assert _wait(
+        lambda: all(_status(referral) == ReferralStatus.SENT for referral in referrals),
+        timeout=20,
+    )
+    # Each delivered once.
+    assert sorted(d.idempotency_key for d in fast.deliveries) == sorted(
+        Referral.objects.get(pk=referral.pk).idempotency_key for referral in referrals
+    )
+    rows = {
+        row.subject_id: row
+        for row in OutboxMessage.objects.filter(
+            topic=REFERRAL_DISPATCH, subject_id__in=[referral.pk for referral in referrals]
+        )
+    }
+    assert all(row.completed_at is not None for row in rows.values())
+
+    # The two pool processes took the first two tasks; the third and fourth referrals were
+    # delivered by one of them as followers, and their own tasks revoked.
+    def revoked() -> set[str]:
+        replies = app.control.inspect(destination=[worker.hostname], timeout=1.0).revoked()
+        return set().union(*(replies or {}).values())
+
+    followers = {outbox_task_id(rows[referral.pk]) for referral in referrals[2:]}
+    assert _wait(lambda: followers <= revoked(), timeout=10, interval=0.2)
+    assert outbox_task_id(rows[referrals[0].pk]) not in revoked()

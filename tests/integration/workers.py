@@ -81,11 +81,13 @@ class Worker:
         }
         self.process: subprocess.Popen | None = None
         self.generation = 0
+        self.hostname = ""
 
     def start(self) -> None:
         self.generation += 1
         self.ready_file.unlink(missing_ok=True)
         hostname = f"referrals-{os.getpid()}-{self.generation}@localhost"
+        self.hostname = hostname
         self.process = subprocess.Popen(
             [
                 sys.executable,

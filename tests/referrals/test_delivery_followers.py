@@ -109,10 +109,11 @@ def test_followers_cost_fewer_queries_than_their_own_tasks(approved, django_asse
     # The leader as alone (13, see test_delivery_hot_path), whose record also counts the
     # attempts of the three followers it found (+1); then for the three together (in a
     # savepoint, +2): their locked read, one UPDATE of the three, one INSERT of their history
-    # rows, one of their events, one UPDATE of their outbox rows, and the look for more. On
-    # PostgreSQL their record also says it need not wait for the disk (+1).
+    # rows, one of their events, their open outbox rows read (for the tasks to revoke) and
+    # updated, and the look for more. On PostgreSQL their record also says it need not wait
+    # for the disk (+1).
     postgresql = connection.vendor == "postgresql"
-    with django_assert_num_queries(13 + 1 + 2 + 1 + 4 + 1 + postgresql, exact=True):
+    with django_assert_num_queries(13 + 1 + 2 + 1 + 5 + 1 + postgresql, exact=True):
         assert referral_dispatch(referral_id=first.pk).status == "sent"
     assert _states(followers) == [("sent", 1)] * 3  # each alone: 4 × 13 = 52
 
