@@ -282,32 +282,43 @@ def outbox_open_exists(*, topic: str, subject_id: Any) -> models.Exists:
 
 
 def outbox_complete_all(*, topic: str, subject_ids: list[int]) -> None:
-    """`outbox_complete` for several subjects, from a handler that did their work along with
-    its own (a delivery following another): their tasks, published and most often still
-    waiting in the queue, have nothing left to do. Once this transaction commits they are
-    revoked (`outbox_tasks_revoke`), so that a worker drops them on arrival instead of
-    running each to find that out; one that runs anyway (it started first, or the revoke was
-    lost) finds its row completed, as before."""
-    rows = list(
-        OutboxMessage.objects.filter(
-            topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
-        ).only("pk", "publish_count")
-    )
-    if not rows:
-        return
-    OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
-        completed_at=timezone.now()
-    )
-    task_ids = [outbox_task_id(row) for row in rows if row.publish_count]
+    """`outbox_complete` for several subjects, in one UPDATE."""
+    OutboxMessage.objects.filter(
+        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
+    ).update(completed_at=timezone.now())
+
+
+def outbox_take_over(*, topic: str, subject_ids: list[int]) -> None:
+    """In the transaction of a handler that takes up these subjects' work along with its own
+    (a delivery following another): their rows' published tasks, most often still waiting in
+    the queue, are revoked once it commits (`outbox_tasks_revoke`), so that a worker drops
+    them on arrival instead of running each to find the work taken. The handler completes
+    the rows when the work is done, or makes them due again (`outbox_due_again`) when it
+    gives the work back; if it dies first, the relay publishes them when their lease runs
+    out, as it would its own. A task that runs anyway (it started first, or the revoke was
+    lost) finds the work taken, as before."""
+    rows = OutboxMessage.objects.filter(
+        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True, publish_count__gt=0
+    ).only("pk", "publish_count")
+    task_ids = [outbox_task_id(row) for row in rows]
     if task_ids:
         transaction.on_commit(partial(outbox_tasks_revoke, task_ids))
 
 
+def outbox_due_again(*, topic: str, subject_ids: list[int], in_seconds: float = 0.0) -> None:
+    """Work taken over (`outbox_take_over`) and given back, or to be tried again later: the
+    relay publishes these subjects' open rows in `in_seconds` (no lease to wait out: no task
+    of theirs is on its way)."""
+    OutboxMessage.objects.filter(
+        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
+    ).update(available_at=timezone.now() + timedelta(seconds=in_seconds))
+
+
 def outbox_tasks_revoke(task_ids: list[str]) -> None:
-    """Ask the workers to drop these tasks of completed rows (Celery's revoke: a broadcast the
-    workers keep in memory, without a reply). Best effort, outside any transaction, one brief
-    try at the broker: a worker that never hears of it runs the task, which finds its row
-    completed. Not in embedded mode (no broker; handlers run in the caller)."""
+    """Ask the workers to drop these tasks (Celery's revoke: a broadcast the workers keep in
+    memory, without a reply). Best effort, outside any transaction, one brief try at the
+    broker: a worker that never hears of it runs the task. Not in embedded mode (no broker;
+    handlers run in the caller)."""
     if current_app.conf.task_always_eager:
         return
     try:
@@ -315,7 +326,7 @@ def outbox_tasks_revoke(task_ids: list[str]) -> None:
             current_app.control.revoke(task_ids, connection=connection)
     except PUBLISH_ERRORS as error:
         logger.warning(
-            "outbox: revoking %s completed task(s) failed (%s); they will find nothing to do",
+            "outbox: revoking %s task(s) failed (%s); they will find the work taken",
             len(task_ids),
             type(error).__name__,
         )

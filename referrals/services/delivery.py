@@ -28,9 +28,11 @@ from django.utils import timezone
 from config.outbox import (
     outbox_complete,
     outbox_complete_all,
+    outbox_due_again,
     outbox_emit,
     outbox_open_exists,
     outbox_postpone,
+    outbox_take_over,
 )
 from referrals.errors import DeliveryRetry
 from referrals.events import REFERRAL_DISCARD, REFERRAL_DISPATCH
@@ -545,9 +547,13 @@ def _followers_claim(*, provider_id: int, now: datetime) -> list[_Claim]:
         elif consent is None and referral.about_place:
             claims.append(_claimed(referral, None, now))
     if claims:
-        Referral.objects.filter(pk__in=[claim.referral.pk for claim in claims]).update(
+        claimed_ids = [claim.referral.pk for claim in claims]
+        Referral.objects.filter(pk__in=claimed_ids).update(
             delivery_attempts=F("delivery_attempts") + 1, delivery_started_at=now
         )
+        # Their own tasks have nothing left to do: revoked once this commits. Given back
+        # or to be retried, they are the relay's to publish again (`_followers_record`).
+        outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=claimed_ids)
     return claims
 
 
@@ -597,8 +603,13 @@ def _followers_record(
         if error is None and referral.status == S.APPROVED:
             # The consent is the referral's own (`_followers_claim`): it stays as it is.
             arrived.setdefault(tuple(claim.payload), []).append((referral, _sent_note(claim, how)))
-        else:
-            _record_locked(referral, claim, how=how, error=error)
+            continue
+        outcome = _record_locked(referral, claim, how=how, error=error)
+        if outcome.status == "retry":
+            # No task of its own comes back for it (revoked): the relay's, after the backoff.
+            outbox_due_again(
+                topic=REFERRAL_DISPATCH, subject_ids=[referral.pk], in_seconds=outcome.countdown
+            )
     now = timezone.now()
     due_at = now + timedelta(hours=claims[0].referral.provider.response_due_hours)
     for fields_disclosed, group in arrived.items():
@@ -627,6 +638,8 @@ def _followers_record(
         Referral.objects.filter(pk__in=unsent).update(
             delivery_attempts=F("delivery_attempts") - 1, delivery_started_at=None
         )
+        # Given back: the relay publishes them at its next run (their own tasks were revoked).
+        outbox_due_again(topic=REFERRAL_DISPATCH, subject_ids=unsent)
         return []
     if not follow:
         return []

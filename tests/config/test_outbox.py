@@ -12,10 +12,12 @@ from config.celery import app as celery_app
 from config.models import OutboxMessage
 from config.outbox import (
     outbox_complete_all,
+    outbox_due_again,
     outbox_emit,
     outbox_relay,
     outbox_subscribe,
     outbox_subscribers,
+    outbox_take_over,
 )
 from referrals.events import REFERRAL_DISPATCH
 from screening.events import CONSENT_RECORDED, CONSENT_WITHDRAWN, SCREENING_SUBMITTED
@@ -144,7 +146,7 @@ def _revoked(monkeypatch) -> list:
     return revoked
 
 
-def test_rows_completed_for_others_have_their_tasks_revoked_after_the_commit(
+def test_work_taken_over_has_its_tasks_revoked_after_the_commit(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     subjects = AgencyFactory.create_batch(3)
@@ -156,23 +158,40 @@ def test_rows_completed_for_others_have_their_tasks_revoked_after_the_commit(
             rows = [outbox_emit(topic=REFERRAL_DISPATCH, subject=s)[0] for s in subjects]
         never_published = outbox_emit(topic=REFERRAL_DISPATCH, subject=subjects[0])[0]
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            outbox_complete_all(
-                topic=REFERRAL_DISPATCH, subject_ids=[subjects[0].pk, subjects[1].pk]
-            )
+            outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=[subjects[0].pk, subjects[1].pk])
             assert revoked == []  # not before the commit
         assert len(callbacks) == 1
-        # Completed already: nothing more to revoke.
+        # Completed: nothing more to revoke.
+        outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[subjects[1].pk])
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[subjects[1].pk])
+            outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=[subjects[1].pk])
         assert callbacks == []
     finally:
         celery_app.conf.task_always_eager = True
     # The published rows' own task ids; the row never published has no task.
     assert [sorted(task_ids) for task_ids in revoked] == [sorted(ids[:2])]
     assert sorted(ids[:2]) == sorted(f"outbox-{row.pk}-1" for row in rows[:2])
-    never_published.refresh_from_db()
-    assert never_published.completed_at is not None
-    assert OutboxMessage.objects.get(pk=rows[2].pk).completed_at is None
+    # Taken over is not done: the rows stay open for the relay until completed.
+    assert OutboxMessage.objects.get(pk=rows[0].pk).completed_at is None
+    assert OutboxMessage.objects.get(pk=never_published.pk).completed_at is None
+
+
+def test_work_given_back_is_due_for_the_relay(
+    agency, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = _published(monkeypatch)
+    celery_app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
+        assert outbox_relay().claimed == 0  # leased
+        outbox_due_again(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk], in_seconds=60)
+        assert outbox_relay().claimed == 0  # not yet
+        outbox_due_again(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
+        assert outbox_relay().published == 1
+    finally:
+        celery_app.conf.task_always_eager = True
+    assert sent == [[agency.pk], [agency.pk]]
 
 
 def test_a_revoke_the_broker_cannot_take_is_only_a_warning(
@@ -189,9 +208,9 @@ def test_a_revoke_the_broker_cannot_take_is_only_a_warning(
         publishing_to("redis://127.0.0.1:9/0"),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
-    assert ids and OutboxMessage.objects.get().completed_at is not None
-    assert "revoking 1 completed task(s) failed" in caplog.text
+        outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
+    assert ids
+    assert "revoking 1 task(s) failed" in caplog.text
 
 
 def test_in_embedded_mode_nothing_is_revoked(
@@ -208,5 +227,5 @@ def test_in_embedded_mode_nothing_is_revoked(
         publish_count=1,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
+        outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
     assert revoked == []

@@ -7,9 +7,11 @@ up anew is left to its own task; the followers' own tasks find nothing to do."""
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from config.outbox import outbox_relay
 from referrals.errors import IllegalTransition
 from referrals.events import REFERRAL_DISPATCH
 from referrals.models import Referral, ReferralEvent
@@ -107,13 +109,13 @@ def test_referrals_of_other_providers_are_not_followed(
 def test_followers_cost_fewer_queries_than_their_own_tasks(approved, django_assert_num_queries):
     first, *followers = approved(4)
     # The leader as alone (13, see test_delivery_hot_path), whose record also counts the
-    # attempts of the three followers it found (+1); then for the three together (in a
-    # savepoint, +2): their locked read, one UPDATE of the three, one INSERT of their history
-    # rows, one of their events, their open outbox rows read (for the tasks to revoke) and
-    # updated, and the look for more. On PostgreSQL their record also says it need not wait
-    # for the disk (+1).
+    # attempts of the three followers it found and reads their outbox rows' task ids (to
+    # revoke, +2); then for the three together (in a savepoint, +2): their locked read, one
+    # UPDATE of the three, one INSERT of their history rows, one of their events, one UPDATE
+    # of their outbox rows, and the look for more. On PostgreSQL their record also says it
+    # need not wait for the disk (+1).
     postgresql = connection.vendor == "postgresql"
-    with django_assert_num_queries(13 + 1 + 2 + 1 + 5 + 1 + postgresql, exact=True):
+    with django_assert_num_queries(13 + 2 + 2 + 1 + 4 + 1 + postgresql, exact=True):
         assert referral_dispatch(referral_id=first.pk).status == "sent"
     assert _states(followers) == [("sent", 1)] * 3  # each alone: 4 × 13 = 52
 
@@ -172,13 +174,51 @@ def test_a_follower_that_fails_stops_the_batch_and_the_rest_give_back_their_atte
     ]
     failing.refresh_from_db()
     assert failing.last_delivery_error == "HTTP 503" and failing.delivery_started_at is None
-    # Its delivery is postponed like any retry; the rest are free for their own tasks.
+    # Their own tasks were revoked when they were claimed: the relay publishes the failed one
+    # once its backoff is over (not a lease later) and the two given back at its next run.
     [row] = outbox_rows(REFERRAL_DISPATCH, failing, completed_at__isnull=True)
-    assert row.available_at > row.created_at
+    backoff = timedelta(seconds=settings.REFERRAL_RETRY_MAX_SECONDS)
+    assert timezone.now() < row.available_at <= timezone.now() + backoff
     assert all(
         Referral.objects.get(pk=referral.pk).delivery_started_at is None for referral in unsent
     )
-    assert referral_dispatch(referral_id=unsent[0].pk).status == "sent"
+    now = timezone.now()
+    assert all(
+        row.available_at <= now
+        for referral in unsent
+        for row in outbox_rows(REFERRAL_DISPATCH, referral)
+    )
+    outbox_relay()  # eager here: the tasks run as they are published
+    assert _states(unsent) == [("sent", 1), ("sent", 1)]
+    assert _states([failing]) == [("approved", 1)]
+
+
+def test_the_followers_own_tasks_are_revoked_once_their_claim_commits(
+    approved, monkeypatch, django_capture_on_commit_callbacks
+):
+    from config.celery import app as celery_app
+    from config.outbox import outbox_task_id
+
+    first, *followers = approved(3)
+    for referral in [first, *followers]:  # published, as right after each approval's commit
+        outbox_rows(REFERRAL_DISPATCH, referral).update(publish_count=1)
+    revoked = []
+    monkeypatch.setattr(
+        celery_app.control, "revoke", lambda task_ids, **options: revoked.append(task_ids)
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert referral_dispatch(referral_id=first.pk).status == "sent"
+    finally:
+        celery_app.conf.task_always_eager = True
+    expected = {
+        outbox_task_id(row)
+        for referral in followers
+        for row in outbox_rows(REFERRAL_DISPATCH, referral)
+    }
+    assert [set(task_ids) for task_ids in revoked] == [expected]
+    assert _states(followers) == [("sent", 1)] * 2
 
 
 def test_a_referral_whose_consent_ran_out_is_left_to_its_own_task(approved):
