@@ -365,26 +365,27 @@ def _evaluate(
     """The first `limit` rows of `ordered` (already cut after `key`). A queryset filtered with
     `parted_filter` that carries its `visibility_parts` (pieces of what a user may see, each
     on its own index: a supervisor's agency, the cases shared with it, those granted to them;
-    `screening.querysets`) is read, where the database allows it, as the rows whose ids are in
-    a UNION ALL of each piece's first `limit` ids in list order (each piece in place of the
-    whole condition, after the key), ordered and cut again: PostgreSQL walks each index only
-    as far as one page, where one OR over the pieces can only filter a walk of every case.
-    Every row of the page is among its piece's first `limit`, and `IN` reads a row in two
-    pieces once. The pieces select ids only (`_ids_of`), the page's own query its rows with
-    their annotations and related rows. Same rows, same order: tested against the plain
-    query."""
+    `screening.querysets`) is read, where the database allows it, as the rows whose ids are
+    among the first `limit` of a UNION of each piece's first `limit` ids in list order (each
+    piece in place of the whole condition, after the key), ordered and cut again: PostgreSQL
+    walks each index only as far as one page, where one OR over the pieces can only filter a
+    walk of every case. Every row of the page is among its piece's first `limit`, and the
+    UNION holds a row in two pieces once; cut to a page before `IN`, the page's query joins
+    its related rows for a page of rows, not for every piece's. The pieces select ids and
+    order values only (`_ids_of`), the page's own query its rows with their annotations and
+    related rows. Same rows, same order: tested against the plain query."""
     parts = getattr(ordered, "visibility_parts", ())
     if len(parts) > 1 and connections[ordered.db].features.supports_slicing_ordering_in_compound:
         rest = _without_parted_condition(ordered)
         if rest is not None:
-            ids = _ids_of(rest, ordering)
+            ids, order = _ids_of(rest, ordering, backwards=backwards)
             pieces = [
                 _piece(ids, part, ordering, key=key, backwards=backwards, rows=rows, limit=limit)
                 for part in parts
             ]
             # `rest` is this read's own clone (as each piece is): narrowed and cut in place,
             # as `filter()` and slicing would on a copy of it.
-            rest.query.add_q(Q(IdsIn(pieces)))
+            rest.query.add_q(Q(IdsIn(pieces, order=order, limit=limit)))
             rest.query.set_limits(high=limit)
             return list(rest)
     return list(ordered[:limit])
@@ -403,11 +404,24 @@ class IdsIn(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, pieces: Sequence[Any], *, union_all: bool = True) -> None:
+    def __init__(
+        self,
+        pieces: Sequence[Any],
+        *,
+        union_all: bool = True,
+        order: Sequence[tuple[int, bool]] = (),
+        limit: int | None = None,
+    ) -> None:
+        """With `order` and `limit`, the pieces (each selecting the id first, then the
+        columns `order` names by position, with whether each runs descending) are merged
+        with `UNION` (a row in two pieces is one) and cut to the first `limit` ids in that
+        order before `IN` reads them: the outer query then joins only as many rows."""
         super().__init__()
         self.column: Any = F("pk")
         self.pieces = list(pieces)
-        self.union_all = union_all
+        self.union_all = union_all and not order
+        self.order = tuple(order)
+        self.limit = limit
 
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
@@ -435,18 +449,43 @@ class IdsIn(Expression):
         if not parts:
             raise EmptyResultSet
         joiner = " UNION ALL " if self.union_all else " UNION "
-        return f"{column} IN ({joiner.join(parts)})", params
+        merged = joiner.join(parts)
+        if self.order:
+            width = 1 + max(position for position, _ in self.order)
+            names = ", ".join(f"c{index}" for index in range(width))
+            order = ", ".join(
+                f"merged.c{position}{' DESC' if descending else ''}"
+                for position, descending in self.order
+            )
+            # Only column positions and an integer are spliced in: no value.
+            merged = (
+                f"SELECT merged.c0 FROM ({merged}) AS merged ({names}) ORDER BY {order}"  # noqa: S608
+                f" LIMIT {int(self.limit)}"
+            )
+        return f"{column} IN ({merged})", params
 
 
-def _ids_of(queryset: Any, ordering: Sequence[KeyField]) -> Any:
-    """The ids of `queryset`'s rows, for the pieces of a parted page: no related rows and,
-    unless the order reads one, none of the row's annotations (a filter on an annotation
-    holds its expression, not the name), so that no piece copies or relabels their
-    subqueries; the page's own query reads the rows with all of them."""
-    ids = queryset.values("pk")
+def _ids_of(
+    queryset: Any, ordering: Sequence[KeyField], *, backwards: bool
+) -> tuple[Any, tuple[tuple[int, bool], ...]]:
+    """The ids of `queryset`'s rows with the values of their order, for the pieces of a
+    parted page, and that order by column position (for `IdsIn`'s cut of the merged pieces):
+    no related rows and, unless the order reads one, none of the row's annotations (a filter
+    on an annotation holds its expression, not the name), so that no piece copies or
+    relabels their subqueries; the page's own query reads the rows with all of them."""
+    pk_names = ("pk", queryset.model._meta.pk.name)
+    others = [field.name for field in ordering if field.name not in pk_names]
+    ids = queryset.values("pk", *others)
     if not any(field.name in ids.query.annotations for field in ordering):
         ids.query.annotations = {}
-    return ids
+    order = tuple(
+        (
+            0 if field.name in pk_names else 1 + others.index(field.name),
+            field.descending != backwards,
+        )
+        for field in ordering
+    )
+    return ids, order
 
 
 def _piece(

@@ -376,3 +376,34 @@ def test_ids_in_keeps_each_pieces_order_and_cut():
     got = User.objects.filter(Q(IdsIn([newest, oldest])))
     assert len(expected) == 2
     assert sorted(got.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True))
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite allows no ORDER BY or LIMIT inside a UNION",
+)
+def test_ids_in_cut_keeps_the_first_ids_of_the_merged_pieces_in_order():
+    """With `order` and `limit`, the pieces' rows are merged (a row in two pieces once) and
+    only the first `limit` in that order are kept: with each piece cut at `limit` in the same
+    order, the rows a page of the plain query holds."""
+    from django.db.models import Q
+
+    from config.keyset import IdsIn
+
+    agency, elsewhere = AgencyFactory(), AgencyFactory()
+    UserFactory.create_batch(4, agency=agency)
+    UserFactory.create_batch(4, agency=elsewhere)
+    # Each piece its first four, as a parted page's pieces are each cut at a page.
+    here = User.objects.filter(agency=agency).order_by("-pk").values("pk", "agency_id")[:4]
+    there = User.objects.filter(agency=elsewhere).order_by("-pk").values("pk", "agency_id")[:4]
+    both = User.objects.order_by("-pk").values("pk", "agency_id")[:4]  # overlaps `there`
+    got = User.objects.filter(Q(IdsIn([here, there, both], order=[(0, True)], limit=4))).order_by(
+        "-pk"
+    )
+    expected = User.objects.filter(agency__in=[agency, elsewhere]).order_by("-pk")[:4]
+    assert list(got) == list(expected)
+    # Cut on the second column first: the ids of the first agency (by id, descending) first.
+    by_agency = User.objects.filter(
+        Q(IdsIn([here, there], order=[(1, False), (0, True)], limit=3))
+    ).order_by("-pk")
+    assert list(by_agency) == list(User.objects.filter(agency=agency).order_by("-pk")[:3])
