@@ -530,16 +530,23 @@ def _get(scenario: Scenario):
 
 
 def _follow(client, headers, path: str, spec: ListSpec, depth: int):
-    """Follow the list's `next` links from page 1 up to page `depth + 1` (or its last page):
-    (page number, URL), or None for a list of one page."""
+    """Follow the list's `next` links from page 1 up to page `depth + 1`: (page number,
+    URL), or None for a list of two pages or fewer. A list that ends sooner gives its last
+    full page (one with a `next` link: a keyset page is full when there is more), not its
+    last page, which may hold one row: a deep page at 10k cases is then compared with one at
+    1M for the same number of rows (before 2 Dec 2026 the last page was taken, and the
+    quietest inbox compared one row at 10k with a full page at 1M)."""
     url, page = path, 1
+    previous = None
     while page <= depth:
         response = client.get(url, secure=True, **headers)
         if response.status_code != 200:
             raise SystemExit(f"{spec.name} at {url.split('?')[0]} answered {response.status_code}")
         following = _next_url(response, url, api=spec.api)
-        if following is None:
+        if following is None:  # the last page: the one before it was full
+            url, page = previous if previous is not None else (None, 1)
             break
+        previous = (url, page)
         url, page = following, page + 1
     return None if page == 1 else (page, url)
 

@@ -19,6 +19,9 @@ broker is called after that, outside any transaction, so neither a slow broker n
 handler (embedded mode) runs under a lock. A publish error gives the lease back and the row is
 due for the next relay run. A handler marks its rows completed (`outbox_complete`) once its
 work is done for good; handlers are idempotent, since a row can be published more than once.
+Each publication is a task id of its own (`outbox-<row>-<count>`), so that a handler that takes
+up other rows' work along with its own (`outbox_take_over`, a delivery following another) can
+have their waiting tasks revoked, and give the work back to the relay (`outbox_due_again`).
 """
 
 from __future__ import annotations
