@@ -33,6 +33,14 @@ def agency():
     return AgencyFactory(name="Outbox Agency")
 
 
+@pytest.fixture
+def not_eager():
+    """Publish to the broker (stubbed in each test) rather than run the handler in process."""
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
+
+
 def test_referrals_subscribes_to_the_screening_events():
     assert outbox_subscribers(SCREENING_SUBMITTED) == ("referrals.route_screening",)
     assert outbox_subscribers(CONSENT_RECORDED) == ("referrals.route_for_consent",)
@@ -123,17 +131,13 @@ def test_a_broker_that_is_down_fails_neither_the_request_nor_the_row(
 
 
 def test_each_publication_of_a_row_is_a_task_id_of_its_own(
-    agency, monkeypatch, django_capture_on_commit_callbacks
+    agency, monkeypatch, django_capture_on_commit_callbacks, not_eager
 ):
     ids = _task_ids(monkeypatch)
-    celery_app.conf.task_always_eager = False
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            [row] = outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
-        OutboxMessage.objects.update(available_at=timezone.now())  # its lease ran out
-        outbox_relay()
-    finally:
-        celery_app.conf.task_always_eager = True
+    with django_capture_on_commit_callbacks(execute=True):
+        [row] = outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
+    OutboxMessage.objects.update(available_at=timezone.now())  # its lease ran out
+    outbox_relay()
     assert ids == [f"outbox-{row.pk}-1", f"outbox-{row.pk}-2"]
 
 
@@ -147,27 +151,23 @@ def _revoked(monkeypatch) -> list:
 
 
 def test_work_taken_over_has_its_tasks_revoked_after_the_commit(
-    monkeypatch, django_capture_on_commit_callbacks
+    monkeypatch, django_capture_on_commit_callbacks, not_eager
 ):
     subjects = AgencyFactory.create_batch(3)
     ids = _task_ids(monkeypatch)
     revoked = _revoked(monkeypatch)
-    celery_app.conf.task_always_eager = False
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            rows = [outbox_emit(topic=REFERRAL_DISPATCH, subject=s)[0] for s in subjects]
-        never_published = outbox_emit(topic=REFERRAL_DISPATCH, subject=subjects[0])[0]
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=[subjects[0].pk, subjects[1].pk])
-            assert revoked == []  # not before the commit
-        assert len(callbacks) == 1
-        # Completed: nothing more to revoke.
-        outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[subjects[1].pk])
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=[subjects[1].pk])
-        assert callbacks == []
-    finally:
-        celery_app.conf.task_always_eager = True
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [outbox_emit(topic=REFERRAL_DISPATCH, subject=s)[0] for s in subjects]
+    never_published = outbox_emit(topic=REFERRAL_DISPATCH, subject=subjects[0])[0]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=[subjects[0].pk, subjects[1].pk])
+        assert revoked == []  # not before the commit
+    assert len(callbacks) == 1
+    # Completed: nothing more to revoke.
+    outbox_complete_all(topic=REFERRAL_DISPATCH, subject_ids=[subjects[1].pk])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outbox_take_over(topic=REFERRAL_DISPATCH, subject_ids=[subjects[1].pk])
+    assert callbacks == []
     # The published rows' own task ids; the row never published has no task.
     assert [sorted(task_ids) for task_ids in revoked] == [sorted(ids[:2])]
     assert sorted(ids[:2]) == sorted(f"outbox-{row.pk}-1" for row in rows[:2])
@@ -177,20 +177,16 @@ def test_work_taken_over_has_its_tasks_revoked_after_the_commit(
 
 
 def test_work_given_back_is_due_for_the_relay(
-    agency, monkeypatch, django_capture_on_commit_callbacks
+    agency, monkeypatch, django_capture_on_commit_callbacks, not_eager
 ):
     sent = _published(monkeypatch)
-    celery_app.conf.task_always_eager = False
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
-        assert outbox_relay().claimed == 0  # leased
-        outbox_due_again(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk], in_seconds=60)
-        assert outbox_relay().claimed == 0  # not yet
-        outbox_due_again(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
-        assert outbox_relay().published == 1
-    finally:
-        celery_app.conf.task_always_eager = True
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
+    assert outbox_relay().claimed == 0  # leased
+    outbox_due_again(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk], in_seconds=60)
+    assert outbox_relay().claimed == 0  # not yet
+    outbox_due_again(topic=REFERRAL_DISPATCH, subject_ids=[agency.pk])
+    assert outbox_relay().published == 1
     assert sent == [[agency.pk], [agency.pk]]
 
 
@@ -198,12 +194,8 @@ def test_a_revoke_the_broker_cannot_take_is_only_a_warning(
     agency, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
     ids = _task_ids(monkeypatch)
-    celery_app.conf.task_always_eager = False
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
-    finally:
-        celery_app.conf.task_always_eager = True
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_emit(topic=REFERRAL_DISPATCH, subject=agency)
     with (
         publishing_to("redis://127.0.0.1:9/0"),
         django_capture_on_commit_callbacks(execute=True),
