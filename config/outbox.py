@@ -161,7 +161,10 @@ def _send(message: OutboxMessage, connection: Any) -> None:
 
 def outbox_task_id(message: OutboxMessage) -> str:
     """The Celery task id of a row's latest publication: the row and its publication count,
-    so that a row published again (the relay, after its lease ran out) is a task of its own."""
+    so that a row published again (the relay, after its lease ran out) is a task of its own.
+    (A database crash that loses a lease's count, whose commit does not wait for the disk,
+    can repeat an id the workers were told to drop: that publication is lost like the lease,
+    and the relay's next one, a lease later, has a new id.)"""
     return f"outbox-{message.pk}-{message.publish_count}"
 
 
