@@ -260,9 +260,15 @@ def outbox_relay(*, batch_size: int | None = None, connection: Any = None) -> Re
 # --- what handlers call --------------------------------------------------------------------
 
 
-def _open_rows(*, topic: str, subject_id: int) -> models.QuerySet[OutboxMessage]:
+def _open_rows(*, topic: str, subject_id: Any) -> models.QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(
         topic=topic, subject_id=subject_id, completed_at__isnull=True
+    )
+
+
+def _open_rows_of(*, topic: str, subject_ids: list[int]) -> models.QuerySet[OutboxMessage]:
+    return OutboxMessage.objects.filter(
+        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
     )
 
 
@@ -289,9 +295,7 @@ def outbox_open_exists(*, topic: str, subject_id: Any) -> models.Exists:
 
 def outbox_complete_all(*, topic: str, subject_ids: list[int]) -> None:
     """`outbox_complete` for several subjects, in one UPDATE."""
-    OutboxMessage.objects.filter(
-        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
-    ).update(completed_at=timezone.now())
+    _open_rows_of(topic=topic, subject_ids=subject_ids).update(completed_at=timezone.now())
 
 
 def outbox_take_over(*, topic: str, subject_ids: list[int]) -> None:
@@ -303,9 +307,11 @@ def outbox_take_over(*, topic: str, subject_ids: list[int]) -> None:
     gives the work back; if it dies first, the relay publishes them when their lease runs
     out, as it would its own. A task that runs anyway (it started first, or the revoke was
     lost) finds the work taken, as before."""
-    rows = OutboxMessage.objects.filter(
-        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True, publish_count__gt=0
-    ).only("pk", "publish_count")
+    rows = (
+        _open_rows_of(topic=topic, subject_ids=subject_ids)
+        .filter(publish_count__gt=0)
+        .only("pk", "publish_count")
+    )
     task_ids = [outbox_task_id(row) for row in rows]
     if task_ids:
         transaction.on_commit(partial(outbox_tasks_revoke, task_ids))
@@ -315,9 +321,9 @@ def outbox_due_again(*, topic: str, subject_ids: list[int], in_seconds: float = 
     """Work taken over (`outbox_take_over`) and given back, or to be tried again later: the
     relay publishes these subjects' open rows in `in_seconds` (no lease to wait out: no task
     of theirs is on its way)."""
-    OutboxMessage.objects.filter(
-        topic=topic, subject_id__in=subject_ids, completed_at__isnull=True
-    ).update(available_at=timezone.now() + timedelta(seconds=in_seconds))
+    _open_rows_of(topic=topic, subject_ids=subject_ids).update(
+        available_at=timezone.now() + timedelta(seconds=in_seconds)
+    )
 
 
 def outbox_tasks_revoke(task_ids: list[str]) -> None:

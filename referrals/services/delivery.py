@@ -604,12 +604,8 @@ def _followers_record(
             # The consent is the referral's own (`_followers_claim`): it stays as it is.
             arrived.setdefault(tuple(claim.payload), []).append((referral, _sent_note(claim, how)))
             continue
-        outcome = _record_locked(referral, claim, how=how, error=error)
-        if outcome.status == "retry":
-            # No task of its own comes back for it (revoked): the relay's, after the backoff.
-            outbox_due_again(
-                topic=REFERRAL_DISPATCH, subject_ids=[referral.pk], in_seconds=outcome.countdown
-            )
+        # No task of its own comes back for a retry (revoked): the relay's, after the backoff.
+        _record_locked(referral, claim, how=how, error=error, own_task=False)
     now = timezone.now()
     due_at = now + timedelta(hours=claims[0].referral.provider.response_due_hours)
     for fields_disclosed, group in arrived.items():
@@ -738,8 +734,12 @@ def _record_locked(
     *,
     how: str,
     error: PermanentDeliveryError | TemporaryDeliveryError | None,
+    own_task: bool = True,
 ) -> DispatchOutcome:
-    """Record the send of `claim` on its referral, read anew under the caller's lock."""
+    """Record the send of `claim` on its referral, read anew under the caller's lock. A
+    retry of a referral sent by its `own_task` comes back with that task (the relay kept away
+    for a lease beyond the backoff); one sent as a follower, whose task was revoked, is the
+    relay's to publish once the backoff is over."""
     referral_id = referral.pk
     attempt = claim.attempt
     referral.delivery_started_at = None
@@ -758,7 +758,12 @@ def _record_locked(
             kind=ReferralEvent.Kind.DELIVERY_ATTEMPT,
             note=f"attempt {attempt} failed: {error}; retry in {countdown:.1f}s",
         )
-        outbox_postpone(topic=REFERRAL_DISPATCH, subject_id=referral_id, seconds=countdown)
+        if own_task:
+            outbox_postpone(topic=REFERRAL_DISPATCH, subject_id=referral_id, seconds=countdown)
+        else:
+            outbox_due_again(
+                topic=REFERRAL_DISPATCH, subject_ids=[referral_id], in_seconds=countdown
+            )
         logger.info("referral %s: attempt %s failed (%s)", referral_id, attempt, error)
         return DispatchOutcome("retry", countdown=countdown, reason=str(error))
 
