@@ -30,6 +30,7 @@ anything else.
 from __future__ import annotations
 
 import argparse
+import gc
 import html
 import json
 import os
@@ -194,6 +195,37 @@ def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+class Collections:
+    """Python's cyclic garbage collections while the timed rounds run, by generation: how
+    many, and the process's CPU each took (``gc.callbacks``). A full collection walks every
+    tracked object, so with the application not frozen it costs 100-160 ms of CPU inside
+    whichever request crosses the threshold (docs/benchmarks.md)."""
+
+    def __init__(self) -> None:
+        self.cpu_ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+        self.recording = False
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if not self.recording:
+            return
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.cpu_ms[info["generation"]].append((time.process_time() - self._started) * 1000)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            str(generation): {
+                "count": len(times),
+                "cpu_ms_total": sum(times),
+                "cpu_ms_max": max(times, default=0.0),
+            }
+            for generation, times in self.cpu_ms.items()
+        } | {"frozen": gc.get_freeze_count(), "tracked_at_end": len(gc.get_objects())}
+
+
 class DatabaseRounds:
     """One database's scenarios in this process: chosen and captured when made, then warmed
     up, measured one round at a time (every scenario once, in rotating order) and summed up,
@@ -203,6 +235,13 @@ class DatabaseRounds:
         import django
 
         django.setup()
+        # As the web entry points do once the application is loaded (config/wsgi.py): the
+        # loaded application is out of the collector's reach from here on.
+        from config.startup import freeze_loaded_objects
+
+        if options.freeze != "none":
+            freeze_loaded_objects()
+        self.collections = Collections()
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -294,11 +333,17 @@ class DatabaseRounds:
                 _get(scenario)
                 for read in scenario.reads:
                     getattr(scenario, read)()
+        if self.options.freeze == "all":
+            # The bench's own long-lived objects (users, clients, scenarios, captured SQL),
+            # which a web worker does not hold, out of the collector's reach too.
+            gc.collect()
+            gc.freeze()
 
     def round(self) -> None:
         """One timed round: every scenario's request, then its query-level reads."""
         if self.load_before is None:
             self.load_before = os.getloadavg()
+            self.collections.recording = True
         round_number, scenarios = self.rounds_done, self.scenarios
         shift = round_number % len(scenarios)
         turn = scenarios[shift:] + scenarios[:shift]
@@ -345,6 +390,8 @@ class DatabaseRounds:
             "warmup": options.warmup,
             "depth": options.depth,
             "round_seconds": self.round_seconds,
+            "freeze": options.freeze,
+            "collections": self.collections.summary(),
             "postgres": _show("server_version").split()[0],
             "jit_setting": _show("jit"),
             "users": self.users,
@@ -939,6 +986,8 @@ def start_child(name: str, options: argparse.Namespace, *, out: Path, last: bool
         str(options.depth),
         "--jit-iterations",
         str(options.jit_iterations),
+        "--freeze",
+        options.freeze,
     ]
     if last and options.plans:
         command.append("--explain")
@@ -1039,7 +1088,26 @@ def _run_line(run: dict[str, Any]) -> str:
         f"{pair('inbox sizes (busiest, quietest)', 'inbox sizes')}. "
         f"{run['iterations']} rounds after {run['warmup']} warm-up requests a scenario, deep "
         f"pages after {run['depth']} next links; load average {run['load_before'][0]:.2f} "
-        f"before, {run['load_after'][0]:.2f} after{_rounds_note(run)}."
+        f"before, {run['load_after'][0]:.2f} after{_rounds_note(run)}.{_collections_note(run)}"
+    )
+
+
+def _collections_note(run: dict[str, Any]) -> str:
+    """The garbage collector during the timed rounds (runs saved before it was recorded
+    have nothing to say)."""
+    collections = run.get("collections")
+    if not collections:
+        return ""
+    frozen = {
+        "all": "the application and the bench's own objects frozen",
+        "app": "the application frozen as config/wsgi.py does",
+        "none": "nothing frozen",
+    }[run.get("freeze", "none")]
+    full, young = collections["2"], collections["1"]
+    return (
+        f" Garbage collections in the timed rounds ({frozen}, {collections['frozen']:,} "
+        f"objects): {full['count']} full, the longest {full['cpu_ms_max']:.1f} ms of CPU; "
+        f"{young['count']} of generation 1, the longest {young['cpu_ms_max']:.1f} ms."
     )
 
 
@@ -1079,6 +1147,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests per scenario")
     parser.add_argument("--depth", type=int, default=20, help="next links followed (deep page)")
     parser.add_argument("--jit", action="store_true", help="jit on/off at the largest size")
+    parser.add_argument(
+        "--freeze",
+        choices=("all", "app", "none"),
+        default="all",
+        help="gc.freeze: the application as config/wsgi.py does and the bench's own objects "
+        "after warm-up (all, the default), the application only (app), or nothing (none)",
+    )
     parser.add_argument("--jit-iterations", type=int, default=30)
     parser.add_argument("--json", type=Path, help="write every number here")
     parser.add_argument("--plans", type=Path, help="write EXPLAIN plans (largest size) here")

@@ -6,6 +6,7 @@ database); the timings themselves are never tested."""
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import sys
@@ -224,3 +225,35 @@ def test_a_saved_interleaved_run_is_described_with_its_span():
     assert "2 rounds in 15 s" in lists_bench._span_line(span)
     alone = lists_bench._span_line({**span, "databases": ["load10k"]})
     assert alone.startswith("The rounds of `load10k` alone: 2 rounds in 15 s")
+
+
+def test_the_collections_recorder_counts_only_while_recording_and_by_generation():
+    recorder = lists_bench.Collections()
+    try:
+        gc.collect(2)
+        assert recorder.summary()["2"]["count"] == 0  # not recording yet
+        recorder.recording = True
+        gc.collect(2)
+        gc.collect(0)
+        summary = recorder.summary()
+        assert summary["2"]["count"] == 1 and summary["0"]["count"] >= 1
+        assert summary["2"]["cpu_ms_max"] >= 0 and summary["frozen"] == gc.get_freeze_count()
+    finally:
+        gc.callbacks.remove(recorder._callback)
+
+
+def test_a_run_line_says_how_many_full_collections_fell_in_the_rounds():
+    run = {
+        "freeze": "app",
+        "collections": {
+            "0": {"count": 400, "cpu_ms_total": 90.0, "cpu_ms_max": 0.9},
+            "1": {"count": 40, "cpu_ms_total": 70.0, "cpu_ms_max": 4.5},
+            "2": {"count": 3, "cpu_ms_total": 9.0, "cpu_ms_max": 4.31},
+            "frozen": 146_000,
+            "tracked_at_end": 12_000,
+        },
+    }
+    note = lists_bench._collections_note(run)
+    assert "the application frozen as config/wsgi.py does, 146,000 objects" in note
+    assert "3 full, the longest 4.3 ms of CPU; 40 of generation 1" in note
+    assert lists_bench._collections_note({}) == ""
