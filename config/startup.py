@@ -6,7 +6,8 @@ Celery app) call ``exit_on_bad_configuration`` so the operator sees that one lin
 a traceback.
 
 Then the web entry points (wsgi, asgi) call ``freeze_loaded_objects`` once the application is
-loaded, so that Python's cyclic garbage collector stops re-walking it inside requests.
+loaded, and the Celery app in each pool process as it starts, so that Python's cyclic garbage
+collector stops re-walking the loaded application inside requests and tasks.
 """
 
 import gc
