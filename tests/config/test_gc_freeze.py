@@ -27,38 +27,10 @@ print(json.dumps({{
 """
 
 
-@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi"])
-def test_entry_point_freezes_the_loaded_application(module):
+def _in_production(code: str) -> str:
+    """Run `code` in a new interpreter with the production profile; its standard output."""
     env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
     env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings.production")
-    result = subprocess.run(
-        [sys.executable, "-c", REPORT.format(module=module)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    # The URLconf was loaded before the freeze, so the views are among the frozen objects.
-    assert report["views_loaded"]
-    assert report["frozen"] > 50_000
-    # What a full collection still walks is what was made after the freeze: a small part.
-    assert report["tracked"] < report["frozen"] / 20
-
-
-def test_without_the_freeze_a_full_collection_walks_the_whole_application():
-    """The control: the same process without the entry point's freeze tracks the lot, so the
-    assertion above measures the freeze and not how gc.get_objects() counts."""
-    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
-    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings.production")
-    code = (
-        "import gc, django; django.setup();"
-        "from django.urls import get_resolver; get_resolver().url_patterns;"
-        "gc.collect(); print(gc.get_freeze_count(), len(gc.get_objects()))"
-    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -69,6 +41,27 @@ def test_without_the_freeze_a_full_collection_walks_the_whole_application():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    frozen, tracked = map(int, result.stdout.split())
+    return result.stdout
+
+
+@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi"])
+def test_entry_point_freezes_the_loaded_application(module):
+    report = json.loads(_in_production(REPORT.format(module=module)))
+    # The URLconf was loaded before the freeze, so the views are among the frozen objects.
+    assert report["views_loaded"]
+    assert report["frozen"] > 50_000
+    # What a full collection still walks is what was made after the freeze: a small part.
+    assert report["tracked"] < report["frozen"] / 20
+
+
+def test_without_the_freeze_a_full_collection_walks_the_whole_application():
+    """The control: the same process without the entry point's freeze tracks the lot, so the
+    assertion above measures the freeze and not how gc.get_objects() counts."""
+    code = (
+        "import gc, django; django.setup();"
+        "from django.urls import get_resolver; get_resolver().url_patterns;"
+        "gc.collect(); print(gc.get_freeze_count(), len(gc.get_objects()))"
+    )
+    frozen, tracked = map(int, _in_production(code).split())
     assert frozen == 0
     assert tracked > 50_000
