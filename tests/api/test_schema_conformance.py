@@ -1,6 +1,7 @@
 """Schemathesis, generated from the committed contract (docs/openapi.yaml), sent over real HTTP
 to the app served by a running server, with a token per role: no request may end in a 5xx, and
-every response must match the schema (status codes, content types, headers, bodies).
+every response must match the schema (status codes, content types, headers, bodies). A
+schema-valid case is sent by every role, a schema-violating one by one role in turn (`_callers`).
 
 Every built-in check runs (server errors, status codes, content types, headers, bodies,
 schema-valid requests accepted and schema-violating ones refused, required headers, allowed
