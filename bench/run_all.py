@@ -157,9 +157,31 @@ def _holds_cases(server: str, name: str) -> bool:
         )
 
 
+# Opens the newest case's sealed name with the keys `manage.py` uses; exit status 3 if the
+# keyring cannot (the data was sealed with other keys: a new machine, a deleted var/).
+OPENS_WITH_KEYS = (
+    "import sys\n"
+    "from config.crypto import DecryptionError\n"
+    "from screening.models import Case\n"
+    "try:\n"
+    "    [case.identifying_name for case in Case.objects.order_by('-id')[:1]]\n"
+    "except DecryptionError:\n"
+    "    sys.exit(3)\n"
+)
+
+
+def _opens_with_keys(server: str, name: str) -> bool:
+    env = {**os.environ, "DATABASE_URL": f"{server}/{name}"}
+    command = [PYTHON, "manage.py", "shell", "-c", OPENS_WITH_KEYS]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"bench: checking the keys of {name} failed:\n{done.stderr[-2000:]}")
+    return done.returncode == 0
+
+
 def load_databases_ensure(server: str, names: list[str]) -> None:
-    """Generate each load database that is missing or holds no cases (migrate, then
-    `generate_load_data`)."""
+    """Generate each load database that is missing, holds no cases or was sealed with other
+    field keys than the ones `manage.py` uses (migrate, then `generate_load_data`)."""
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
@@ -168,6 +190,19 @@ def load_databases_ensure(server: str, names: list[str]) -> None:
             if name not in present:
                 connection.execute(f'CREATE DATABASE "{name}"')
     missing = [name for name in names if not _holds_cases(server, name)]
+    for name in names:
+        if name in missing or _opens_with_keys(server, name):
+            continue
+        print(
+            f"bench: {name} was sealed with other field keys than this checkout's "
+            "(var/field-keys.json or the environment's): generating it again",
+            file=sys.stderr,
+            flush=True,
+        )
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        missing.append(name)
     for name in missing:
         cases = LOAD_DATABASES[name]
         print(f"bench: generating {name} ({cases:,} cases)", file=sys.stderr, flush=True)
