@@ -119,7 +119,6 @@ def _linked_case(*, user: User, case_reference: str) -> Case:
         ) from None
 
 
-@transaction.atomic
 def contact_create(
     *,
     created_by: User,
@@ -142,7 +141,12 @@ def contact_create(
     """Log a contact (a draft) owned by the creator's agency, optionally linked to a visible
     case or opening a new one, with its triage scored when triage answers are given. A
     caller's name and phone are digested for duplicate detection: one more INSERT when
-    given, none otherwise (this is the API's hot path)."""
+    given, none otherwise (this is the API's hot path).
+
+    Everything that may refuse the contact is checked before the first write; the writes
+    are one transaction, or part of the caller's (the API's idempotency record) without a
+    savepoint of their own: a database error inside them ends the caller's transaction too,
+    which is what PostgreSQL does anyway. That saves two round trips per logged contact."""
     require_contact_role(created_by)
     if case_reference and create_case:
         raise ValidationError(
@@ -178,18 +182,20 @@ def contact_create(
         _score_triage(contact, triage_answers)
     if case_reference:
         contact.case = _linked_case(user=created_by, case_reference=case_reference)
-    elif create_case:
-        contact.case = case_create(
-            created_by=created_by,
-            # A possible minor: the case carries the mandatory report at once (practice guide).
-            age_band=Case.AgeBand.MINOR if minor_involved else None,
-            languages=[contact.language] if contact.language else [],
-            exploitation_type=exploitation_type,
-        )
-    insert_instance(contact)  # contact.save() without compiling the INSERT (config/db.py)
-    if contact.caller_name or contact.caller_phone:
-        identifier_digests_store(contact=contact, created=True)
-    history_record_created(contact, user=created_by)  # no post_save above: its "+" row
+    with transaction.atomic(savepoint=False):
+        if create_case:
+            contact.case = case_create(
+                created_by=created_by,
+                # A possible minor: the case carries the mandatory report at once (practice
+                # guide).
+                age_band=Case.AgeBand.MINOR if minor_involved else None,
+                languages=[contact.language] if contact.language else [],
+                exploitation_type=exploitation_type,
+            )
+        insert_instance(contact)  # contact.save() without compiling the INSERT (config/db.py)
+        if contact.caller_name or contact.caller_phone:
+            identifier_digests_store(contact=contact, created=True)
+        history_record_created(contact, user=created_by)  # no post_save above: its "+" row
     access_log_note(object_type=CONTACT, object_ref=str(contact.pk), case_id=contact.case_id)
     return contact
 
