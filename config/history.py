@@ -11,8 +11,6 @@ services name the acting user on the instance with `history_user_set`.
 
 from __future__ import annotations
 
-from functools import cache
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -28,11 +26,7 @@ def history_user_set(instance: models.Model, user: models.Model | None) -> None:
         instance._history_user = user
 
 
-@cache
 def history_model(model: type[models.Model]) -> type[models.Model]:
-    """The historical model of `model`. Cached: simple-history's descriptor builds a new
-    manager class (`Manager.from_queryset`, an `inspect.getmembers` walk) at every access,
-    0.6 ms of CPU, more than the history row's INSERT."""
     return getattr(model, model._meta.simple_history_manager_attribute).model
 
 
