@@ -75,7 +75,25 @@ def env_database(name: str, default: str | None = None, *, require_server: bool 
         raise ImproperlyConfigured(f"{name} is malformed: {error}") from None
     if scheme != "sqlite" and not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} names no database (expected .../DBNAME)")
+    if scheme != "sqlite":
+        config.setdefault("OPTIONS", {}).update(_postgres_binding())
     return config
+
+
+def _postgres_binding() -> dict:
+    """Parameters bound by the server, and statements a connection runs often prepared
+    (docs/benchmarks.md "Prepared statements"). Django's defaults are the opposite (values
+    quoted into the SQL text on the client, nothing prepared) so that a transaction-mode
+    pooler can sit between it and PostgreSQL. Every request here repeats the same few
+    statements (token, key lookup, inserts, the access-log row) on a connection kept for a
+    minute: prepared, PostgreSQL parses and plans each one once per connection, not per
+    request. Behind PgBouncer in transaction mode before 1.21 (or without
+    max_prepared_statements), set DATABASE_PREPARED_STATEMENTS=false."""
+    binding: dict = {"server_side_binding": True}
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        # psycopg's own default: prepared from a statement's sixth run on a connection.
+        binding["prepare_threshold"] = 5
+    return binding
 
 
 def env_redis_url(name: str, default: str | None = None, *, required: bool = False) -> str | None:

@@ -187,6 +187,49 @@ def test_production_connections_run_without_jit():
     assert "'options': '-c jit=off'" in result.stdout
 
 
+def _database_options(profile: str, **overrides: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE=f"config.settings.{profile}")
+    env.pop("DATABASE_PREPARED_STATEMENTS", None)
+    env.update(overrides)
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS'];"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold', 'unset'))"
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("profile", ["production", "local", "test"])
+def test_postgresql_binds_on_the_server_and_prepares_repeated_statements(profile):
+    result = _database_options(profile)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "5"]
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler():
+    result = _database_options("production", DATABASE_PREPARED_STATEMENTS="false")
+    assert result.returncode == 0, result.stderr
+    # Unset: Django's backend then passes prepare_threshold=None (never prepare).
+    assert result.stdout.split() == ["True", "unset"]
+    result = _database_options("production", DATABASE_PREPARED_STATEMENTS="sometimes")
+    assert result.returncode != 0
+    assert "DATABASE_PREPARED_STATEMENTS must be true or false" in result.stderr
+
+
+def test_sqlite_gets_no_postgresql_options():
+    result = _database_options("test", DATABASE_URL="sqlite:///unused.sqlite3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "unset"]
+
+
 @pytest.mark.parametrize("profile", ["local", "test"])
 def test_local_and_test_profiles_keep_the_in_memory_cache(profile):
     result = _cache_settings(profile, CACHE_URL="redis://127.0.0.1:6379/1")
