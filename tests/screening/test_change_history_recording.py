@@ -186,3 +186,23 @@ def test_seeded_staff_get_a_creation_row_and_a_role_row(agency):
     member = User.objects.get(username="seeded")
     assert [row.history_type for row in User.history.filter(id=member.pk)] == ["~", "+"]
     assert roles_in_history(member) == [set(), {"supervisor"}]
+
+
+def test_history_model_is_the_model_simple_history_registered_for_every_tracked_model():
+    """`config.history.history_model` reads simple-history's descriptor without going through
+    it (no manager built): the same historical model the manager would give."""
+    from django.apps import apps
+    from simple_history.models import HistoricalChanges
+
+    from config.history import history_model
+
+    tracked = [
+        model
+        for model in apps.get_models()
+        if hasattr(model._meta, "simple_history_manager_attribute")
+    ]
+    assert {Case, Consent, Contact, Screening} <= set(tracked)
+    for model in tracked:
+        historical = history_model(model)
+        assert historical is getattr(model, model._meta.simple_history_manager_attribute).model
+        assert issubclass(historical, HistoricalChanges)
