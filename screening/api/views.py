@@ -27,7 +27,7 @@ from config.api.schema import (
     NON_BLANK_TEXT_PATTERN,
     rule_when,
 )
-from config.api.serializers import ApiFilterSerializer, ApiSerializer
+from config.api.serializers import ApiFilterSerializer, ApiSerializer, represent
 from config.errors import ConflictError, ConsentNotFound, ScreeningNotFound, ValidationError
 from config.models import ApiToken
 from config.tokens import MAX_TOKEN_DAYS, api_token_get
@@ -106,7 +106,7 @@ def _contact_response(
     headers = {"ETag": etag_for(contact.version)}
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = reverse("api-contact-detail", args=[contact.pk])
-    return Response(serializer(contact).data, status=status_code, headers=headers)
+    return Response(represent(serializer, contact), status=status_code, headers=headers)
 
 
 def _saved_contact_response(

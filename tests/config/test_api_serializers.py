@@ -142,3 +142,48 @@ def test_filters_given_once_apply():
     filters = Filters(data=QueryDict("status=open&region=North"))
     assert filters.is_valid()
     assert filters.validated_data == {"status": "open", "region": "North"}
+
+
+@pytest.mark.django_db
+def test_a_kept_output_serializer_gives_what_a_new_one_gives_for_each_contact():
+    """`represent` keeps one instance per class: its output for each contact is the output of
+    a serializer made for that contact alone (nothing of one contact reaches the next)."""
+    from django.utils import timezone
+
+    from config.api.serializers import represent
+    from screening import services
+    from screening.api.serializers import ContactOutputSerializer, ContactSavedOutputSerializer
+    from screening.duplicates import EarlierRecord
+    from screening.models import Contact
+    from screening.roles import Role
+    from tests.factories import UserFactory
+
+    advocate = UserFactory(role=Role.HOTLINE_STAFF)
+    case = services.case_create(created_by=advocate, age=30)
+    plain = services.contact_create(
+        created_by=advocate, channel="phone", contact_type="crisis", summary="Fictional."
+    )
+    linked = services.contact_create(
+        created_by=advocate,
+        channel="chat",
+        contact_type="information",
+        caller_name="Ada Fictional",
+        caller_phone="+44 7700 900123",
+        case_reference=case.reference,
+        immediate_danger=True,
+    )
+    linked.finalised_at = timezone.now()
+    earlier = [EarlierRecord(reference=case.reference, matched_on=["name", "phone"])]
+    for contact, records in ((plain, []), (linked, earlier), (plain, [])):
+        contact = Contact.objects.select_related("case").get(pk=contact.pk)
+        contact.possible_earlier_records = records
+        assert represent(ContactSavedOutputSerializer, contact) == dict(
+            ContactSavedOutputSerializer(contact).data
+        )
+        assert represent(ContactOutputSerializer, contact) == dict(
+            ContactOutputSerializer(contact).data
+        )
+    contact.possible_earlier_records = earlier
+    assert represent(ContactSavedOutputSerializer, contact)["possible_earlier_records"] == [
+        {"reference": case.reference, "contact": None, "matched_on": ["name", "phone"]}
+    ]
