@@ -35,10 +35,17 @@ BINDINGS = {
     "client-side, nothing prepared (Django's default)": {
         "server_side_binding": False,
         "prepare_threshold": None,
+        "options": "-c jit=off",
     },
-    "server-side, prepared from the 6th run (this project's)": {
+    "server-side, prepared from the 6th run, generic plans allowed": {
         "server_side_binding": True,
         "prepare_threshold": 5,
+        "options": "-c jit=off -c plan_cache_mode=auto",
+    },
+    "server-side, prepared from the 6th run, planned each time (this project's)": {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c jit=off -c plan_cache_mode=force_custom_plan",
     },
 }
 TARGETS = {"API": "/api/v1/contacts/", "floor": "/bench/floor/contacts/"}
@@ -158,10 +165,11 @@ def report(args, results: dict[tuple[str, str], list[tuple[float, float]]]) -> N
                 f"| {target} | {binding} | {python:.2f} | {backend:.2f} "
                 f"| {both[(binding, target)]:.2f} |"
             )
-    client, server = BINDINGS
+    client, *servers = BINDINGS
     for target in TARGETS:
-        ratio = both[(server, target)] / both[(client, target)]
-        print(f"\n{target}: server-side / client-side CPU per request {ratio:.2f}")
+        for server in servers:
+            ratio = both[(server, target)] / both[(client, target)]
+            print(f"\n{target}, {server} / client-side, CPU per request: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -86,10 +86,14 @@ def _postgres_binding() -> dict:
     quoted into the SQL text on the client, nothing prepared) so that a transaction-mode
     pooler can sit between it and PostgreSQL. Every request here repeats the same few
     statements (token, key lookup, inserts, the access-log row) on a connection kept for a
-    minute: prepared, PostgreSQL parses and plans each one once per connection, not per
-    request. Behind PgBouncer in transaction mode before 1.21 (or without
-    max_prepared_statements), set DATABASE_PREPARED_STATEMENTS=false."""
-    binding: dict = {"server_side_binding": True}
+    minute: prepared, PostgreSQL parses each one once per connection, not per request.
+
+    Each run is still planned for its own values (`plan_cache_mode=force_custom_plan`): a
+    list's statement serves a supervisor of 37,000 cases and a worker of 180, and a generic
+    plan, chosen once for every value, turned some 10 ms pages into 400 ms ones when
+    measured (docs/benchmarks.md). Behind PgBouncer in transaction mode before 1.21 (or
+    without max_prepared_statements), set DATABASE_PREPARED_STATEMENTS=false."""
+    binding: dict = {"server_side_binding": True, "options": "-c plan_cache_mode=force_custom_plan"}
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
         # psycopg's own default: prepared from a statement's sixth run on a connection.
         binding["prepare_threshold"] = 5

@@ -18,7 +18,8 @@ DATABASES = {"default": env_database("DATABASE_URL", require_server=True)}
 # costs about 4,000 against 100,000), so JIT buys nothing here, while a misestimated plan that
 # crosses the threshold pays 0.5-0.9 s of LLVM compilation for a query of milliseconds (the
 # first visibility rule did). Reports run elsewhere can still turn it on for themselves.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+_options["options"] = " ".join(filter(None, [_options.get("options"), "-c jit=off"]))
 CELERY_BROKER_URL = env_redis_url("CELERY_BROKER_URL", required=True)
 CELERY_RESULT_BACKEND = env_redis_url("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
 CELERY_TASK_ALWAYS_EAGER = False

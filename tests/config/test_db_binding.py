@@ -52,3 +52,11 @@ def test_an_orm_query_is_bound_on_the_server():
     prepared = _prepared('"username" = $1')
     assert prepared, "the lookup was never prepared"
     assert all("binding-probe" not in statement for statement in prepared)
+
+
+def test_a_prepared_statement_is_still_planned_for_its_own_values():
+    """A generic plan, made once for any value, can suit a small agency and fail a large one:
+    every run is planned for its values (plan_cache_mode)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_custom_plan"

@@ -184,7 +184,7 @@ def test_production_connections_run_without_jit():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "'options': '-c jit=off'" in result.stdout
+    assert "'options': '-c plan_cache_mode=force_custom_plan -c jit=off'" in result.stdout
 
 
 def _database_options(profile: str, **overrides: str) -> subprocess.CompletedProcess:
