@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import itertools
 import json
 import os
@@ -39,7 +40,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -135,6 +136,29 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
         "BENCH_USER_ID": str(made["user"]),
         "token": made["token"],
     }
+
+
+@contextlib.contextmanager
+def in_process_database(*, admin_url: str, redis_url: str, prefix: str) -> Iterator[str]:
+    """A database of its own for a benchmark run in this process (Django's test client):
+    created, migrated and given the hotline user (`prepare`), this process's environment set
+    to use it; dropped at the end. Yields the user's API token."""
+    database = f"{prefix}_{os.getpid()}"
+    env = bench_env(admin_url=admin_url, database=database, redis_url=redis_url, host="testserver")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        made = prepare({**os.environ, **env})
+        os.environ.update(env)
+        os.environ.update({key: value for key, value in made.items() if key.startswith("BENCH_")})
+        yield made["token"]
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30) -> None:

@@ -28,11 +28,9 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.contacts_bench import BODY, bench_env, prepare  # noqa: E402
+from bench.contacts_bench import BODY, in_process_database  # noqa: E402
 
 VARIANTS = ("full", "no key", "no audit", "no throttle", "minimal")
 
@@ -50,24 +48,10 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     args = parser.parse_args()
 
-    database = f"ht_layers_{os.getpid()}"
-    env = bench_env(
-        admin_url=args.admin_url, database=database, redis_url=args.redis_url, host="testserver"
-    )
-    with psycopg.connect(args.admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        made = prepare({**os.environ, **env})
-        os.environ.update(env)
-        os.environ.update({key: value for key, value in made.items() if key.startswith("BENCH_")})
-        results = measure(args, made["token"])
-        report(args, results)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(args.admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with in_process_database(
+        admin_url=args.admin_url, redis_url=args.redis_url, prefix="ht_layers"
+    ) as token:
+        report(args, measure(args, token))
 
 
 def measure(args, token: str) -> dict[str, list[float]]:

@@ -39,19 +39,16 @@ CONFIG_VARS = [
     "FIELD_ENCRYPTION_KEYS",
     "FIELD_ENCRYPTION_ACTIVE_KEY",
     "BLIND_INDEX_KEY",
+    "DATABASE_PREPARED_STATEMENTS",
 ]
 
 
-def load_profile(profile: str, **overrides: str | None) -> subprocess.CompletedProcess:
+def _shell(profile: str, code: str, **overrides: str | None) -> subprocess.CompletedProcess:
+    """Run `code` in a child process under `profile`, with none of the configuration variables
+    of this process and `overrides` set (None leaves a variable unset)."""
     env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
     env["DJANGO_SETTINGS_MODULE"] = f"config.settings.{profile}"
-    for key, value in overrides.items():
-        if value is not None:
-            env[key] = value
-    code = (
-        "from django.conf import settings;"
-        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)"
-    )
+    env.update({key: value for key, value in overrides.items() if value is not None})
     return subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
         cwd=ROOT,
@@ -61,6 +58,14 @@ def load_profile(profile: str, **overrides: str | None) -> subprocess.CompletedP
         timeout=60,
         check=False,
     )
+
+
+def load_profile(profile: str, **overrides: str | None) -> subprocess.CompletedProcess:
+    code = (
+        "from django.conf import settings;"
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    return _shell(profile, code, **overrides)
 
 
 def test_local_profile_defaults_to_sqlite_and_a_worker_not_eager_celery():
@@ -142,23 +147,12 @@ def test_a_malformed_boolean_names_the_variable():
 
 
 def _cache_settings(profile: str, **overrides: str | None) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
-    env["DJANGO_SETTINGS_MODULE"] = f"config.settings.{profile}"
-    env.update({key: value for key, value in overrides.items() if value is not None})
     code = (
         "from django.conf import settings;"
         "cache = settings.CACHES['default'];"
         "print(cache['BACKEND'], cache.get('LOCATION', '-'))"
     )
-    return subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return _shell(profile, code, **overrides)
 
 
 def test_production_shares_one_redis_cache_between_processes():
@@ -171,40 +165,18 @@ def test_production_shares_one_redis_cache_between_processes():
 
 
 def test_production_connections_run_without_jit():
-    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
-    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings.production")
     code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _shell("production", code, **PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert "'options': '-c plan_cache_mode=force_custom_plan -c jit=off'" in result.stdout
 
 
-def _database_options(profile: str, **overrides: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
-    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE=f"config.settings.{profile}")
-    env.pop("DATABASE_PREPARED_STATEMENTS", None)
-    env.update(overrides)
+def _database_options(profile: str, **overrides: str | None) -> subprocess.CompletedProcess:
     code = (
         "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS'];"
         "print(o.get('server_side_binding'), o.get('prepare_threshold', 'unset'))"
     )
-    return subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return _shell(profile, code, **{**PRODUCTION_ENV, **overrides})
 
 
 @pytest.mark.parametrize("profile", ["production", "local", "test"])
