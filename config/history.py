@@ -31,7 +31,8 @@ def history_user_set(instance: models.Model, user: models.Model | None) -> None:
 def history_model(model: type[models.Model]) -> type[models.Model]:
     """The historical model of `model`. Read from simple-history's descriptor itself: going
     through it (`Contact.history`) builds a new manager class each time, about 0.1 ms on
-    every logged contact (tests/config/test_history.py pins the two to the same model)."""
+    every logged contact (tests/screening/test_change_history_recording.py pins the two to the
+    same model)."""
     descriptor = inspect.getattr_static(model, model._meta.simple_history_manager_attribute)
     return descriptor.model
 

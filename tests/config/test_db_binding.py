@@ -1,6 +1,7 @@
 """PostgreSQL connections bind parameters on the server and prepare the statements they run
 often (config/env.py `_postgres_binding`, docs/benchmarks.md "Prepared statements"): the
-rows written on every API request are parsed and planned once per connection."""
+rows written on every API request are parsed once per connection, and each run is still
+planned for its own values."""
 
 import pytest
 from django.db import connection
