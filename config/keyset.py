@@ -28,7 +28,7 @@ from __future__ import annotations
 import binascii
 import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -391,6 +391,19 @@ def _evaluate(
     return list(ordered[:limit])
 
 
+@dataclass(frozen=True)
+class SqlPiece:
+    """A piece of `IdsIn` given as SQL instead of a queryset: `render(connection)` returns
+    a SELECT of one id column that references no outer query, with its params. It is for
+    the small id sets that every case request rebuilds (a user's grants, the shares to
+    their agency, their break-glass grants: `screening.querysets`). Building and compiling
+    a queryset for each of them took longer than running it (docs/benchmarks.md). Each such
+    piece is pinned by a test to the rows of the queryset it stands for, on SQLite and
+    PostgreSQL."""
+
+    render: Callable[[Any], tuple[str, Sequence[Any]]]
+
+
 class IdsIn(Expression):
     """`pk IN ((piece) UNION ALL (piece) …)` (`union_all=False`: `UNION`), for querysets
     of ids that reference no outer query: what `Q(pk__in=first.union(*rest, all=True))`
@@ -399,7 +412,8 @@ class IdsIn(Expression):
     that an outer reference could tell them apart; with none to tell apart, that work was a
     third of what the visibility rule cost an API page of cases (docs/benchmarks.md). Rows
     pinned to Django's `__in` on the union (tests/config/test_keyset.py) and the pages to the
-    plain query (tests/screening/test_visible_lists.py), on SQLite and PostgreSQL."""
+    plain query (tests/screening/test_visible_lists.py), on SQLite and PostgreSQL. A piece
+    may also be a `SqlPiece`, rendered as it is."""
 
     conditional = True
     output_field = BooleanField()
@@ -436,10 +450,13 @@ class IdsIn(Expression):
         column, params = compiler.compile(self.column)
         parts = []
         for piece in self.pieces:
-            try:
-                sql, piece_params = piece.query.get_compiler(connection=connection).as_sql()
-            except EmptyResultSet:  # a piece that can hold no row, left out (as by a union)
-                continue
+            if isinstance(piece, SqlPiece):
+                sql, piece_params = piece.render(connection)
+            else:
+                try:
+                    sql, piece_params = piece.query.get_compiler(connection=connection).as_sql()
+                except EmptyResultSet:  # a piece that can hold no row, left out (as a union)
+                    continue
             # Parenthesised where the database allows it (a piece may be ordered and cut,
             # PostgreSQL only: `_evaluate`).
             parts.append(

@@ -19,13 +19,13 @@ but PostgreSQL could only scan every case (1 s a page at 100k).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
-from config.keyset import IdsIn, ListPart, parted_filter
+from config.keyset import IdsIn, ListPart, SqlPiece, parted_filter
 from screening.roles import Role
 
 if TYPE_CHECKING:
@@ -89,13 +89,89 @@ def _break_glass_ids(user: User) -> QuerySet:
     )
 
 
+# The same three id sets as SQL (`SqlPiece`), for the visibility rule that every case request
+# builds: a queryset of each cost more to build and compile than the index scan costs to run
+# (a worker's page of cases built three in 0.6 ms; docs/benchmarks.md). Each selects the rows
+# of the queryset above it, pinned by tests/screening/test_visible_lists.py, and names its
+# tables and columns from the models' own metadata.
+
+
+def _granted_ids_sql(user: User, codename: str) -> SqlPiece:
+    """`granted_case_ids(user, codename)` as SQL."""
+    from django.contrib.auth.models import Permission
+
+    from screening.models import CaseUserObjectPermission
+
+    grants, meta = CaseUserObjectPermission._meta.db_table, CaseUserObjectPermission._meta
+    permissions = Permission._meta.db_table
+
+    def render(connection: Any) -> tuple[str, list[Any]]:
+        q = connection.ops.quote_name
+        grant, permission = q(grants), q(permissions)
+        column = meta.get_field
+        return (
+            f"SELECT {grant}.{q(column('content_object').column)} FROM {grant}"  # noqa: S608 (names only)
+            f" INNER JOIN {permission}"
+            f" ON ({grant}.{q(column('permission').column)} = {permission}.{q('id')})"
+            f" WHERE ({permission}.{q('codename')} = %s"
+            f" AND {grant}.{q(column('user').column)} = %s)",
+            [codename, user.pk],
+        )
+
+    return SqlPiece(render)
+
+
+def _shared_ids_sql(user: User) -> SqlPiece:
+    """`_shared_ids(user)` as SQL."""
+    from screening.models import CaseShare
+
+    meta = CaseShare._meta
+
+    def render(connection: Any) -> tuple[str, list[Any]]:
+        q = connection.ops.quote_name
+        table = q(meta.db_table)
+        return (
+            f"SELECT {table}.{q(meta.get_field('case').column)} FROM {table}"  # noqa: S608 (names only)
+            f" WHERE {table}.{q(meta.get_field('shared_with_agency').column)} = %s",
+            [user.agency_id],
+        )
+
+    return SqlPiece(render)
+
+
+def _break_glass_ids_sql(user: User) -> SqlPiece:
+    """`_break_glass_ids(user)` as SQL: the expiry compared with the time the query is
+    compiled, adapted for the database as a `DateTimeField` lookup adapts it."""
+    from screening.models import BreakGlassGrant
+
+    meta = BreakGlassGrant._meta
+
+    def render(connection: Any) -> tuple[str, list[Any]]:
+        q = connection.ops.quote_name
+        table = q(meta.db_table)
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        return (
+            f"SELECT {table}.{q(meta.get_field('case').column)} FROM {table}"  # noqa: S608 (names only)
+            f" WHERE ({table}.{q(meta.get_field('expires_at').column)} > %s"
+            f" AND {table}.{q(meta.get_field('user').column)} = %s)",
+            [now, user.pk],
+        )
+
+    return SqlPiece(render)
+
+
 def explicitly_visible(user: User) -> Q:
     """The cases `user` sees other than by agency scope: grants, shares, break-glass. One
-    `IN` of a `UNION` of three index scans, each compiled as it stands (`IdsIn`: Django's
-    `__in` on a union relabels every piece first, for a check made on every case request)."""
+    `IN` of a `UNION` of three index scans, each rendered as it stands (`IdsIn`: Django's
+    `__in` on a union relabels every piece first, for a check made on every case request;
+    the pieces are `SqlPiece`s, above)."""
     return Q(
         IdsIn(
-            [granted_case_ids(user, "view_case"), _shared_ids(user), _break_glass_ids(user)],
+            [
+                _granted_ids_sql(user, "view_case"),
+                _shared_ids_sql(user),
+                _break_glass_ids_sql(user),
+            ],
             union_all=False,
         )
     )
@@ -121,7 +197,12 @@ def _visible_parts(user: User, *, supervises: bool) -> tuple[ListPart, ...]:
         walk=(("created_at", "shares__case_created_at"), ("pk", "shares__case_id")),
     )
     granted = ListPart(
-        Q(IdsIn([granted_case_ids(user, "view_case"), _break_glass_ids(user)], union_all=False))
+        Q(
+            IdsIn(
+                [_granted_ids_sql(user, "view_case"), _break_glass_ids_sql(user)],
+                union_all=False,
+            )
+        )
     )
     if not supervises:
         return (shared_in, granted)

@@ -259,3 +259,78 @@ def test_my_cases_and_agency_cases_are_the_visible_set_narrowed(supervisor_scene
     assert my_case_list(user=supervisor_scene).exists()
     assert agency_case_list(user=supervisor_scene).count() > 10
     assert my_case_list(user=worker_scene).exists()
+
+
+def test_each_id_set_given_as_sql_selects_the_rows_of_its_queryset(worker_scene, monkeypatch):
+    """The visibility rule's three id sets are rendered as SQL (`SqlPiece`, for the cost of
+    building querysets on every case request): each pinned to the rows of the queryset it
+    stands for, for users with and without grants, shares and break-glass grants, live and
+    expired, and with rows of other users, other agencies and other permissions about."""
+    from guardian.shortcuts import assign_perm
+
+    from screening.querysets import (
+        _break_glass_ids,
+        _break_glass_ids_sql,
+        _granted_ids_sql,
+        _shared_ids,
+        _shared_ids_sql,
+        granted_case_ids,
+    )
+
+    worker = worker_scene
+    elsewhere = AgencyFactory()
+    stranger = UserFactory(agency=elsewhere, role=Role.SOCIAL_WORKER)
+    cases = list(Case.objects.order_by("pk"))
+    assign_perm("change_case", worker, cases[0])  # change without view: not in view_case
+    grant_worker(case=cases[1], user=stranger)
+    services.case_share(
+        case=cases[2],
+        agency=elsewhere,
+        reason="Joint work",
+        by=UserFactory(agency=cases[2].agency, role=Role.SUPERVISOR),
+    )
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)  # one time for both renderings
+    for user, case, expires in (
+        (worker, cases[3], now + timedelta(hours=1)),
+        (worker, cases[5], now - timedelta(seconds=1)),  # expired
+        (worker, cases[6], now),  # expires at this instant: no longer in force
+        (stranger, cases[7], now + timedelta(hours=1)),
+    ):
+        BreakGlassGrant.objects.create(
+            user=user,
+            case=case,
+            reason="Out of hours: at the station now",
+            granted_at=now - timedelta(hours=2),
+            expires_at=expires,
+        )
+
+    def rows(piece):
+        from django.db.models import Q
+
+        from config.keyset import IdsIn
+
+        return sorted(Case.objects.filter(Q(IdsIn([piece]))).values_list("pk", flat=True))
+
+    def expected(queryset):
+        return sorted(Case.objects.filter(pk__in=queryset).values_list("pk", flat=True))
+
+    seen = 0
+    for user in (worker, stranger, UserFactory(agency=AgencyFactory(), role=Role.SUPERVISOR)):
+        for codename in ("view_case", "change_case"):
+            want = expected(granted_case_ids(user, codename))
+            assert rows(_granted_ids_sql(user, codename)) == want
+            seen += len(want)
+        want = expected(_shared_ids(user))
+        assert rows(_shared_ids_sql(user)) == want
+        seen += len(want)
+        want = expected(_break_glass_ids(user))
+        assert rows(_break_glass_ids_sql(user)) == want
+        seen += len(want)
+    # The scene holds rows of every kind for the worker (the test could tell a wrong piece).
+    assert rows(_break_glass_ids_sql(worker)) == [cases[3].pk]
+    assert cases[0].pk in rows(_granted_ids_sql(worker, "change_case"))
+    assert cases[0].pk not in rows(_granted_ids_sql(worker, "view_case"))
+    assert rows(_shared_ids_sql(stranger)) == [cases[2].pk]
+    assert len(rows(_shared_ids_sql(worker))) >= 4
+    assert seen > 10
