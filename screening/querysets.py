@@ -265,7 +265,7 @@ class CaseQuerySet(models.QuerySet):
         case at all, as there."""
         if not _may_see_cases(user):
             return self.none()
-        return self.filter(pk__in=granted_case_ids(user, "view_case"))
+        return self.filter(IdsIn([_granted_ids_sql(user, "view_case")]))
 
     def visible_in_own_agency(self, user: User | None) -> CaseQuerySet:
         """The cases of `user`'s own agency that `visible_to(user)` holds: every one for a
