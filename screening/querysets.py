@@ -160,6 +160,31 @@ def _break_glass_ids_sql(user: User) -> SqlPiece:
     return SqlPiece(render)
 
 
+def _assigned_ids(user: User) -> QuerySet:
+    """Case ids the user is assigned to (index on the assignment's worker)."""
+    from screening.models import CaseAssignment
+
+    return CaseAssignment.objects.filter(worker_id=user.pk).values("case_id").order_by()
+
+
+def _assigned_ids_sql(user: User) -> SqlPiece:
+    """`_assigned_ids(user)` as SQL (a worker's "my cases" builds it on every request)."""
+    from screening.models import CaseAssignment
+
+    meta = CaseAssignment._meta
+
+    def render(connection: Any) -> tuple[str, list[Any]]:
+        q = connection.ops.quote_name
+        table = q(meta.db_table)
+        return (
+            f"SELECT {table}.{q(meta.get_field('case').column)} FROM {table}"  # noqa: S608 (names only)
+            f" WHERE {table}.{q(meta.get_field('worker').column)} = %s",
+            [user.pk],
+        )
+
+    return SqlPiece(render)
+
+
 def explicitly_visible(user: User) -> Q:
     """The cases `user` sees other than by agency scope: grants, shares, break-glass. One
     `IN` of a `UNION` of three index scans, each rendered as it stands (`IdsIn`: Django's
@@ -266,6 +291,10 @@ class CaseQuerySet(models.QuerySet):
         if not _may_see_cases(user):
             return self.none()
         return self.filter(IdsIn([_granted_ids_sql(user, "view_case")]))
+
+    def created_or_assigned_to(self, user: User) -> CaseQuerySet:
+        """The cases `user` created or is assigned to ("my cases")."""
+        return self.filter(Q(created_by_id=user.pk) | Q(IdsIn([_assigned_ids_sql(user)])))
 
     def visible_in_own_agency(self, user: User | None) -> CaseQuerySet:
         """The cases of `user`'s own agency that `visible_to(user)` holds: every one for a

@@ -62,11 +62,8 @@ def my_case_list(*, user: User, status: str | None = None) -> QuerySet[Case]:
     assignees hold one, `grant_worker`; a grant is one of the ways to see a case,
     `CaseQuerySet.granted_to`), so a supervisor of a large agency does not walk the agency's
     cases looking for theirs. One query, however many cases."""
-    created_or_assigned = Q(created_by_id=user.pk) | Q(
-        pk__in=CaseAssignment.objects.filter(worker_id=user.pk).values("case_id").order_by()
-    )
     return _case_rows(
-        Case.objects.granted_to(user).filter(created_or_assigned), user=user, status=status
+        Case.objects.granted_to(user).created_or_assigned_to(user), user=user, status=status
     )
 
 

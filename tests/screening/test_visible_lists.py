@@ -262,13 +262,16 @@ def test_my_cases_and_agency_cases_are_the_visible_set_narrowed(supervisor_scene
 
 
 def test_each_id_set_given_as_sql_selects_the_rows_of_its_queryset(worker_scene, monkeypatch):
-    """The visibility rule's three id sets are rendered as SQL (`SqlPiece`, for the cost of
-    building querysets on every case request): each pinned to the rows of the queryset it
-    stands for, for users with and without grants, shares and break-glass grants, live and
-    expired, and with rows of other users, other agencies and other permissions about."""
+    """The visibility rule's three id sets and "my cases"' assignments are rendered as SQL
+    (`SqlPiece`, for the cost of building querysets on every case request): each pinned to
+    the rows of the queryset it stands for, for users with and without grants, shares,
+    assignments and break-glass grants, live and expired, and with rows of other users,
+    other agencies and other permissions about."""
     from guardian.shortcuts import assign_perm
 
     from screening.querysets import (
+        _assigned_ids,
+        _assigned_ids_sql,
         _break_glass_ids,
         _break_glass_ids_sql,
         _granted_ids_sql,
@@ -288,6 +291,17 @@ def test_each_id_set_given_as_sql_selects_the_rows_of_its_queryset(worker_scene,
         agency=elsewhere,
         reason="Joint work",
         by=UserFactory(agency=cases[2].agency, role=Role.SUPERVISOR),
+    )
+    boss = UserFactory(agency=worker.agency, role=Role.SUPERVISOR)
+    assigned = services.case_create(
+        created_by=UserFactory(agency=worker.agency, role=Role.FRONTLINE_OFFICER)
+    )
+    services.case_assign(case=assigned, worker=worker, by=boss)
+    other_case = services.case_create(created_by=stranger)
+    services.case_assign(
+        case=other_case,
+        worker=UserFactory(agency=elsewhere, role=Role.FRONTLINE_OFFICER),
+        by=UserFactory(agency=elsewhere, role=Role.SUPERVISOR),
     )
     now = timezone.now()
     monkeypatch.setattr(timezone, "now", lambda: now)  # one time for both renderings
@@ -327,10 +341,14 @@ def test_each_id_set_given_as_sql_selects_the_rows_of_its_queryset(worker_scene,
         want = expected(_break_glass_ids(user))
         assert rows(_break_glass_ids_sql(user)) == want
         seen += len(want)
+        want = expected(_assigned_ids(user))
+        assert rows(_assigned_ids_sql(user)) == want
+        seen += len(want)
     # The scene holds rows of every kind for the worker (the test could tell a wrong piece).
     assert rows(_break_glass_ids_sql(worker)) == [cases[3].pk]
     assert cases[0].pk in rows(_granted_ids_sql(worker, "change_case"))
     assert cases[0].pk not in rows(_granted_ids_sql(worker, "view_case"))
     assert rows(_shared_ids_sql(stranger)) == [cases[2].pk]
+    assert rows(_assigned_ids_sql(worker)) == [assigned.pk]
     assert len(rows(_shared_ids_sql(worker))) >= 4
     assert seen > 10
