@@ -396,10 +396,10 @@ class SqlPiece:
     """A piece of `IdsIn` given as SQL instead of a queryset: `render(connection)` returns
     a SELECT of one id column that references no outer query, with its params. It is for
     the small id sets that every case request rebuilds (a user's grants, the shares to
-    their agency, their break-glass grants: `screening.querysets`). Building and compiling
-    a queryset for each of them took longer than running it (docs/benchmarks.md). Each such
-    piece is pinned by a test to the rows of the queryset it stands for, on SQLite and
-    PostgreSQL."""
+    their agency, their break-glass grants, their assignments: `screening.querysets`).
+    Building and compiling a queryset for each of them took longer than running it
+    (docs/benchmarks.md, bench/visibility_pieces.py). Each such piece is pinned by a test
+    to the rows of the queryset it stands for, on SQLite and PostgreSQL."""
 
     render: Callable[[Any], tuple[str, Sequence[Any]]]
 
