@@ -121,22 +121,27 @@ def _granted_ids_sql(user: User, codename: str) -> SqlPiece:
     return SqlPiece(render)
 
 
-def _shared_ids_sql(user: User) -> SqlPiece:
-    """`_shared_ids(user)` as SQL."""
-    from screening.models import CaseShare
-
-    meta = CaseShare._meta
+def _case_ids_where_sql(model: type[models.Model], field: str, value: Any) -> SqlPiece:
+    """The `case` column of `model`'s rows whose `field` equals `value`, as SQL."""
+    meta = model._meta
 
     def render(connection: Any) -> tuple[str, list[Any]]:
         q = connection.ops.quote_name
         table = q(meta.db_table)
         return (
             f"SELECT {table}.{q(meta.get_field('case').column)} FROM {table}"  # noqa: S608 (names only)
-            f" WHERE {table}.{q(meta.get_field('shared_with_agency').column)} = %s",
-            [user.agency_id],
+            f" WHERE {table}.{q(meta.get_field(field).column)} = %s",
+            [value],
         )
 
     return SqlPiece(render)
+
+
+def _shared_ids_sql(user: User) -> SqlPiece:
+    """`_shared_ids(user)` as SQL."""
+    from screening.models import CaseShare
+
+    return _case_ids_where_sql(CaseShare, "shared_with_agency", user.agency_id)
 
 
 def _break_glass_ids_sql(user: User) -> SqlPiece:
@@ -171,18 +176,7 @@ def _assigned_ids_sql(user: User) -> SqlPiece:
     """`_assigned_ids(user)` as SQL (a worker's "my cases" builds it on every request)."""
     from screening.models import CaseAssignment
 
-    meta = CaseAssignment._meta
-
-    def render(connection: Any) -> tuple[str, list[Any]]:
-        q = connection.ops.quote_name
-        table = q(meta.db_table)
-        return (
-            f"SELECT {table}.{q(meta.get_field('case').column)} FROM {table}"  # noqa: S608 (names only)
-            f" WHERE {table}.{q(meta.get_field('worker').column)} = %s",
-            [user.pk],
-        )
-
-    return SqlPiece(render)
+    return _case_ids_where_sql(CaseAssignment, "worker", user.pk)
 
 
 def explicitly_visible(user: User) -> Q:
