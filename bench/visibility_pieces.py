@@ -59,21 +59,22 @@ def main() -> int:
     def compiled(condition: Q):
         return Case.objects.filter(condition).query.get_compiler(connection=connection).as_sql()
 
+    def with_pieces(*pieces):
+        return compiled(Q(IdsIn(list(pieces), union_all=False)))
+
     def as_querysets():
-        pieces = [
+        return with_pieces(
             querysets.granted_case_ids(user, "view_case"),
             querysets._shared_ids(user),
             querysets._break_glass_ids(user),
-        ]
-        return compiled(Q(IdsIn(pieces, union_all=False)))
+        )
 
     def as_sql():
-        pieces = [
+        return with_pieces(
             querysets._granted_ids_sql(user, "view_case"),
             querysets._shared_ids_sql(user),
             querysets._break_glass_ids_sql(user),
-        ]
-        return compiled(Q(IdsIn(pieces, union_all=False)))
+        )
 
     def bare():
         return compiled(Q(agency_id=user.agency_id))

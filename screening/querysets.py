@@ -89,11 +89,11 @@ def _break_glass_ids(user: User) -> QuerySet:
     )
 
 
-# The same three id sets as SQL (`SqlPiece`), for the visibility rule that every case request
-# builds: a queryset of each cost more to build and compile than the index scan costs to run
-# (a worker's page of cases built three in 0.6 ms; docs/benchmarks.md). Each selects the rows
-# of the queryset above it, pinned by tests/screening/test_visible_lists.py, and names its
-# tables and columns from the models' own metadata.
+# The same id sets as SQL (`SqlPiece`), for the visibility rule and "my cases", which every
+# case request builds: a queryset of each cost more to build and compile than the index scan
+# costs to run (a worker's page of cases built three in 0.6 ms; docs/benchmarks.md). Each
+# selects the rows of its queryset, pinned by tests/screening/test_visible_lists.py, and
+# names its tables and columns from the models' own metadata.
 
 
 def _granted_ids_sql(user: User, codename: str) -> SqlPiece:
@@ -102,36 +102,44 @@ def _granted_ids_sql(user: User, codename: str) -> SqlPiece:
 
     from screening.models import CaseUserObjectPermission
 
-    grants, meta = CaseUserObjectPermission._meta.db_table, CaseUserObjectPermission._meta
-    permissions = Permission._meta.db_table
+    grants, permissions = CaseUserObjectPermission._meta, Permission._meta
 
     def render(connection: Any) -> tuple[str, list[Any]]:
         q = connection.ops.quote_name
-        grant, permission = q(grants), q(permissions)
-        column = meta.get_field
+        grant, permission = q(grants.db_table), q(permissions.db_table)
+
+        def column(meta: Any, table: str, field: str) -> str:
+            return f"{table}.{q(meta.get_field(field).column)}"
+
         return (
-            f"SELECT {grant}.{q(column('content_object').column)} FROM {grant}"  # noqa: S608 (names only)
-            f" INNER JOIN {permission}"
-            f" ON ({grant}.{q(column('permission').column)} = {permission}.{q('id')})"
-            f" WHERE ({permission}.{q('codename')} = %s"
-            f" AND {grant}.{q(column('user').column)} = %s)",
+            f"SELECT {column(grants, grant, 'content_object')} FROM {grant}"  # noqa: S608 (names only)
+            f" INNER JOIN {permission} ON ({column(grants, grant, 'permission')}"
+            f" = {permission}.{q(permissions.pk.column)})"
+            f" WHERE ({column(permissions, permission, 'codename')} = %s"
+            f" AND {column(grants, grant, 'user')} = %s)",
             [codename, user.pk],
         )
 
     return SqlPiece(render)
 
 
-def _case_ids_where_sql(model: type[models.Model], field: str, value: Any) -> SqlPiece:
-    """The `case` column of `model`'s rows whose `field` equals `value`, as SQL."""
+def _case_ids_where_sql(model: type[models.Model], *conditions: tuple[str, str, Any]) -> SqlPiece:
+    """The `case` column of `model`'s rows that meet every `(field, operator, value)`, as
+    SQL; a callable value is called with the connection when the query is compiled."""
     meta = model._meta
 
     def render(connection: Any) -> tuple[str, list[Any]]:
         q = connection.ops.quote_name
         table = q(meta.db_table)
+        where = " AND ".join(
+            f"{table}.{q(meta.get_field(field).column)} {operator} %s"
+            for field, operator, _ in conditions
+        )
+        params = [value(connection) if callable(value) else value for *_, value in conditions]
         return (
             f"SELECT {table}.{q(meta.get_field('case').column)} FROM {table}"  # noqa: S608 (names only)
-            f" WHERE {table}.{q(meta.get_field(field).column)} = %s",
-            [value],
+            f" WHERE {f'({where})' if len(conditions) > 1 else where}",
+            params,
         )
 
     return SqlPiece(render)
@@ -141,7 +149,7 @@ def _shared_ids_sql(user: User) -> SqlPiece:
     """`_shared_ids(user)` as SQL."""
     from screening.models import CaseShare
 
-    return _case_ids_where_sql(CaseShare, "shared_with_agency", user.agency_id)
+    return _case_ids_where_sql(CaseShare, ("shared_with_agency", "=", user.agency_id))
 
 
 def _break_glass_ids_sql(user: User) -> SqlPiece:
@@ -149,20 +157,10 @@ def _break_glass_ids_sql(user: User) -> SqlPiece:
     compiled, adapted for the database as a `DateTimeField` lookup adapts it."""
     from screening.models import BreakGlassGrant
 
-    meta = BreakGlassGrant._meta
+    def now(connection: Any) -> Any:
+        return connection.ops.adapt_datetimefield_value(timezone.now())
 
-    def render(connection: Any) -> tuple[str, list[Any]]:
-        q = connection.ops.quote_name
-        table = q(meta.db_table)
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        return (
-            f"SELECT {table}.{q(meta.get_field('case').column)} FROM {table}"  # noqa: S608 (names only)
-            f" WHERE ({table}.{q(meta.get_field('expires_at').column)} > %s"
-            f" AND {table}.{q(meta.get_field('user').column)} = %s)",
-            [now, user.pk],
-        )
-
-    return SqlPiece(render)
+    return _case_ids_where_sql(BreakGlassGrant, ("expires_at", ">", now), ("user", "=", user.pk))
 
 
 def _assigned_ids(user: User) -> QuerySet:
@@ -176,7 +174,7 @@ def _assigned_ids_sql(user: User) -> SqlPiece:
     """`_assigned_ids(user)` as SQL (a worker's "my cases" builds it on every request)."""
     from screening.models import CaseAssignment
 
-    return _case_ids_where_sql(CaseAssignment, "worker", user.pk)
+    return _case_ids_where_sql(CaseAssignment, ("worker", "=", user.pk))
 
 
 def explicitly_visible(user: User) -> Q:

@@ -331,19 +331,16 @@ def test_each_id_set_given_as_sql_selects_the_rows_of_its_queryset(worker_scene,
 
     seen = 0
     for user in (worker, stranger, UserFactory(agency=AgencyFactory(), role=Role.SUPERVISOR)):
-        for codename in ("view_case", "change_case"):
-            want = expected(granted_case_ids(user, codename))
-            assert rows(_granted_ids_sql(user, codename)) == want
+        for piece, queryset in (
+            (_granted_ids_sql(user, "view_case"), granted_case_ids(user, "view_case")),
+            (_granted_ids_sql(user, "change_case"), granted_case_ids(user, "change_case")),
+            (_shared_ids_sql(user), _shared_ids(user)),
+            (_break_glass_ids_sql(user), _break_glass_ids(user)),
+            (_assigned_ids_sql(user), _assigned_ids(user)),
+        ):
+            want = expected(queryset)
+            assert rows(piece) == want
             seen += len(want)
-        want = expected(_shared_ids(user))
-        assert rows(_shared_ids_sql(user)) == want
-        seen += len(want)
-        want = expected(_break_glass_ids(user))
-        assert rows(_break_glass_ids_sql(user)) == want
-        seen += len(want)
-        want = expected(_assigned_ids(user))
-        assert rows(_assigned_ids_sql(user)) == want
-        seen += len(want)
     # The scene holds rows of every kind for the worker (the test could tell a wrong piece).
     assert rows(_break_glass_ids_sql(worker)) == [cases[3].pk]
     assert cases[0].pk in rows(_granted_ids_sql(worker, "change_case"))
